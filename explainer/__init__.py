@@ -1,0 +1,28 @@
+"""explainer: teach how a neural network learns, from the numbers of a real run.
+
+A from-scratch NumPy network (:class:`Network`) trained by :func:`fit` keeps
+every intermediate value (``z``, ``a``, ``delta``, ``dW``, ``db``) for a
+recorder to write down; scenes and dashboards replay the recording.
+"""
+
+__version__ = "0.1.0"
+
+from .errors import DataError, DataUnavailableError, ExplainerError, TrainingDivergedError
+from .experiment import PRESETS, Experiment, run
+from .network import Network
+from .training import History, TrainConfig, fit
+
+__all__ = [
+    "__version__",
+    "Network",
+    "TrainConfig",
+    "History",
+    "fit",
+    "Experiment",
+    "PRESETS",
+    "run",
+    "ExplainerError",
+    "DataError",
+    "DataUnavailableError",
+    "TrainingDivergedError",
+]

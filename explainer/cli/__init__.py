@@ -1,0 +1,59 @@
+"""The ``explainer`` command.
+
+Each subcommand lives in its own module with an ``add_parser(subparsers)``
+function that registers it and sets ``func``, the handler, which returns the
+exit status. User mistakes surface as one line, ``explainer: error: ...``,
+with exit status 2; set ``EXPLAINER_DEBUG=1`` to see the full traceback.
+"""
+
+import argparse
+import os
+import sys
+
+from .. import __version__
+from ..errors import ExplainerError
+
+__all__ = ["main", "build_parser"]
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, with a pointer to --help."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser():
+    from . import data, train  # noqa: F401 (each registers a subcommand)
+
+    parser = Parser(
+        prog="explainer",
+        description="Train a from-scratch NumPy network on digits and record how it learns.",
+    )
+    parser.add_argument("--version", action="version", version=f"explainer {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
+    for module in (train, data):
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args) or 0
+    except KeyboardInterrupt:
+        print("explainer: interrupted", file=sys.stderr)
+        return 130
+    except (ExplainerError, ValueError, TypeError, FileNotFoundError) as e:
+        if os.environ.get("EXPLAINER_DEBUG"):
+            raise
+        print(f"explainer: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""``explainer train`` and ``explainer demo``: train a network and report what it learned."""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..activations import ACTIVATIONS
+from ..experiment import PRESETS, Experiment, run
+from ..initializers import INITIALIZERS
+from ..losses import LOSSES
+from ..optimizers import OPTIMIZERS
+
+__all__ = ["add_parser", "parse_hidden"]
+
+
+def parse_hidden(text):
+    """``"64,32"`` -> ``(64, 32)``; ``""`` or ``"none"`` -> ``()`` (no hidden layer)."""
+    if text.strip().lower() in ("", "none"):
+        return ()
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise ValueError(f"--hidden takes widths separated by commas, like 64,32; got {text!r}") from None
+    if any(s < 1 for s in sizes):
+        raise ValueError(f"--hidden widths must be >= 1; got {text!r}")
+    return sizes
+
+
+def _per_dataset(setting):
+    values = ", ".join(f"{getattr(p, setting)!s} on {name}" for name, p in PRESETS.items())
+    return values.replace("(", "").replace(",)", "").replace(")", "")
+
+
+def _choices(table):
+    return ", ".join(table)
+
+
+def add_parser(subparsers):
+    hidden_activations = [name for name in ACTIVATIONS if name != "softmax"]
+    p = subparsers.add_parser(
+        "train",
+        help="train a network, print what it learned",
+        description="Train a from-scratch NumPy network on the 8x8 digits or MNIST. Settings left "
+        "out take the data set's preset (shown as 'default').",
+    )
+    p.add_argument("--dataset", choices=list(PRESETS), default="digits",
+                   help="digits: 8x8 scikit-learn digits, built in; mnist: 28x28 MNIST, fetched once "
+                   "(default: digits)")
+    p.add_argument("--hidden", type=str, metavar="W1,W2,...",
+                   help=f"hidden layer widths, e.g. 64,32; 'none' for no hidden layer "
+                   f"(default: {_per_dataset('hidden')})")
+    p.add_argument("--activation", choices=hidden_activations, metavar="NAME",
+                   help=f"hidden-layer activation: {_choices(hidden_activations)} (default: relu)")
+    p.add_argument("--loss", choices=list(LOSSES), metavar="NAME",
+                   help=f"loss: {_choices(LOSSES)} (default: cross_entropy)")
+    p.add_argument("--init", choices=list(INITIALIZERS), metavar="NAME",
+                   help=f"weight initialiser: {_choices(INITIALIZERS)} "
+                   "(default: he for relu-like activations, xavier otherwise)")
+    p.add_argument("--optimizer", choices=list(OPTIMIZERS), metavar="NAME",
+                   help=f"optimiser: {_choices(OPTIMIZERS)} (default: adam)")
+    p.add_argument("--lr", type=float, metavar="RATE",
+                   help=f"learning rate (default: {_per_dataset('lr')})")
+    p.add_argument("--batch-size", type=int, metavar="N",
+                   help=f"samples per step (default: {_per_dataset('batch_size')})")
+    p.add_argument("--epochs", type=int, metavar="N",
+                   help=f"passes over the training set (default: {_per_dataset('epochs')})")
+    p.add_argument("--l1", type=float, metavar="LAMBDA", help="L1 penalty on the weights (default: 0)")
+    p.add_argument("--l2", type=float, metavar="LAMBDA", help="L2 penalty on the weights (default: 0)")
+    p.add_argument("--seed", type=int, metavar="N",
+                   help="seeds the weights, the split and the shuffling: the same seed gives the "
+                   "same run, to the bit (default: 0)")
+    p.add_argument("--dtype", choices=["float32", "float64"], help="float precision (default: float32)")
+    p.add_argument("--data-dir", type=Path, metavar="DIR",
+                   help="a folder holding the four MNIST IDX files (also: $EXPLAINER_MNIST_DIR)")
+    p.add_argument("--no-download", action="store_true", help="never download a data set")
+    p.add_argument("--save", type=Path, metavar="FILE.npz", help="save the trained network")
+    p.add_argument("--json", action="store_true",
+                   help="end with a one-line JSON summary (test_accuracy, epochs, seconds, ...)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=train_command)
+
+    d = subparsers.add_parser(
+        "demo",
+        help="the README's main job: train on the 8x8 digits and show what was learned",
+        description="Train the default network on the 8x8 digits and print what it learned.",
+    )
+    d.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    d.set_defaults(func=demo_command)
+
+
+def experiment_from_args(args):
+    """The :class:`Experiment` the command-line options describe."""
+    overrides = {
+        "hidden": parse_hidden(args.hidden) if args.hidden is not None else None,
+        "activation": args.activation,
+        "loss": args.loss,
+        "init": args.init,
+        "optimizer": args.optimizer,
+        "lr": args.lr,
+        "batch_size": args.batch_size,
+        "epochs": args.epochs,
+        "l1": args.l1,
+        "l2": args.l2,
+        "seed": args.seed,
+        "dtype": args.dtype,
+    }
+    return Experiment.preset(args.dataset, **overrides)
+
+
+def train_command(args):
+    experiment = experiment_from_args(args)
+    result = run(experiment, progress=not args.no_progress, data_dir=args.data_dir,
+                 download=not args.no_download)
+    report(result)
+    if args.save:
+        result.net.save(args.save)
+        print(f"saved the trained network to {args.save}")
+    if args.json:
+        print(json.dumps(_jsonable(result.summary())))
+    return 0
+
+
+def demo_command(args):
+    experiment = Experiment.preset("digits")
+    print(f"Training {experiment.hidden} hidden units on the 8x8 digits ({experiment.epochs} epochs)...")
+    result = run(experiment, progress=not args.no_progress)
+    report(result, confusion=True)
+    return 0
+
+
+def report(result, confusion=False, out=sys.stdout):
+    """Print what a run learned: accuracy, and the mistakes it still makes."""
+    h, data, net = result.history, result.data, result.net
+    last = h.epochs[-1]
+    print(f"network      {' -> '.join(str(n) for n in net.sizes)}  ({net.activation}, "
+          f"{result.experiment.optimizer}, lr {result.experiment.lr:g})", file=out)
+    print(f"data         {data.name}: {len(data.X_train)} train, {len(data.X_val)} validation, "
+          f"{len(data.X_test)} test images of {data.image_shape[0]}x{data.image_shape[1]}", file=out)
+    print(f"trained      {len(h.epochs)} epochs, {h.steps} steps in {h.seconds:.1f} s", file=out)
+    print(f"train        loss {last['train_loss']:.4f}  accuracy {last['train_accuracy']:.4f}", file=out)
+    if "val_accuracy" in last:
+        print(f"validation   loss {last['val_loss']:.4f}  accuracy {last['val_accuracy']:.4f}", file=out)
+    print(f"test         loss {h.test_loss:.4f}  accuracy {h.test_accuracy:.4f}", file=out)
+    if confusion:
+        c = h.confusion
+        print("\nconfusion matrix on the test set (rows: true digit, columns: predicted)", file=out)
+        print("      " + "".join(f"{j:>5}" for j in range(len(c))), file=out)
+        for i, row in enumerate(c):
+            print(f"{i:>5} " + "".join(f"{v:>5}" if v else "    ." for v in row), file=out)
+        off = c - np.diag(np.diag(c))
+        if off.any():
+            i, j = np.unravel_index(off.argmax(), off.shape)
+            print(f"\nmost common mistake: {i} read as {j} ({off[i, j]} times)", file=out)
+
+
+def _jsonable(d):
+    return {k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in d.items()}

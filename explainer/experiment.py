@@ -1,0 +1,121 @@
+"""One training run, described by a single frozen dataclass.
+
+An :class:`Experiment` names the data set, the network and how to train it;
+:func:`run` loads the data, builds the network, trains it and returns the lot.
+The command line, the demo and the default trace all go through here, so a
+run described in a trace's configuration can be repeated exactly::
+
+    result = run(Experiment.preset("digits", epochs=5))
+    result.history.test_accuracy
+
+Each data set has a preset (:data:`PRESETS`): settings that train well there.
+"""
+
+from dataclasses import asdict, dataclass, fields, replace
+
+from .data import DATASETS, load_dataset
+from .network import Network
+from .training import TrainConfig, fit
+
+__all__ = ["Experiment", "PRESETS", "Result", "run"]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Everything that decides a run's numbers."""
+
+    dataset: str = "digits"  # a name from explainer.data.DATASETS
+    hidden: tuple = (64,)  # widths of the hidden layers
+    activation: str = "relu"  # hidden-layer activation
+    output: str = "softmax"  # output activation
+    loss: str = "cross_entropy"
+    init: str = None  # None: he for relu-like activations, xavier otherwise
+    l1: float = 0.0
+    l2: float = 0.0
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    batch_size: int = 32
+    epochs: int = 30
+    seed: int = 0  # initial weights, data split and shuffling
+    dtype: str = "float32"
+
+    def __post_init__(self):
+        if self.dataset not in DATASETS:
+            allowed = ", ".join(repr(n) for n in DATASETS)
+            raise ValueError(f"dataset must be one of {allowed}; got {self.dataset!r}")
+        try:
+            hidden = tuple(int(h) for h in self.hidden)
+        except (TypeError, ValueError):
+            raise ValueError(f"hidden must be layer widths like (64, 32); got {self.hidden!r}") from None
+        if any(h < 1 for h in hidden):
+            raise ValueError(f"hidden layer widths must be >= 1; got {self.hidden!r}")
+        object.__setattr__(self, "hidden", hidden)
+
+    @classmethod
+    def preset(cls, dataset="digits", **overrides):
+        """The preset for ``dataset`` with some settings changed.
+
+        >>> Experiment.preset("mnist", epochs=2).batch_size
+        128
+        """
+        if dataset not in PRESETS:
+            allowed = ", ".join(repr(n) for n in PRESETS)
+            raise ValueError(f"dataset must be one of {allowed}; got {dataset!r}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise TypeError(f"Experiment has no setting {unknown[0]!r}; settings: {', '.join(sorted(known))}")
+        return replace(PRESETS[dataset], **{k: v for k, v in overrides.items() if v is not None})
+
+    def network(self, n_in, n_classes):
+        """Build the (untrained) network this experiment describes."""
+        return Network(
+            [n_in, *self.hidden, n_classes],
+            activation=self.activation,
+            output=self.output,
+            loss=self.loss,
+            init=self.init,
+            l1=self.l1,
+            l2=self.l2,
+            seed=self.seed,
+            dtype=self.dtype,
+        )
+
+    def train_config(self):
+        return TrainConfig(
+            epochs=self.epochs, batch_size=self.batch_size, optimizer=self.optimizer, lr=self.lr, seed=self.seed
+        )
+
+    def to_dict(self):
+        d = asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+
+# Settings that train well on each data set (see docs/training.md for how they were chosen).
+PRESETS = {
+    "digits": Experiment(dataset="digits", hidden=(64,), batch_size=32, lr=1e-3, epochs=30),
+    "mnist": Experiment(dataset="mnist", hidden=(256,), batch_size=128, lr=1e-3, epochs=12),
+}
+
+
+@dataclass
+class Result:
+    """A finished run: the experiment, its data, the trained network and its history."""
+
+    experiment: Experiment
+    data: object
+    net: Network
+    history: object
+
+    def summary(self):
+        return {"dataset": self.experiment.dataset, **self.history.summary()}
+
+
+def run(experiment, *, recorder=None, progress=True, data_dir=None, download=True):
+    """Load the data, build the network, train it; return a :class:`Result`."""
+    data = load_dataset(experiment.dataset, seed=experiment.seed, data_dir=data_dir, download=download,
+                        progress=progress)
+    net = experiment.network(data.X_train.shape[1], data.n_classes)
+    history = fit(net, data, experiment.train_config(), recorder=recorder, progress=progress)
+    return Result(experiment, data, net, history)

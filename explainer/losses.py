@@ -1,0 +1,115 @@
+"""Loss functions, each with its gradient right beneath it.
+
+A loss compares the network's output ``a`` (batch, n_classes) with the one-hot
+targets ``y`` (batch, n_classes). Its value is the mean over the batch of the
+per-sample losses::
+
+    L = (1 / N) * sum_n loss(a_n, y_n)
+
+Its ``gradient`` is the *per-sample* gradient ``d loss(a_n, y_n) / d a_n``,
+without the ``1 / N``: the network's ``delta`` is per sample (as in Nielsen's
+book), so a probe digit's ``delta`` does not depend on how many digits were in
+the batch. The ``1 / N`` enters once, in ``dW`` and ``db``.
+
+Some pairs of output activation and loss have a much simpler ``delta`` together
+than apart. Softmax with cross-entropy gives ``delta = a - y``, which is exact
+and avoids dividing by tiny probabilities; those shortcuts live in
+``Loss.output_delta``.
+"""
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+__all__ = ["Loss", "LOSSES", "get_loss", "one_hot"]
+
+# Probabilities are clipped to [EPS, 1] before the log: log(0) would be -inf.
+EPS = 1e-12
+
+
+class Loss(NamedTuple):
+    """A named loss: mean ``value(a, y)``, per-sample ``gradient(a, y)``, and
+    ``output_delta``: activation name -> ``delta(z, a, y)`` shortcuts."""
+
+    name: str
+    value: Callable[[np.ndarray, np.ndarray], float]
+    gradient: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    output_delta: dict
+    description: str
+
+
+def cross_entropy(a, y):
+    # L = -(1/N) sum_n sum_k y_nk log a_nk
+    log_a = np.log(np.clip(a, EPS, 1))
+    return float(-(y * log_a).sum() / len(a))
+
+
+def cross_entropy_gradient(a, y):
+    # d loss_n / d a_nk = -y_nk / a_nk
+    return -y / np.clip(a, EPS, 1)
+
+
+def softmax_cross_entropy_delta(z, a, y):
+    # softmax_backward(-y / a) = a * (-y/a + sum_k y_k) = a - y, since sum_k y_k = 1
+    return a - y
+
+
+def sigmoid_cross_entropy_delta(z, a, y):
+    # the chain rule, without dividing by a: (-y / a) * a (1 - a) = -y (1 - a)
+    return -y * (1 - a)
+
+
+def mean_squared_error(a, y):
+    # L = (1/N) sum_n 1/2 ||a_n - y_n||^2
+    diff = a - y
+    return float(0.5 * (diff * diff).sum() / len(a))
+
+
+def mean_squared_error_gradient(a, y):
+    # d loss_n / d a_n = a_n - y_n
+    return a - y
+
+
+LOSSES = {
+    loss.name: loss
+    for loss in [
+        Loss(
+            "cross_entropy",
+            cross_entropy,
+            cross_entropy_gradient,
+            {"softmax": softmax_cross_entropy_delta, "sigmoid": sigmoid_cross_entropy_delta},
+            "-sum y log a; the natural partner of softmax",
+        ),
+        Loss(
+            "mse",
+            mean_squared_error,
+            mean_squared_error_gradient,
+            {},
+            "1/2 ||a - y||^2; learns slowly through a saturated output",
+        ),
+    ]
+}
+
+
+def get_loss(name):
+    """Look up a loss by name (``"cross_entropy"`` or ``"mse"``)."""
+    if isinstance(name, Loss):
+        return name
+    try:
+        return LOSSES[name]
+    except (KeyError, TypeError):
+        allowed = ", ".join(repr(n) for n in LOSSES)
+        raise ValueError(f"loss must be one of {allowed}; got {name!r}") from None
+
+
+def one_hot(labels, n_classes, dtype=np.float32):
+    """Turn integer labels into one-hot rows.
+
+    >>> one_hot(np.array([2, 0]), 3)
+    array([[0., 0., 1.],
+           [1., 0., 0.]], dtype=float32)
+    """
+    labels = np.asarray(labels)
+    y = np.zeros((len(labels), n_classes), dtype=dtype)  # (batch, n_classes)
+    y[np.arange(len(labels)), labels] = 1
+    return y

@@ -1,0 +1,292 @@
+"""A feed-forward network, written from scratch in NumPy.
+
+The design goal is that every number the lecture talks about exists as a
+variable you can look at: after ``forward`` and ``backward`` each layer holds
+its ``z``, ``a``, ``delta``, ``dW`` and ``db``. Nothing is hidden in an autograd
+tape. The trace recorder reads those values; the gradient tests check them
+against central differences and against torch.
+
+If ``sizes`` is ``[64, 32, 10]``, the network takes 64 inputs (an 8x8 image),
+has one hidden layer of 32 neurons and 10 outputs (one per digit)::
+
+    a0 = x                        # (batch, 64)
+    z1 = a0 W1^T + b1; a1 = f(z1) # (batch, 32)
+    z2 = a1 W2^T + b2; a2 = softmax(z2)   # (batch, 10), the class probabilities
+"""
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import ACTIVATIONS, get_activation
+from .initializers import default_initializer, get_initializer
+from .layers import Dense
+from .losses import get_loss, one_hot
+
+__all__ = ["Network", "Inspection"]
+
+_DTYPES = ("float32", "float64")
+_FORMAT = "explainer-model"
+_FORMAT_VERSION = 1
+
+
+@dataclass
+class Inspection:
+    """Everything one forward and backward pass computed, per layer.
+
+    ``z[i]``, ``a[i]``, ``delta[i]``, ``dW[i]``, ``db[i]`` belong to layer
+    ``i`` (0 is the first hidden layer); ``probabilities`` is the output ``a``.
+    """
+
+    z: list
+    a: list
+    delta: list
+    dW: list
+    db: list
+    probabilities: np.ndarray
+    loss: float
+
+
+class Network:
+    """A stack of dense layers trained by back-propagation.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Units per layer, input first and output last: ``[64, 32, 10]``.
+    activation : str
+        Hidden-layer activation, a name from ``ACTIVATIONS`` (default ``"relu"``).
+    output : str
+        Output activation (default ``"softmax"``).
+    loss : str
+        ``"cross_entropy"`` (default) or ``"mse"``.
+    init : str or None
+        Weight initialiser; None picks ``"he"`` for ReLU-like activations and
+        ``"xavier"`` otherwise.
+    l1, l2 : float
+        Penalties ``l1 * sum|W|`` and ``l2 / 2 * sum W^2`` on the weights (not
+        the biases), added to the loss.
+    seed : int
+        Seeds the initial weights: the same seed gives the same network.
+    dtype : {"float32", "float64"}
+        float32 is fast; float64 is for gradient checks.
+    """
+
+    def __init__(
+        self,
+        sizes,
+        activation="relu",
+        output="softmax",
+        loss="cross_entropy",
+        init=None,
+        l1=0.0,
+        l2=0.0,
+        seed=0,
+        dtype="float32",
+    ):
+        sizes = _check_sizes(sizes)
+        hidden = get_activation(activation)
+        out = get_activation(output)
+        self.loss_fn = get_loss(loss)
+        init = get_initializer(init or default_initializer(hidden.name)).name
+        try:
+            dtype = np.dtype(dtype).name
+        except TypeError:
+            pass
+        if dtype not in _DTYPES:
+            raise ValueError(f"dtype must be one of 'float32', 'float64'; got {dtype!r}")
+        for name, value in (("l1", l1), ("l2", l2)):
+            if not (isinstance(value, (int, float)) and np.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a number >= 0; got {value!r}")
+        self.sizes, self.seed, self.dtype = sizes, int(seed), np.dtype(dtype)
+        self.l1, self.l2 = float(l1), float(l2)
+        self.activation, self.init = hidden.name, init
+        rng = np.random.default_rng(seed)
+        activations = [hidden.name] * (len(sizes) - 2) + [out.name]
+        self.layers = [
+            Dense(n_in, n_out, act, init, rng, self.dtype)
+            for n_in, n_out, act in zip(sizes[:-1], sizes[1:], activations)
+        ]
+
+    # -- the two passes ----------------------------------------------------
+
+    def forward(self, x):
+        """Feed a batch ``x`` (batch, n_in) through every layer; return the output ``a``."""
+        a = np.asarray(x, dtype=self.dtype)
+        for layer in self.layers:
+            a = layer.forward(a)
+        return a  # (batch, n_classes)
+
+    def backward(self, y):
+        """Back-propagate from one-hot targets ``y`` (batch, n_classes).
+
+        Uses the output cached by the last ``forward``; leaves ``delta``, ``dW``
+        and ``db`` on every layer.
+        """
+        out = self.layers[-1]
+        shortcut = self.loss_fn.output_delta.get(out.activation.name)
+        if shortcut is not None:
+            grad = out.backward(delta=shortcut(out.z, out.a, y))
+        else:
+            grad = out.backward(self.loss_fn.gradient(out.a, y))
+        for layer in reversed(self.layers[:-1]):
+            grad = layer.backward(grad, need_grad_input=layer is not self.layers[0])
+        if self.l1 or self.l2:
+            for layer in self.layers:
+                # d/dW [l1 sum|W| + l2/2 sum W^2] = l1 sign(W) + l2 W
+                if self.l2:
+                    layer.dW += self.dtype.type(self.l2) * layer.W
+                if self.l1:
+                    layer.dW += self.dtype.type(self.l1) * np.sign(layer.W)
+
+    def loss(self, a, y):
+        """Mean loss of outputs ``a`` against one-hot ``y``, plus the weight penalties."""
+        value = self.loss_fn.value(a, y)
+        if self.l1:
+            value += self.l1 * sum(float(np.abs(layer.W).sum()) for layer in self.layers)
+        if self.l2:
+            value += self.l2 / 2 * sum(float((layer.W * layer.W).sum()) for layer in self.layers)
+        return value
+
+    def one_hot(self, labels):
+        """Integer labels -> one-hot targets in this network's dtype."""
+        return one_hot(labels, self.sizes[-1], self.dtype)
+
+    # -- parameters --------------------------------------------------------
+
+    @property
+    def params(self):
+        """``[W1, b1, W2, b2, ...]``: the arrays the optimiser changes in place."""
+        return [p for layer in self.layers for p in (layer.W, layer.b)]
+
+    @property
+    def grads(self):
+        """``[dW1, db1, dW2, db2, ...]`` from the last ``backward``, aligned with ``params``."""
+        return [g for layer in self.layers for g in (layer.dW, layer.db)]
+
+    # -- using a trained network ---------------------------------------------
+
+    def predict_proba(self, x, batch_size=2048):
+        """Class probabilities (n, n_classes), computed in batches; layer caches untouched."""
+        x = np.asarray(x)
+        out = [self._detached().forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+        return np.concatenate(out) if out else np.empty((0, self.sizes[-1]), self.dtype)
+
+    def predict(self, x, batch_size=2048):
+        """Predicted class of each row of ``x``."""
+        return self.predict_proba(x, batch_size).argmax(axis=1)
+
+    def evaluate(self, x, labels, batch_size=2048):
+        """``(loss, accuracy)`` on a data set, without touching the layer caches."""
+        p = self.predict_proba(x, batch_size)
+        loss = self.loss(p, self.one_hot(labels)) if len(p) else float("nan")
+        return loss, float((p.argmax(axis=1) == labels).mean()) if len(p) else float("nan")
+
+    def inspect(self, x, labels):
+        """One forward and backward pass on ``x``, returned as an :class:`Inspection`.
+
+        The network's own layer caches (from the last training batch) are left
+        as they were, so this is safe to call between ``backward`` and the
+        optimiser's update.
+        """
+        net = self._detached()
+        y = self.one_hot(labels)
+        p = net.forward(x)
+        net.backward(y)
+        layers = net.layers
+        return Inspection(
+            z=[layer.z for layer in layers],
+            a=[layer.a for layer in layers],
+            delta=[layer.delta for layer in layers],
+            dW=[layer.dW for layer in layers],
+            db=[layer.db for layer in layers],
+            probabilities=p,
+            loss=net.loss(p, y),
+        )
+
+    def _detached(self):
+        """A copy that shares ``W`` and ``b`` but has its own caches."""
+        twin = object.__new__(Network)
+        twin.__dict__.update(self.__dict__)
+        twin.layers = []
+        for layer in self.layers:
+            copy = object.__new__(Dense)
+            copy.__dict__.update(layer.__dict__)
+            twin.layers.append(copy)
+        return twin
+
+    # -- description, saving and loading -----------------------------------
+
+    def config(self):
+        """The architecture as a JSON-able dict; ``Network(**net.config())`` rebuilds it."""
+        return {
+            "sizes": list(self.sizes),
+            "activation": self.activation,
+            "output": self.layers[-1].activation.name,
+            "loss": self.loss_fn.name,
+            "init": self.init,
+            "l1": self.l1,
+            "l2": self.l2,
+            "seed": self.seed,
+            "dtype": self.dtype.name,
+        }
+
+    def save(self, path):
+        """Save the architecture and weights to one ``.npz`` file (no pickle)."""
+        arrays = {}
+        for i, layer in enumerate(self.layers):
+            arrays[f"W{i}"], arrays[f"b{i}"] = layer.W, layer.b
+        header = {"format": _FORMAT, "version": _FORMAT_VERSION, "config": self.config()}
+        with open(path, "wb") as f:  # np.savez would append ".npz" to a name without it
+            np.savez(f, header=np.array(json.dumps(header)), **arrays)
+
+    @classmethod
+    def load(cls, path):
+        """Load a network written by :meth:`save`."""
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                header = json.loads(str(f["header"]))
+                arrays = {k: f[k] for k in f.files if k != "header"}
+        except FileNotFoundError:
+            raise FileNotFoundError(f"no model file at {path}") from None
+        except (OSError, ValueError, KeyError) as e:
+            raise ValueError(
+                f"{path} is not a model saved by explainer ({e}); save one with Network.save"
+            ) from None
+        if header.get("format") != _FORMAT or header.get("version", 0) > _FORMAT_VERSION:
+            raise ValueError(
+                f"{path} is a model of format {header.get('format')!r} version "
+                f"{header.get('version')!r}; this explainer reads {_FORMAT!r} up to version "
+                f"{_FORMAT_VERSION}: upgrade explainer to load it"
+            )
+        net = cls(**header["config"])
+        for i, layer in enumerate(net.layers):
+            W, b = arrays[f"W{i}"], arrays[f"b{i}"]
+            if W.shape != layer.W.shape or b.shape != layer.b.shape:
+                raise ValueError(f"{path}: layer {i} weights have shape {W.shape}, expected {layer.W.shape}")
+            layer.W[...], layer.b[...] = W, b
+        return net
+
+    def __repr__(self):
+        c = self.config()
+        return (
+            f"Network({c['sizes']}, activation={c['activation']!r}, output={c['output']!r}, "
+            f"loss={c['loss']!r}, dtype={c['dtype']!r})"
+        )
+
+
+def _check_sizes(sizes):
+    try:
+        sizes = [int(n) for n in sizes]
+    except (TypeError, ValueError):
+        raise ValueError(f"sizes must be a list of layer widths like [64, 32, 10]; got {sizes!r}") from None
+    if len(sizes) < 2 or any(n < 1 for n in sizes):
+        raise ValueError(
+            f"sizes must list at least the input and output widths, all >= 1, like [64, 32, 10]; got {sizes!r}"
+        )
+    return sizes
+
+
+# The table the command line offers for hidden layers (softmax belongs to the output).
+HIDDEN_ACTIVATIONS = [name for name in ACTIVATIONS if name != "softmax"]

@@ -1,0 +1,152 @@
+"""Optimisers: how the gradients become an update of the parameters.
+
+Every optimiser has one method, ``update(params, grads)``: it changes each
+parameter array in place and returns the updates it applied (``new - old``,
+one array per parameter), which the trace records as update norms.
+
+With ``g`` the gradient of one parameter ``w`` and ``lr`` the learning rate::
+
+    SGD       w <- w - lr g
+    momentum  v <- beta v - lr g;                         w <- w + v
+    RMSprop   s <- rho s + (1 - rho) g^2;                 w <- w - lr g / (sqrt(s) + eps)
+    Adam      m <- beta1 m + (1 - beta1) g
+              v <- beta2 v + (1 - beta2) g^2
+              m_hat = m / (1 - beta1^t), v_hat = v / (1 - beta2^t)
+              w <- w - lr m_hat / (sqrt(v_hat) + eps)
+
+State (``v``, ``s``, ``m``) is created on the first call, with the shape and
+dtype of each parameter.
+"""
+
+import numpy as np
+
+__all__ = ["Optimizer", "SGD", "Momentum", "RMSprop", "Adam", "OPTIMIZERS", "make_optimizer"]
+
+
+class Optimizer:
+    """Base class: holds the learning rate and the step count ``t``."""
+
+    name = "base"
+    description = ""
+
+    def __init__(self, lr):
+        if not (isinstance(lr, (int, float)) and np.isfinite(lr) and lr > 0):
+            raise ValueError(f"lr (the learning rate) must be a positive number; got {lr!r}")
+        self.lr = float(lr)
+        self.t = 0
+
+    def update(self, params, grads):
+        """Apply one step in place; return the list of updates (new - old)."""
+        self.t += 1
+        return [self._step(i, w, g) for i, (w, g) in enumerate(zip(params, grads))]
+
+    def _step(self, i, w, g):
+        raise NotImplementedError
+
+    def state(self):
+        """The optimiser's settings as a JSON-able dict (for the trace)."""
+        return {"name": self.name, "lr": self.lr}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v}" for k, v in self.state().items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    name = "sgd"
+    description = "w <- w - lr g"
+
+    def _step(self, i, w, g):
+        update = g * w.dtype.type(-self.lr)
+        w += update
+        return update
+
+
+class Momentum(Optimizer):
+    name = "momentum"
+    description = "v <- beta v - lr g; w <- w + v"
+
+    def __init__(self, lr, beta=0.9):
+        super().__init__(lr)
+        self.beta = beta
+        self.v = {}
+
+    def _step(self, i, w, g):
+        v = self.v.setdefault(i, np.zeros_like(w))
+        v *= self.beta
+        v -= self.lr * g
+        w += v
+        return v.copy()
+
+    def state(self):
+        return {**super().state(), "beta": self.beta}
+
+
+class RMSprop(Optimizer):
+    name = "rmsprop"
+    description = "s <- rho s + (1-rho) g^2; w <- w - lr g / (sqrt(s) + eps)"
+
+    def __init__(self, lr, rho=0.9, eps=1e-8):
+        super().__init__(lr)
+        self.rho, self.eps = rho, eps
+        self.s = {}
+
+    def _step(self, i, w, g):
+        s = self.s.setdefault(i, np.zeros_like(w))
+        s *= self.rho
+        s += (1 - self.rho) * g * g
+        update = g / (np.sqrt(s) + self.eps)
+        update *= -self.lr
+        w += update
+        return update
+
+    def state(self):
+        return {**super().state(), "rho": self.rho, "eps": self.eps}
+
+
+class Adam(Optimizer):
+    name = "adam"
+    description = "bias-corrected momentum m over RMS v: w <- w - lr m_hat / (sqrt(v_hat) + eps)"
+
+    def __init__(self, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(lr)
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.m, self.v = {}, {}
+
+    def _step(self, i, w, g):
+        m = self.m.setdefault(i, np.zeros_like(w))
+        v = self.v.setdefault(i, np.zeros_like(w))
+        m *= self.beta1
+        m += (1 - self.beta1) * g
+        v *= self.beta2
+        v += (1 - self.beta2) * g * g
+        # fold both bias corrections into one step size and one epsilon:
+        # lr m_hat / (sqrt(v_hat) + eps) = lr_t m / (sqrt(v) + eps_t)
+        c1 = 1 - self.beta1**self.t
+        c2 = 1 - self.beta2**self.t
+        lr_t = self.lr * np.sqrt(c2) / c1
+        eps_t = self.eps * np.sqrt(c2)
+        update = np.sqrt(v)
+        update += eps_t
+        np.divide(m, update, out=update)
+        update *= -lr_t
+        w += update
+        return update
+
+    def state(self):
+        return {**super().state(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
+
+OPTIMIZERS = {cls.name: cls for cls in [SGD, Momentum, RMSprop, Adam]}
+
+
+def make_optimizer(name, lr, **options):
+    """Build an optimiser by name: ``make_optimizer("adam", lr=1e-3)``."""
+    if isinstance(name, Optimizer):
+        return name
+    try:
+        cls = OPTIMIZERS[name]
+    except (KeyError, TypeError):
+        allowed = ", ".join(repr(n) for n in OPTIMIZERS)
+        raise ValueError(f"optimizer must be one of {allowed}; got {name!r}") from None
+    return cls(lr, **options)

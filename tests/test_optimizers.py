@@ -1,0 +1,89 @@
+"""Each optimiser's first two updates, computed by hand.
+
+One parameter w = [1.0, -2.0] and the gradients g1 = [0.5, -1.0] then
+g2 = [0.25, 0.5]; lr = 0.1 throughout. The arithmetic is in the comments.
+"""
+
+import numpy as np
+import pytest
+
+from explainer.optimizers import OPTIMIZERS, make_optimizer
+
+G1, G2 = np.array([0.5, -1.0]), np.array([0.25, 0.5])
+
+
+def two_steps(name, **options):
+    w = np.array([1.0, -2.0])
+    opt = make_optimizer(name, 0.1, **options)
+    u1 = opt.update([w], [G1])[0].copy()
+    w1 = w.copy()
+    u2 = opt.update([w], [G2])[0].copy()
+    return w1, w, u1, u2
+
+
+def test_sgd():
+    # w1 = w - 0.1 g1 = [1 - 0.05, -2 + 0.1] = [0.95, -1.9]
+    # w2 = w1 - 0.1 g2 = [0.95 - 0.025, -1.9 - 0.05] = [0.925, -1.95]
+    w1, w2, u1, u2 = two_steps("sgd")
+    np.testing.assert_allclose(w1, [0.95, -1.9])
+    np.testing.assert_allclose(w2, [0.925, -1.95])
+    np.testing.assert_allclose(u2, w2 - w1)
+
+
+def test_momentum():
+    # v1 = 0.9*0 - 0.1 g1 = [-0.05, 0.1];            w1 = [0.95, -1.9]
+    # v2 = 0.9 v1 - 0.1 g2 = [-0.045 - 0.025, 0.09 - 0.05] = [-0.07, 0.04]
+    # w2 = w1 + v2 = [0.88, -1.86]
+    w1, w2, u1, u2 = two_steps("momentum", beta=0.9)
+    np.testing.assert_allclose(w1, [0.95, -1.9])
+    np.testing.assert_allclose(w2, [0.88, -1.86])
+    np.testing.assert_allclose(u2, [-0.07, 0.04])
+
+
+def test_rmsprop():
+    # s1 = 0.1 g1^2 = [0.025, 0.1]
+    # w1 = w - 0.1 g1 / sqrt(s1) = [1 - 0.05/0.158114, -2 + 0.1/0.316228] = [0.683772, -1.683772]
+    # s2 = 0.9 s1 + 0.1 g2^2 = [0.0225 + 0.00625, 0.09 + 0.025] = [0.02875, 0.115]
+    # w2 = w1 - 0.1 g2 / sqrt(s2) = [0.683772 - 0.025/0.169558, -1.683772 - 0.05/0.339116]
+    #    = [0.536330, -1.831214]
+    w1, w2, u1, u2 = two_steps("rmsprop", rho=0.9, eps=0.0)
+    np.testing.assert_allclose(w1, [0.683772, -1.683772], atol=1e-6)
+    np.testing.assert_allclose(w2, [0.536330, -1.831214], atol=1e-6)
+
+
+def test_adam():
+    # t=1: m1 = 0.1 g1 = [0.05, -0.1]; v1 = 0.001 g1^2 = [0.00025, 0.001]
+    #      m_hat = m1 / 0.1 = g1; v_hat = v1 / 0.001 = g1^2
+    #      w1 = w - 0.1 g1 / |g1| = w - 0.1 sign(g1) = [0.9, -1.9]
+    # t=2: m2 = 0.9 m1 + 0.1 g2 = [0.045 + 0.025, -0.09 + 0.05] = [0.07, -0.04]
+    #      v2 = 0.999 v1 + 0.001 g2^2 = [0.00024975 + 0.0000625, 0.000999 + 0.00025]
+    #         = [0.00031225, 0.001249]
+    #      m_hat = m2 / 0.19 = [0.368421, -0.210526]
+    #      v_hat = v2 / 0.001999 = [0.156203, 0.624812]; sqrt = [0.395225, 0.790451]
+    #      w2 = w1 - 0.1 m_hat / sqrt(v_hat) = [0.9 - 0.093218, -1.9 + 0.026634]
+    #         = [0.806782, -1.873366]
+    w1, w2, u1, u2 = two_steps("adam", beta1=0.9, beta2=0.999, eps=0.0)
+    np.testing.assert_allclose(w1, [0.9, -1.9], atol=1e-6)
+    np.testing.assert_allclose(w2, [0.806782, -1.873366], atol=1e-6)
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_updates_are_new_minus_old_and_keep_dtype(name):
+    w = np.array([1.0, -2.0, 3.0], dtype=np.float32)
+    opt = make_optimizer(name, 0.01)
+    for g in (np.float32([0.1, 0.2, -0.3]), np.float32([0.3, -0.1, 0.2])):
+        before = w.copy()
+        (update,) = opt.update([w], [g])
+        assert w.dtype == np.float32 and update.dtype == np.float32
+        np.testing.assert_allclose(update, w - before, atol=1e-6)  # float32 subtraction rounds
+
+
+@pytest.mark.parametrize("bad", [0, -1e-3, float("nan"), float("inf"), "fast"])
+def test_bad_learning_rate_is_refused_with_its_name(bad):
+    with pytest.raises(ValueError, match="lr"):
+        make_optimizer("sgd", bad)
+
+
+def test_unknown_optimizer_lists_the_choices():
+    with pytest.raises(ValueError, match=r"optimizer must be one of 'sgd', 'momentum', 'rmsprop', 'adam'; got 'adamw'"):
+        make_optimizer("adamw", 0.1)

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Set up everything explainer needs, installing only what is missing.
+#
+#   tools/bootstrap.sh          runtime: system libraries + .venv with the package
+#   tools/bootstrap.sh dev      the same, plus the test tools (pytest, nbclient, ...)
+#
+# System packages are installed with apt-get when running as root; otherwise the
+# exact command to run is printed. A second run does nothing and takes a second.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+extra="${1:-run}"
+venv="${EXPLAINER_VENV:-.venv}"
+
+# Manim draws with cairo/pango (built against their headers), encodes with ffmpeg,
+# and typesets MathTex with LaTeX + dvisvgm.
+system_packages=(
+  build-essential pkg-config python3-dev python3-venv
+  libcairo2-dev libpango1.0-dev ffmpeg
+  texlive-latex-base texlive-latex-extra texlive-fonts-recommended dvisvgm
+)
+
+missing=()
+for pkg in "${system_packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    echo "bootstrap: installing system packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "bootstrap: these system packages are missing: ${missing[*]}" >&2
+    echo "bootstrap: install them with:" >&2
+    echo "    sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+python="${PYTHON:-python3}"
+if [[ ! -x "$venv/bin/python" ]]; then
+  echo "bootstrap: creating the virtual environment $venv"
+  "$python" -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --upgrade pip
+fi
+
+# Reinstall only when pyproject.toml changed since the last install of this extra.
+stamp="$venv/.explainer-$extra"
+if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
+  spec="."
+  [[ "$extra" != run ]] && spec=".[$extra]"
+  echo "bootstrap: installing explainer ($spec) into $venv"
+  "$venv/bin/python" -m pip install -q -e "$spec"
+  touch "$stamp"
+fi
