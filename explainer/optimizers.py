@@ -72,7 +72,9 @@ class Momentum(Optimizer):
         self.v = {}
 
     def _step(self, i, w, g):
-        v = self.v.setdefault(i, np.zeros_like(w))
+        v = self.v.get(i)
+        if v is None:
+            v = self.v[i] = np.zeros_like(w)
         v *= self.beta
         v -= self.lr * g
         w += v
@@ -92,7 +94,9 @@ class RMSprop(Optimizer):
         self.s = {}
 
     def _step(self, i, w, g):
-        s = self.s.setdefault(i, np.zeros_like(w))
+        s = self.s.get(i)
+        if s is None:
+            s = self.s[i] = np.zeros_like(w)
         s *= self.rho
         s += (1 - self.rho) * g * g
         update = g / (np.sqrt(s) + self.eps)
@@ -114,8 +118,9 @@ class Adam(Optimizer):
         self.m, self.v = {}, {}
 
     def _step(self, i, w, g):
-        m = self.m.setdefault(i, np.zeros_like(w))
-        v = self.v.setdefault(i, np.zeros_like(w))
+        if i not in self.m:
+            self.m[i], self.v[i] = np.zeros_like(w), np.zeros_like(w)
+        m, v = self.m[i], self.v[i]
         m *= self.beta1
         m += (1 - self.beta1) * g
         v *= self.beta2
@@ -124,8 +129,8 @@ class Adam(Optimizer):
         # lr m_hat / (sqrt(v_hat) + eps) = lr_t m / (sqrt(v) + eps_t)
         c1 = 1 - self.beta1**self.t
         c2 = 1 - self.beta2**self.t
-        lr_t = self.lr * np.sqrt(c2) / c1
-        eps_t = self.eps * np.sqrt(c2)
+        lr_t = self.lr * c2**0.5 / c1
+        eps_t = self.eps * c2**0.5
         update = np.sqrt(v)
         update += eps_t
         np.divide(m, update, out=update)
