@@ -19,7 +19,8 @@ Activations are looked up by name in :data:`ACTIVATIONS`; the command line's
 choices and the error messages come from that table.
 """
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 

@@ -94,7 +94,7 @@ class Experiment:
 
 # Settings that train well on each data set (see docs/training.md for how they were chosen).
 PRESETS = {
-    "digits": Experiment(dataset="digits", hidden=(64,), batch_size=32, lr=1e-3, epochs=30),
+    "digits": Experiment(dataset="digits", hidden=(128, 64), batch_size=32, lr=1e-3, epochs=30),
     "mnist": Experiment(dataset="mnist", hidden=(256,), batch_size=128, lr=1e-3, epochs=12),
 }
 

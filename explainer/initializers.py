@@ -9,7 +9,8 @@ it explodes. He keeps the variance of ReLU activations steady across layers;
 Xavier (Glorot) does the same for tanh and sigmoid.
 """
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 

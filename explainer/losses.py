@@ -17,7 +17,8 @@ and avoids dividing by tiny probabilities; those shortcuts live in
 ``Loss.output_delta``.
 """
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 

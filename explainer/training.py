@@ -11,7 +11,9 @@ per mini-batch: forward, backward, snapshot (if the recorder wants one),
 update. After each epoch the validation set is evaluated; after the last, the
 test set. If the loss stops being a finite number, training stops with a
 :class:`~explainer.errors.TrainingDivergedError` that says where it blew up and
-what to try.
+what to try. So does a loss that, over a whole epoch, averages more than
+``DIVERGENCE_FACTOR`` times the loss of the first step: with the probabilities
+clipped, a blown-up network can keep a finite loss while learning nothing.
 """
 
 import math
@@ -26,7 +28,11 @@ from .metrics import confusion_matrix
 from .optimizers import OPTIMIZERS, make_optimizer
 from .recording import NullRecorder
 
-__all__ = ["TrainConfig", "History", "fit"]
+__all__ = ["TrainConfig", "History", "fit", "DIVERGENCE_FACTOR"]
+
+DIVERGENCE_FACTOR = 3.0
+# learning rates that usually work, quoted when training diverges
+TYPICAL_LR = {"sgd": "0.01 to 0.5", "momentum": "0.01 to 0.1", "rmsprop": "1e-4 to 1e-3", "adam": "1e-4 to 3e-3"}
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,10 @@ def fit(net, data, config=None, recorder=None, progress=True):
     bar = tqdm(total=total_steps, unit="step", disable=not progress, dynamic_ncols=True)
     start = time.perf_counter()
     step = 0
+    first_loss = None
+    # overflow is caught by the finiteness check below, with a better message than numpy's
+    errstate = np.errstate(over="ignore", invalid="ignore")
+    errstate.__enter__()
     try:
         for epoch in range(config.epochs):
             bar.set_description(f"epoch {epoch + 1}/{config.epochs}")
@@ -128,7 +138,8 @@ def fit(net, data, config=None, recorder=None, progress=True):
                 a = net.forward(x)
                 loss = net.loss(a, y)
                 if not math.isfinite(loss):
-                    raise TrainingDivergedError(_diverged(net, config, step, epoch, loss))
+                    raise TrainingDivergedError(_diverged(net, config, step, epoch, f"the loss became {loss}"))
+                first_loss = loss if first_loss is None else first_loss
                 net.backward(y)
                 hits = int((a.argmax(axis=1) == data.y_train[batch]).sum())
                 if recorder.wants_snapshot(step):
@@ -145,6 +156,10 @@ def fit(net, data, config=None, recorder=None, progress=True):
             # training metrics are the running means over the epoch's batches
             # (as Keras reports them): free, where a second pass would not be
             metrics = {"epoch": epoch, "train_loss": loss_sum / n, "train_accuracy": correct / n}
+            if metrics["train_loss"] > DIVERGENCE_FACTOR * first_loss:
+                what = (f"the loss grew from {first_loss:.3g} at the first step to an average of "
+                        f"{metrics['train_loss']:.3g} over epoch {epoch + 1}")
+                raise TrainingDivergedError(_diverged(net, config, step - 1, epoch, what))
             if len(data.X_val):
                 metrics["val_loss"], metrics["val_accuracy"] = net.evaluate(data.X_val, data.y_val)
             metrics["seconds"] = time.perf_counter() - start
@@ -172,6 +187,7 @@ def fit(net, data, config=None, recorder=None, progress=True):
             }
         )
     finally:
+        errstate.__exit__(None, None, None)
         bar.close()
         recorder.close()
     return history
@@ -195,24 +211,19 @@ def _describe(data):
     return {"name": data.name, "image_shape": list(data.image_shape), "split": data.split}
 
 
-def _diverged(net, config, step, epoch, loss):
-    """Explain a non-finite loss: where it started, and what to try."""
-    where = "the output"
+def _diverged(net, config, step, epoch, what):
+    """Explain a diverged run: where it blew up, and what to try."""
+    where = ""
     for i, layer in enumerate(net.layers):
-        for symbol, array in (("W", layer.W), ("z", layer.z), ("a", layer.a)):
-            if not np.all(np.isfinite(array)):
-                where = f"layer {i + 1}'s {symbol}"
-                break
-        else:
-            continue
-        break
-    biggest = max(range(len(net.layers)), key=lambda i: float(np.abs(net.layers[i].z).max()))
-    size = float(np.abs(net.layers[biggest].z).max())
+        bad = [symbol for symbol, x in (("W", layer.W), ("z", layer.z), ("a", layer.a)) if not np.isfinite(x).all()]
+        if bad:
+            where = f" The first non-finite values are in layer {i + 1}'s {bad[0]}."
+            break
+    sizes = [float(np.nanmax(np.abs(layer.z))) if np.isfinite(layer.z).any() else float("inf") for layer in net.layers]
+    biggest = int(np.argmax(sizes))
     return (
-        f"training diverged at step {step} (epoch {epoch + 1}): the loss became {loss}. "
-        f"The first non-finite values are in {where}; the largest |z| is {size:.3g}, in layer "
-        f"{biggest + 1}. The learning rate {config.lr:g} is probably too high for "
-        f"{config.optimizer}: try --lr {config.lr / 10:g}"
-        + (" or a smaller one" if config.optimizer in ("sgd", "momentum") else "")
-        + ", or a different --init."
+        f"training diverged at step {step} (epoch {epoch + 1}): {what}.{where} The largest |z| is "
+        f"{sizes[biggest]:.3g}, in layer {biggest + 1}. The learning rate {config.lr:g} is too high for "
+        f"{config.optimizer}, which usually works with {TYPICAL_LR.get(config.optimizer, 'a smaller one')}: "
+        f"try a learning rate 10 to 100 times smaller (--lr {float(f'{config.lr / 30:.1g}'):g})."
     )

@@ -29,8 +29,10 @@ def parse_hidden(text):
 
 
 def _per_dataset(setting):
-    values = ", ".join(f"{getattr(p, setting)!s} on {name}" for name, p in PRESETS.items())
-    return values.replace("(", "").replace(",)", "").replace(")", "")
+    def show(value):
+        return ",".join(map(str, value)) if isinstance(value, tuple) else f"{value:g}"
+
+    return ", ".join(f"{show(getattr(p, setting))} on {name}" for name, p in PRESETS.items())
 
 
 def _choices(table):
@@ -130,8 +132,9 @@ def demo_command(args):
     return 0
 
 
-def report(result, confusion=False, out=sys.stdout):
+def report(result, confusion=False, out=None):
     """Print what a run learned: accuracy, and the mistakes it still makes."""
+    out = out or sys.stdout
     h, data, net = result.history, result.data, result.net
     last = h.epochs[-1]
     print(f"network      {' -> '.join(str(n) for n in net.sizes)}  ({net.activation}, "
