@@ -24,7 +24,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser():
-    from . import data, train  # noqa: F401 (each registers a subcommand)
+    from . import data, trace, train
 
     parser = Parser(
         prog="explainer",
@@ -32,7 +32,7 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"explainer {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
-    for module in (train, data):
+    for module in (train, trace, data):
         module.add_parser(subparsers)
     return parser
 
@@ -48,7 +48,7 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("explainer: interrupted", file=sys.stderr)
         return 130
-    except (ExplainerError, ValueError, TypeError, FileNotFoundError) as e:
+    except (ExplainerError, ValueError, TypeError, FileNotFoundError, FileExistsError) as e:
         if os.environ.get("EXPLAINER_DEBUG"):
             raise
         print(f"explainer: error: {e}", file=sys.stderr)

@@ -11,6 +11,7 @@ from ..experiment import PRESETS, Experiment, run
 from ..initializers import INITIALIZERS
 from ..losses import LOSSES
 from ..optimizers import OPTIMIZERS
+from ..trace import DEFAULT_SCHEDULE, TraceRecorder
 
 __all__ = ["add_parser", "parse_hidden"]
 
@@ -78,6 +79,17 @@ def add_parser(subparsers):
                    help="a folder holding the four MNIST IDX files (also: $EXPLAINER_MNIST_DIR)")
     p.add_argument("--no-download", action="store_true", help="never download a data set")
     p.add_argument("--save", type=Path, metavar="FILE.npz", help="save the trained network")
+    rec = p.add_argument_group("recording a trace")
+    rec.add_argument("--out", type=Path, metavar="TRACE",
+                     help="record the run as a trace folder (e.g. runs/digits.zarr) for scenes, dashboards "
+                     "and `explainer plot`")
+    rec.add_argument("--schedule", default=DEFAULT_SCHEDULE, metavar="SPEC",
+                     help="when to take full snapshots: 'log:N' (N steps spread log-uniformly, dense early), "
+                     "'every:N', 'epochs', or a '+' of them; step 0 and the last step are always in "
+                     f"(default: {DEFAULT_SCHEDULE})")
+    rec.add_argument("--probe", type=int, default=30, metavar="N",
+                     help="how many validation digits to follow through every snapshot (default: 30)")
+    rec.add_argument("--force", action="store_true", help="replace an existing trace at --out")
     p.add_argument("--json", action="store_true",
                    help="end with a one-line JSON summary (test_accuracy, epochs, seconds, ...)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -113,14 +125,22 @@ def experiment_from_args(args):
 
 def train_command(args):
     experiment = experiment_from_args(args)
-    result = run(experiment, progress=not args.no_progress, data_dir=args.data_dir,
+    recorder = None
+    if args.out:
+        recorder = TraceRecorder(args.out, schedule=args.schedule, n_probe=args.probe, overwrite=args.force)
+    result = run(experiment, recorder=recorder, progress=not args.no_progress, data_dir=args.data_dir,
                  download=not args.no_download)
     report(result)
+    if args.out:
+        print(f"trace        {args.out}  ({len(recorder.steps)} snapshots; `explainer info {args.out}`)")
     if args.save:
         result.net.save(args.save)
         print(f"saved the trained network to {args.save}")
     if args.json:
-        print(json.dumps(_jsonable(result.summary())))
+        summary = result.summary()
+        if args.out:
+            summary["trace"] = str(args.out)
+        print(json.dumps(_jsonable(summary)))
     return 0
 
 

@@ -17,9 +17,10 @@ __all__ = ["pack_trace"]
 def pack_trace(path, out=None):
     """Pack the trace folder ``path`` into ``out`` (default: ``<path>.zip``); return ``out``."""
     path = Path(path)
-    trace = Trace.open(path)  # refuse to pack something that is not a readable trace
-    if not path.is_dir():
+    trace = Trace.open(path)
+    if trace.packed:
         raise TraceError(f"{path} is already a packed trace")
+    trace.verify()  # refuse to pack a damaged trace
     out = Path(out) if out else path.with_name(path.name + ".zip")
     partial = out.with_name(out.name + ".partial")
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as zf:
@@ -27,5 +28,4 @@ def pack_trace(path, out=None):
             if file.is_file() and not file.name.endswith(".partial"):
                 zf.write(file, file.relative_to(path).as_posix())
     os.replace(partial, out)
-    del trace
     return out

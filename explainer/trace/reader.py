@@ -16,7 +16,7 @@ read from disk when first asked for. Only *committed* rows are ever returned
 cleanly up to its last flush.
 """
 
-import json
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -88,6 +88,7 @@ class Trace:
     def __init__(self, root, path):
         self._root, self.path = root, Path(path)
         self._nodes = {}  # opened arrays: opening one reads its metadata from disk
+        self.packed = self.path.is_file()
         attrs = root.attrs.asdict()
         if attrs.get("schema") != SCHEMA:
             raise TraceError(f"{path} is a Zarr store but not an explainer trace (no '{SCHEMA}' schema in its "
@@ -257,16 +258,56 @@ class Trace:
             "schema_version": self.attrs.get("schema_version"),
         }
 
+    def verify(self):
+        """Check that every array is present and holds all its committed chunks.
+
+        Reading checks each array when it is first used; this checks them all
+        at once (a few milliseconds per array). Raises :class:`TraceError`.
+        """
+        keys = ["probe/x", "probe/labels", "probe/index", "snapshots/step", "snapshots/loss"]
+        keys += [f"steps/{name}" for name in STEP_SCALARS + STEP_PER_LAYER]
+        keys += [f"epochs/{name}" for name in EPOCH_FIELDS]
+        keys += [f"snapshots/layer{i}/{name}" for i in range(self.n_layers) for name in ("W", "b", "dW", "db", "z", "a", "delta")]
+        if self.complete:
+            keys += [f"evaluation/{name}" for name in ("confusion", "predicted", "confidence", "labels")]
+        for key in keys:
+            self._node(key)
+        return self
+
     # -- reading, with errors that say what broke ---------------------------
 
     def _node(self, key):
+        """The array at ``key``, checked once: it exists and holds every chunk it should."""
         if key in self._nodes:
             return self._nodes[key]
         try:
-            node = self._nodes[key] = self._root[key]
-            return node
+            node = self._root[key]
         except KeyError:
             raise TraceError(f"{self.path} is a damaged trace: the array '{key}' is missing; record it again") from None
+        if not isinstance(node, zarr.Array) or self.packed:
+            # a group has no chunks to count; a packed trace is checked when packed,
+            # and its zip members carry their own checksums
+            self._nodes[key] = node
+            return node
+        rows = self._committed_rows(key, node)
+        per_row_block = math.prod(math.ceil(n / c) for n, c in zip(node.shape[1:], node.chunks[1:]))
+        expected = math.ceil(rows / node.chunks[0]) * per_row_block if node.ndim else 1
+        try:
+            present = node.nchunks_initialized
+        except Exception as e:
+            raise TraceError(f"{self.path} is a damaged trace: '{key}' cannot be listed ({e}); record it again") from None
+        if present < expected:
+            raise TraceError(
+                f"{self.path} is a truncated or damaged trace: '{key}' has {present} of its {expected} chunks "
+                "of data (was it copied incompletely?); copy or record it again"
+            )
+        self._nodes[key] = node
+        return node
+
+    def _committed_rows(self, key, node):
+        group = key.split("/")[0]
+        counts = {"steps": self.n_steps, "snapshots": self.n_snapshots, "epochs": self.n_epochs}
+        return counts.get(group, node.shape[0] if node.ndim else 1)
 
     def _read(self, key, n=None):
         node = self._node(key)
@@ -290,5 +331,3 @@ def _describe_steps(steps):
     return shown + (f", ... {int(steps[-1])}" if len(steps) > 8 else "")
 
 
-def _jsonable(obj):
-    return json.loads(json.dumps(obj, default=float))

@@ -155,10 +155,18 @@ class TraceRecorder:
             self.flush()
 
     def record_step(self, step, net, scalars, updates):
+        # Every per-step number describes step s: the weights W_s it used (the ones
+        # a snapshot at s holds), its gradient, and the update u_s = W_{s+1} - W_s.
+        # W already holds W_{s+1}, so ||W_s||^2 = ||W||^2 - 2 W.u + ||u||^2.
         row = {name: scalars[name] for name in STEP_SCALARS}
-        row["weight_norm"] = [_norm(layer.W) for layer in net.layers]
+        weight_norm, update_norm = [], []
+        for layer, u in zip(net.layers, updates[0::2]):
+            w, u = layer.W.ravel(), u.ravel()
+            uu = float(u @ u)
+            weight_norm.append(max(float(w @ w) - 2 * float(w @ u) + uu, 0.0) ** 0.5)
+            update_norm.append(uu**0.5)
+        row["weight_norm"], row["update_norm"] = weight_norm, update_norm
         row["grad_norm"] = [_norm(layer.dW) for layer in net.layers]
-        row["update_norm"] = [_norm(u) for u in updates[0::2]]
         # a unit is dead on this batch when it is zero for every sample in it
         row["dead_share"] = [float((~(layer.a != 0).any(axis=0)).mean()) for layer in net.layers]
         self._rows.append(row)
@@ -233,12 +241,17 @@ def _norm(x):
     return float(np.sqrt(x @ x))
 
 
+# Every chunk is written, even an all-zero one (Zarr skips those by default), so
+# that the reader can tell a missing chunk file from a chunk of zeros.
+_WRITE_ALL = {"write_empty_chunks": True}
+
+
 def _empty(group, name, shape, chunks, dtype):
-    return group.create_array(name, shape=shape, chunks=chunks, dtype=dtype, fill_value=0)
+    return group.create_array(name, shape=shape, chunks=chunks, dtype=dtype, fill_value=0, config=_WRITE_ALL)
 
 
 def _array(group, name, data):
     chunks = tuple(max(1, n) for n in data.shape) or (1,)
-    array = group.create_array(name, shape=data.shape, chunks=chunks, dtype=data.dtype)
+    array = group.create_array(name, shape=data.shape, chunks=chunks, dtype=data.dtype, config=_WRITE_ALL)
     array[...] = data
     return array

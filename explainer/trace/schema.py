@@ -6,12 +6,15 @@
                                     config, image_shape, sizes, layers, probe, status,
                                     committed = {steps, snapshots, epochs}
       probe/x, probe/labels, probe/index      the fixed probe set (n_probe, n_in), (n_probe,)
-      steps/<name>                  one row per training step: loss, accuracy, lr, epoch,
-                                    and per layer (n_steps, n_layers): weight_norm,
-                                    grad_norm, update_norm, dead_share
+      steps/<name>                  one row per training step s: loss, accuracy, lr, epoch,
+                                    and per layer (n_steps, n_layers): weight_norm (of the
+                                    weights step s used), grad_norm, update_norm (of the
+                                    update step s applied), dead_share (units that were 0
+                                    for every sample of the batch)
       snapshots/step                (n_snapshots,) the step of each snapshot
       snapshots/loss                (n_snapshots,) the probe set's loss
       snapshots/layer<i>/<name>     W, b, dW, db          (n_snapshots, n_out[, n_in])
+                                    (W and b as step s used them, before its update)
                                     z, a, delta           (n_snapshots, n_probe, n_out)
       epochs/<name>                 (n_epochs,) epoch, step, train_loss, train_accuracy,
                                     val_loss, val_accuracy, seconds
