@@ -42,7 +42,8 @@ class TrainConfig:
     epochs: int = 20  # passes over the training set
     batch_size: int = 32  # samples per step; the last batch of an epoch may be smaller
     optimizer: str = "adam"  # a name from OPTIMIZERS
-    lr: float = 1e-3  # learning rate
+    lr: float = 1e-3  # learning rate of the first epoch
+    lr_decay: float = 1.0  # the learning rate is multiplied by this after every epoch
     seed: int = 0  # seeds the shuffling; the same seed gives the same run, to the bit
 
     def __post_init__(self):
@@ -54,6 +55,8 @@ class TrainConfig:
             allowed = ", ".join(repr(n) for n in OPTIMIZERS)
             raise ValueError(f"optimizer must be one of {allowed}; got {self.optimizer!r}")
         make_optimizer(self.optimizer, self.lr)  # validates lr
+        if not (isinstance(self.lr_decay, (int, float)) and 0 < self.lr_decay <= 1):
+            raise ValueError(f"lr_decay must be a number in (0, 1]; got {self.lr_decay!r}")
 
     def to_dict(self):
         return asdict(self)
@@ -130,6 +133,7 @@ def fit(net, data, config=None, recorder=None, progress=True):
     try:
         for epoch in range(config.epochs):
             bar.set_description(f"epoch {epoch + 1}/{config.epochs}")
+            optimizer.lr = config.lr * config.lr_decay**epoch
             order = rng.permutation(n)
             loss_sum = correct = 0.0
             for first in range(0, n, config.batch_size):

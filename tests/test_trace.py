@@ -239,7 +239,7 @@ def test_a_damaged_chunk(copy):
     chunk = next(p for p in (copy / "steps" / "loss").rglob("*") if p.is_file() and p.name != "zarr.json")
     chunk.write_bytes(b"\x00garbage" * 10)
     with pytest.raises(TraceError, match="'steps/loss' cannot be read"):
-        Trace.open(copy).scalars
+        _ = Trace.open(copy).scalars
 
 
 def test_a_truncated_packed_file(recorded, tmp_path):

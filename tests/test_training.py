@@ -121,3 +121,16 @@ def test_loading_something_else_is_a_clear_error(tmp_path):
         Network.load(path)
     with pytest.raises(FileNotFoundError, match="no model file"):
         Network.load(tmp_path / "missing.npz")
+
+
+def test_lr_decay_multiplies_the_learning_rate_every_epoch(tmp_path):
+    from explainer.trace import Trace, TraceRecorder
+
+    with TraceRecorder(tmp_path / "t.zarr", schedule="epochs") as recorder:
+        run(small(lr=0.01, lr_decay=0.5, hidden=(8,)), recorder=recorder, progress=False)
+    trace = Trace.open(tmp_path / "t.zarr")
+    lr, epoch = trace.scalars["lr"], trace.scalars["epoch"]
+    for e in range(3):
+        assert np.all(lr[epoch == e] == np.float32(0.01 * 0.5**e))
+    with pytest.raises(ValueError, match=r"lr_decay must be a number in \(0, 1\]"):
+        TrainConfig(lr_decay=1.5)

@@ -65,6 +65,9 @@ def add_parser(subparsers):
                    help=f"optimiser: {_choices(OPTIMIZERS)} (default: adam)")
     p.add_argument("--lr", type=float, metavar="RATE",
                    help=f"learning rate (default: {_per_dataset('lr')})")
+    p.add_argument("--lr-decay", type=float, metavar="FACTOR",
+                   help=f"multiply the learning rate by this after every epoch (default: "
+                   f"{_per_dataset('lr_decay')})")
     p.add_argument("--batch-size", type=int, metavar="N",
                    help=f"samples per step (default: {_per_dataset('batch_size')})")
     p.add_argument("--epochs", type=int, metavar="N",
@@ -113,6 +116,7 @@ def experiment_from_args(args):
         "init": args.init,
         "optimizer": args.optimizer,
         "lr": args.lr,
+        "lr_decay": args.lr_decay,
         "batch_size": args.batch_size,
         "epochs": args.epochs,
         "l1": args.l1,

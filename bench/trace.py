@@ -1,0 +1,113 @@
+"""What recording a trace costs, and how fast a trace reads back.
+
+On MNIST with 784-128-64-10 (ReLU, Adam, batch 128), in one run:
+
+- seconds per epoch with recording off and on (the default snapshot schedule),
+  interleaved so that a busy machine slows both alike;
+- the trace's size on disk;
+- the time to open the trace, and to fetch the weights or the probe record at
+  random steps (cold: the first read of each array; warm: after it).
+
+Usage::
+
+    .venv/bin/python bench/trace.py               # 10 epochs, the issue's setting
+    .venv/bin/python bench/trace.py --epochs 2    # quicker
+"""
+
+import argparse
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from explainer import Experiment, fit
+from explainer.data import load_dataset
+from explainer.trace import DEFAULT_SCHEDULE, Trace, TraceRecorder
+
+TARGETS = {"overhead": 0.10, "size_mb": 150, "open_s": 0.2, "fetch_ms": 20}
+
+
+def folder_size(path):
+    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
+
+
+def timed(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=2, help="runs of each kind, interleaved")
+    parser.add_argument("--schedule", default=DEFAULT_SCHEDULE)
+    parser.add_argument("--fetches", type=int, default=50)
+    args = parser.parse_args()
+
+    experiment = Experiment.preset("mnist", hidden=(128, 64), epochs=args.epochs, batch_size=128, lr_decay=1.0)
+    data = load_dataset("mnist", seed=experiment.seed)
+    n_in, n_classes = data.X_train.shape[1], data.n_classes
+    tmp = Path(tempfile.mkdtemp(prefix="bench-trace-"))
+    plain, recorded = [], []
+
+    def train(recorder=None):
+        """Seconds per epoch of the whole fit: recorder start, every step, last flush, test."""
+        net = experiment.network(n_in, n_classes)
+        start = time.perf_counter()
+        history = fit(net, data, experiment.train_config(), recorder=recorder, progress=False)
+        return (time.perf_counter() - start) / args.epochs, history
+
+    try:
+        for repeat in range(args.repeats):
+            seconds, _ = train()
+            plain.append(seconds)
+            path = tmp / f"run{repeat}.zarr"
+            seconds, history = train(TraceRecorder(path, schedule=args.schedule))
+            recorded.append(seconds)
+            print(f"repeat {repeat}: {plain[-1]:.3f} s/epoch plain, {recorded[-1]:.3f} s/epoch recorded "
+                  f"(test accuracy {history.test_accuracy:.4f})", flush=True)
+
+        size = folder_size(path)
+        open_times = [timed(lambda: Trace.open(path)) for _ in range(10)]
+        trace = Trace.open(path)
+        n_snapshots = trace.n_snapshots
+        rng = np.random.default_rng(0)
+        steps = rng.integers(0, trace.n_steps, size=args.fetches)
+        cold_trace = Trace.open(path)
+        cold_weights = timed(lambda: cold_trace.weights(int(steps[0])))
+        cold_probe = timed(lambda: cold_trace.probe_record(int(steps[0])))
+        weights = [timed(lambda s=s: trace.weights(int(s))) for s in steps]
+        probe = [timed(lambda s=s: trace.probe_record(int(s))) for s in steps]
+        scalars = timed(lambda: Trace.open(path).scalars)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    p, r = statistics.median(plain), statistics.median(recorded)
+    overhead = r / p - 1
+    rows = [
+        ("s/epoch, recording off", f"{p:.3f}", ""),
+        ("s/epoch, recording on", f"{r:.3f}", ""),
+        ("recording overhead", f"{overhead:+.1%}", f"<= {TARGETS['overhead']:.0%}"),
+        ("snapshots", f"{n_snapshots}", f"schedule {args.schedule}"),
+        ("trace size on disk", f"{size / 1e6:.1f} MB", f"<= {TARGETS['size_mb']} MB"),
+        ("open (median of 10)", f"{statistics.median(open_times) * 1e3:.1f} ms", f"< {TARGETS['open_s'] * 1e3:.0f} ms"),
+        ("weights at a step, cold", f"{cold_weights * 1e3:.1f} ms", f"< {TARGETS['fetch_ms']} ms"),
+        ("weights at a step, median", f"{statistics.median(weights) * 1e3:.1f} ms", f"< {TARGETS['fetch_ms']} ms"),
+        ("weights at a step, max", f"{max(weights) * 1e3:.1f} ms", ""),
+        ("probe record, cold", f"{cold_probe * 1e3:.1f} ms", f"< {TARGETS['fetch_ms']} ms"),
+        ("probe record, median", f"{statistics.median(probe) * 1e3:.1f} ms", f"< {TARGETS['fetch_ms']} ms"),
+        ("probe record, max", f"{max(probe) * 1e3:.1f} ms", ""),
+        ("all per-step scalars", f"{scalars * 1e3:.1f} ms", ""),
+    ]
+    print(f"\nMNIST 784-128-64-10, relu, adam, batch 128, {args.epochs} epochs, {args.repeats} runs of each")
+    print(f"{'measure':<28}{'value':>12}  target")
+    for name, value, target in rows:
+        print(f"{name:<28}{value:>12}  {target}")
+
+
+if __name__ == "__main__":
+    main()
