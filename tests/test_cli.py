@@ -84,10 +84,17 @@ def test_missing_mnist_without_download_is_one_clear_line(tmp_path):
     assert "MNIST" in result.stderr and "explainer data fetch mnist" in result.stderr
 
 
-def test_demo_prints_what_was_learned():
-    result = explainer("demo", "--no-progress")
+def test_demo_prints_what_was_learned_and_records_it(tmp_path):
+    from explainer.trace import Trace
+
+    result = explainer("demo", "--no-progress", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
+    trace = Trace.open(tmp_path / "trace.zarr")
+    assert trace.complete
+    for name in ("loss_curves", "filters", "confusion", "probes", "gradient_norms"):
+        assert (tmp_path / "figures" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "test         loss" in result.stdout
     assert "confusion matrix" in result.stdout
     accuracy = float(result.stdout.split("test         loss")[1].split("accuracy")[1].split()[0])
     assert accuracy > 0.95
+    assert accuracy == round(trace.evaluation.test_accuracy, 4)

@@ -100,9 +100,12 @@ def add_parser(subparsers):
 
     d = subparsers.add_parser(
         "demo",
-        help="the README's main job: train on the 8x8 digits and show what was learned",
-        description="Train the default network on the 8x8 digits and print what it learned.",
+        help="the README's main job: train on the 8x8 digits, record, show what was learned",
+        description="Train the preset network on the 8x8 digits, record the run as a trace, print what it "
+        "learned and draw the figures.",
     )
+    d.add_argument("--out", type=Path, default=Path("runs/demo"), metavar="DIR",
+                   help="where the trace and figures go (default: runs/demo)")
     d.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     d.set_defaults(func=demo_command)
 
@@ -149,10 +152,21 @@ def train_command(args):
 
 
 def demo_command(args):
+    from ..figures import save_all
+
     experiment = Experiment.preset("digits")
-    print(f"Training {experiment.hidden} hidden units on the 8x8 digits ({experiment.epochs} epochs)...")
-    result = run(experiment, progress=not args.no_progress)
+    trace_path = args.out / "trace.zarr"
+    hidden = ", ".join(map(str, experiment.hidden))
+    print(f"Training a network with hidden layers of {hidden} units on the 8x8 digits "
+          f"({experiment.epochs} epochs), recording every step to {trace_path} ...")
+    recorder = TraceRecorder(trace_path, overwrite=True)
+    result = run(experiment, recorder=recorder, progress=not args.no_progress)
     report(result, confusion=True)
+    print(f"\ntrace        {trace_path}  ({len(recorder.steps)} snapshots of every weight, gradient and "
+          "probe activation)")
+    paths = save_all(trace_path, args.out / "figures", formats=("png",))
+    print(f"figures      {args.out / 'figures'}/  ({', '.join(p.name for p in paths)})")
+    print(f"next         explainer info {trace_path}   |   explainer plot {trace_path} --out DIR")
     return 0
 
 

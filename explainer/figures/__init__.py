@@ -1,0 +1,94 @@
+"""Static figures of a recorded run, for reports, slides and the documentation.
+
+Each function takes a :class:`~explainer.trace.Trace` and returns a
+``matplotlib.figure.Figure``, made without pyplot: no global state, no display
+needed, and in a notebook the returned figure shows itself. ::
+
+    from explainer.figures import filters, save_all
+    from explainer.trace import Trace, default_trace
+
+    trace = Trace.open(default_trace())
+    fig = filters(trace, step=200)               # the first layer's W as images, at step 200
+    fig.savefig("filters.png", dpi=150)
+    save_all(trace, "figures/")                  # every figure, as PNG and SVG
+
+``FIGURES`` names them all; ``explainer plot`` draws them from the command line.
+"""
+
+from pathlib import Path
+
+from ..trace import Trace
+from .curves import gradient_norms, loss_curves
+from .predictions import NoEvaluationError, confusion, probes, require_evaluation
+from .weights import filters
+
+__all__ = ["FIGURES", "FORMATS", "loss_curves", "filters", "confusion", "probes", "gradient_norms",
+           "save_all", "figure_names", "NoEvaluationError"]
+
+# name -> function; the name is also the file name that save_all writes
+FIGURES = {
+    "loss_curves": loss_curves,
+    "filters": filters,
+    "confusion": confusion,
+    "probes": probes,
+    "gradient_norms": gradient_norms,
+}
+AT_A_STEP = ("filters", "probes")  # the figures that draw one snapshot, and so take `step`
+FORMATS = ("png", "svg", "pdf")
+DPI = 150
+
+
+def figure_names(trace):
+    """The figures this trace can make: all of them, less ``confusion`` if the run did not finish."""
+    return [name for name in FIGURES if name != "confusion" or trace.evaluation is not None]
+
+
+def save_all(trace, out_dir, formats=("png", "svg"), step=None, names=None, dpi=DPI):
+    """Draw figures and write each as ``<out_dir>/<name>.<format>``; return the paths written.
+
+    Parameters
+    ----------
+    trace : Trace or str or Path
+        The run, or the path of its trace.
+    out_dir : str or Path
+        Created if missing.
+    formats : sequence of str
+        Any of ``"png"``, ``"svg"``, ``"pdf"``.
+    step : int, optional
+        The step for the figures that show one snapshot (filters, probes);
+        default: the last.
+    names : sequence of str, optional
+        Which figures, from :data:`FIGURES`; default: every figure the trace
+        can make (:func:`figure_names`). Naming ``confusion`` for a run that
+        did not finish raises :class:`NoEvaluationError`.
+    dpi : int
+        Pixels per inch of the PNG files (150: sharp on screens and in
+        documents; 300 for print).
+    """
+    trace = trace if isinstance(trace, Trace) else Trace.open(trace)
+    if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not 10 <= dpi <= 1200:
+        raise ValueError(f"dpi must be a number from 10 to 1200; got {dpi!r}")
+    formats = _check_choices("formats", formats, FORMATS)
+    names = figure_names(trace) if names is None else _check_choices("names", names, tuple(FIGURES))
+    if "confusion" in names:
+        require_evaluation(trace)  # fail before drawing anything
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in names:
+        fig = FIGURES[name](trace, step=step) if name in AT_A_STEP else FIGURES[name](trace)
+        for k, fmt in enumerate(formats):
+            path = out_dir / f"{name}.{fmt}"
+            fig.savefig(path, dpi=dpi, format=fmt)
+            written.append(path)
+            if k == 0:  # the layout is done and does not depend on the format: keep it, as laying out costs
+                fig.set_layout_engine("none")  # about as much as drawing
+    return written
+
+
+def _check_choices(what, given, allowed):
+    given = [given] if isinstance(given, str) else list(given)
+    unknown = [g for g in given if g not in allowed]
+    if unknown or not given:
+        raise ValueError(f"{what} must be chosen from {', '.join(allowed)}; got {', '.join(map(repr, given)) or 'none'}")
+    return list(dict.fromkeys(given))  # in order, without repeats

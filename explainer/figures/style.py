@@ -1,0 +1,124 @@
+"""What every figure shares: the colours, the smoothing, the epoch axis, the words for a step.
+
+Colours are the Okabe-Ito palette, which stays distinguishable under the
+common forms of colour blindness. Figures are made with
+``matplotlib.figure.Figure`` (never pyplot), so making one touches no global
+state and needs no display.
+"""
+
+import textwrap
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
+
+__all__ = ["COLORS", "LAYER_COLORS", "new_figure", "smooth", "default_window", "add_epoch_axis",
+           "describe_step", "layer_label", "check_count", "plain_log_labels", "wrap"]
+
+# Okabe & Ito (2008), "Color Universal Design"
+COLORS = {
+    "train": "#0072B2",  # blue
+    "val": "#D55E00",  # vermillion
+    "test": "#CC79A7",  # reddish purple
+    "raw": "#56B4E9",  # sky blue: the noisy per-step values, drawn thin and light
+    "epoch": "#000000",  # per-epoch means, drawn over the blue per-step curves
+    "right": "#0072B2",
+    "wrong": "#D55E00",
+    "true": "#009E73",  # bluish green
+    "other": "#BBBBBB",
+}
+LAYER_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
+
+
+def new_figure(width, height):
+    """A figure with constrained layout (nothing cut off), white behind it for dark viewers."""
+    return Figure(figsize=(width, height), layout="constrained", facecolor="white")
+
+
+def wrap(text, width_inches, fontsize=12):
+    """Break ``text`` into lines that fit ``width_inches`` at ``fontsize`` (constrained layout will not)."""
+    per_line = max(20, int(width_inches * 72 / (0.5 * fontsize)))  # an average glyph is ~0.5 em wide
+    return "\n".join(textwrap.fill(paragraph, per_line) for paragraph in text.split("\n"))
+
+
+def default_window(n_steps):
+    """An odd smoothing window of about 1/40 of the run: 31 steps for 1,200; 1 for 40 or fewer."""
+    return 2 * (n_steps // 80) + 1
+
+
+def smooth(y, window):
+    """Moving mean over ``window`` steps centred on each step; the window shrinks at the two ends.
+
+    >>> smooth([0.0, 3.0, 0.0, 3.0], 3)
+    array([1.5, 1. , 2. , 1.5])
+    """
+    y = np.asarray(y, dtype=float)  # (n_steps,)
+    if window <= 1 or len(y) < 2:
+        return y.copy()
+    cumulative = np.concatenate([[0.0], np.cumsum(y)])  # (n_steps + 1,)
+    i = np.arange(len(y))
+    lo = np.maximum(i - window // 2, 0)  # steps lo .. hi - 1 are averaged: `window` of them away from the ends
+    hi = np.minimum(i - window // 2 + window, len(y))
+    return (cumulative[hi] - cumulative[lo]) / (hi - lo)
+
+
+def add_epoch_axis(ax, trace):
+    """An "epoch" scale along the top of an axes whose x axis counts steps."""
+    per_epoch = trace.attrs.get("steps_per_epoch") or max(trace.n_steps, 1)
+    top = ax.secondary_xaxis("top", functions=(lambda s: s / per_epoch, lambda e: e * per_epoch))
+    top.set_xlabel("epoch")
+    top.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return top
+
+
+def plain_log_labels(ax):
+    """Label a log y axis 0.01, 0.1, 1 (not 10^-2 ...), and enough ticks between to read it.
+
+    Call after plotting: it reads the axis limits. Under one decade every tick
+    between is labelled; under three, the 2s and 5s; beyond, none.
+    """
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.yaxis.set_major_formatter(plain)
+    lo, hi = ax.get_ylim()
+    decades = np.log10(hi / lo)
+    if decades < 1:
+        ax.yaxis.set_minor_formatter(plain)
+    elif decades < 3:
+        def two_and_five(v, _):
+            mantissa = round(v / 10 ** np.floor(np.log10(v) + 1e-9))
+            return f"{v:g}" if mantissa in (2, 5) else ""
+        ax.yaxis.set_minor_formatter(FuncFormatter(two_and_five))
+    else:
+        ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def describe_step(trace, step):
+    """Choose the snapshot nearest ``step`` (default: the last) and say which it is.
+
+    Returns ``(snapshot_step, words)``, e.g. ``(1199, "step 1199 (epoch 30 of 30)")``.
+    """
+    if not len(trace.snapshot_steps):
+        raise ValueError(f"{trace.path} holds no snapshot yet, so there are no weights to draw")
+    wanted = int(trace.snapshot_steps[-1]) if step is None else step
+    s = int(trace.snapshot_steps[trace.snapshot_index(wanted)])
+    if s == 0:
+        words = "step 0 (initial weights, before any update)"
+    else:
+        epoch = int(trace.scalars["epoch"][min(s, trace.n_steps - 1)]) + 1
+        words = f"step {s} (epoch {epoch} of {trace.config['training']['epochs']})"
+    if step is not None and s != step:
+        words = f"{words}, the snapshot nearest to step {step}"
+    return s, words
+
+
+def layer_label(trace, i):
+    """How layer ``i`` (0-based, as in the code) is named on a figure: "layer 1 (64→128, relu)"."""
+    n_out, n_in = trace.layers[i]["shape"]
+    return f"layer {i + 1} ({n_in}→{n_out}, {trace.layers[i]['activation']})"
+
+
+def check_count(name, n, available):
+    """Validate a user's count: a whole number from 1 to ``available``."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= available:
+        raise ValueError(f"{name} must be a whole number from 1 to {available}; got {n!r}")
+    return int(n)

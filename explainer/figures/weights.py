@@ -1,0 +1,78 @@
+"""The first layer's weights drawn as images: what each hidden unit looks for.
+
+Row ``j`` of the first layer's ``W`` (n_hidden, n_in) holds unit ``j``'s
+weight on every input pixel; reshaped to the image's height and width it shows
+the pattern that makes ``z[j]`` large (red: ink there raises ``z[j]``; blue:
+ink there lowers it).
+"""
+
+import math
+
+import numpy as np
+from matplotlib.colors import Normalize
+
+from .style import check_count, describe_step, new_figure, wrap
+
+__all__ = ["filters", "MAX_FILTERS", "PERCENTILE"]
+
+MAX_FILTERS = 64  # units shown unless asked for more: beyond that the tiles get too small to read
+PERCENTILE = 99  # the colour range is ± this percentile of |W|, so one outlier does not wash out the rest
+
+
+def filters(trace, step=None, n=None):
+    """First-layer weights ``W`` at the snapshot nearest ``step`` (default: the last), one tile per unit.
+
+    Parameters
+    ----------
+    trace : Trace
+    step : int, optional
+        The training step to show; the nearest snapshot is drawn, and the
+        title says which.
+    n : int, optional
+        How many units (rows of ``W``) to draw, from the first: default all,
+        at most 64.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig.axes[j]`` (j < n) shows unit j: its image is ``W[j]`` reshaped
+        to ``trace.image_shape``; every tile and the colour bar share one
+        range, ``±vmax``, symmetric about zero.
+    """
+    s, words = describe_step(trace, step)
+    images = trace.first_layer_filters(s)  # (n_hidden, height, width): W reshaped
+    n_hidden = len(images)
+    n = min(n_hidden, MAX_FILTERS) if n is None else check_count("n", n, n_hidden)
+    shown = images[:n]  # (n, height, width)
+    vmax = float(np.percentile(np.abs(shown), PERCENTILE)) or 1.0  # all-zero weights: any range will do
+    norm = Normalize(vmin=-vmax, vmax=vmax)
+
+    cols = math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    tile = 0.95 if n > 16 else 1.25  # inches
+    width = max(6.0, cols * tile + 1.4)
+    fig = new_figure(width, rows * tile + 1.8)
+    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    label_tiles = n <= MAX_FILTERS
+    for j, ax in enumerate(axes):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if j >= n:
+            ax.set_visible(False)
+            continue
+        im = ax.imshow(shown[j], cmap="RdBu_r", norm=norm, interpolation="nearest")
+        if label_tiles:
+            ax.set_title(f"unit {j}", fontsize=9, pad=2)
+
+    cbar = fig.colorbar(im, ax=axes[:n].tolist(), extend="both", extendfrac=0.03, aspect=30,
+                        shrink=min(0.9, 0.4 + 0.1 * rows))
+    cbar.set_label("weight W")
+
+    h, w = trace.image_shape
+    which = f"all {n} hidden units" if n == n_hidden else f"the first {n} of {n_hidden} hidden units"
+    fig.suptitle(wrap(f"What {which} of layer 1 look for: each tile is one row of W on the {h}×{w} input "
+                      f"pixels, at {words}", width), fontsize=12)
+    fig.supxlabel(wrap(f"Red: ink on that pixel raises the unit's z; blue: ink there lowers it. Colours span "
+                       f"±{vmax:.3g}, the {PERCENTILE}th percentile of |W|; larger weights show at full colour.",
+                       width, 10), fontsize=10)
+    return fig

@@ -1,0 +1,247 @@
+"""The static figures draw the recorded numbers, exactly: read them back out of the artists.
+
+One small digits run (64 -> 16 -> 10, two epochs) is recorded per module, plus
+one whose recorder never writes the test evaluation (a run that stopped early).
+"""
+
+import argparse
+import contextlib
+import io
+import re
+import struct
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from explainer import Experiment, ExplainerError, run
+from explainer.cli import Parser
+from explainer.cli import plot as plot_cli
+from explainer.figures import (
+    FIGURES,
+    NoEvaluationError,
+    confusion,
+    figure_names,
+    filters,
+    gradient_norms,
+    loss_curves,
+    probes,
+    save_all,
+)
+from explainer.figures.style import COLORS, smooth
+from explainer.trace import Trace, TraceRecorder
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class StopsEarly(TraceRecorder):
+    """A recorder that never writes the evaluation, as when a run is killed after its last epoch."""
+
+    def finish(self, evaluation):
+        pass
+
+
+def record(path, recorder_class=TraceRecorder):
+    with recorder_class(path) as recorder:
+        run(Experiment.preset("digits", epochs=2, hidden=(16,)), recorder=recorder, progress=False)
+    return Trace.open(path)
+
+
+@pytest.fixture(scope="module")
+def trace(tmp_path_factory):
+    return record(tmp_path_factory.mktemp("figures") / "run.zarr")
+
+
+@pytest.fixture(scope="module")
+def unfinished(tmp_path_factory):
+    t = record(tmp_path_factory.mktemp("figures") / "unfinished.zarr", StopsEarly)
+    assert t.evaluation is None and t.n_steps > 0
+    return t
+
+
+def test_no_pyplot_global_state():
+    import explainer.figures as package
+
+    for module in Path(package.__file__).parent.glob("*.py"):
+        assert not re.search(r"matplotlib\.pyplot|import pyplot", module.read_text()), (
+            f"{module.name} uses pyplot: figures must not touch global state")
+
+
+def test_loss_curve_draws_every_recorded_step(trace):
+    fig = loss_curves(trace)
+    assert isinstance(fig, Figure) and fig.get_layout_engine() is not None  # constrained: nothing cut off
+    ax_loss, ax_acc = fig.axes[:2]
+    raw = ax_loss.lines[0]
+    np.testing.assert_array_equal(raw.get_xdata(), np.arange(trace.n_steps))
+    np.testing.assert_array_equal(raw.get_ydata(), trace.scalars["loss"])
+    assert ax_loss.get_yscale() == "log"
+    # validation: one marker at the step where each epoch ended
+    val = next(line for line in ax_loss.lines if line.get_label().startswith("validation"))
+    np.testing.assert_array_equal(val.get_xdata(), trace.epochs["step"])
+    np.testing.assert_allclose(val.get_ydata(), trace.epochs["val_loss"])
+    # the accuracy panel's first line is the smoothed batch accuracy
+    window = int(ax_acc.lines[0].get_label().split("mean of ")[1].split()[0])
+    np.testing.assert_allclose(ax_acc.lines[0].get_ydata(), smooth(trace.scalars["accuracy"], window))
+    assert f"{trace.evaluation.test_accuracy:.1%}" in " ".join(fig.get_suptitle().split())
+
+
+def test_smooth_is_a_centred_mean_that_shrinks_at_the_ends():
+    np.testing.assert_allclose(smooth([0.0, 3.0, 0.0, 3.0], 3), [1.5, 1.0, 2.0, 1.5])
+    np.testing.assert_array_equal(smooth([1.0, 2.0], 1), [1.0, 2.0])
+
+
+def test_filter_images_are_the_first_layer_weights(trace):
+    wanted = int(trace.snapshot_steps[len(trace.snapshot_steps) // 2]) + 1  # between two snapshots
+    fig = filters(trace, step=wanted)
+    s = int(trace.snapshot_steps[trace.snapshot_index(wanted)])
+    W, _ = trace.weights(s)[0]  # (16, 64)
+    images = [ax.images[0] for ax in fig.axes if ax.images]
+    assert len(images) == len(W) == 16
+    for j, im in enumerate(images):
+        np.testing.assert_array_equal(im.get_array(), W[j].reshape(trace.image_shape))
+    vmin, vmax = images[0].get_clim()
+    assert vmin == -vmax and vmax == pytest.approx(np.percentile(np.abs(W), 99))
+    assert all(im.get_clim() == (vmin, vmax) for im in images)  # one shared, symmetric range
+    title = " ".join(fig.get_suptitle().split())  # as one line, however it was wrapped
+    assert f"at step {s} " in title and f"nearest to step {wanted}" in title
+
+
+def test_filters_shows_the_first_n_and_says_so(trace):
+    fig = filters(trace, n=5)
+    assert sum(1 for ax in fig.axes if ax.images) == 5
+    assert "first 5 of 16" in " ".join(fig.get_suptitle().split())
+    with pytest.raises(ValueError, match="n must be a whole number from 1 to 16; got 17"):
+        filters(trace, n=17)
+
+
+def test_confusion_cells_show_the_recorded_counts(trace):
+    fig = confusion(trace)
+    ax = fig.axes[0]
+    counts = np.array([int(t.get_text()) for t in ax.texts]).reshape(10, 10)
+    np.testing.assert_array_equal(counts, trace.evaluation.confusion)
+    assert ax.get_xlabel() == "predicted digit" and ax.get_ylabel() == "true digit"
+    assert f"{trace.evaluation.test_accuracy:.1%}" in ax.get_title()
+
+
+def test_confusion_of_an_unfinished_run_is_a_clear_error(unfinished):
+    with pytest.raises(NoEvaluationError, match="no test evaluation .* stopped before its end") as info:
+        confusion(unfinished)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, ExplainerError)
+
+
+def test_probes_say_true_and_predicted_and_mark_the_wrong_ones(trace):
+    s = int(trace.snapshot_steps[1])  # early in training, so some answers are wrong
+    fig = probes(trace, step=s, n=10)
+    p = trace.probe_record(s).probabilities  # (n_probe, 10)
+    labels = trace.probe_labels
+    image_axes = [ax for ax in fig.axes if ax.images]
+    bar_axes = [ax for ax in fig.axes if ax.patches and not ax.images]
+    assert len(image_axes) == len(bar_axes) == 10
+    shown = set()
+    for ax_img, ax_bar in zip(image_axes, bar_axes):
+        heights = np.array([bar.get_height() for bar in ax_bar.patches])
+        i = int(np.flatnonzero(np.all(np.isclose(p, heights), axis=1))[0])  # which probe these bars are
+        np.testing.assert_array_equal(ax_img.images[0].get_array(), trace.probe_x[i].reshape(trace.image_shape))
+        title = ax_img.title
+        assert title.get_text() == f"true {labels[i]} / predicted {p[i].argmax()}"
+        assert (title.get_color() == COLORS["wrong"]) == (labels[i] != p[i].argmax())
+        shown.add(int(labels[i]))
+    assert shown == set(range(10))  # one of each digit
+
+
+def test_gradient_norms_one_line_per_layer(trace):
+    fig = gradient_norms(trace)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    assert [line.get_label() for line in ax.lines] == ["layer 1 (64→16, relu)", "layer 2 (16→10, softmax)"]
+    assert all(len(line.get_ydata()) == trace.n_steps for line in ax.lines)
+
+
+def plot(*argv):
+    """``explainer plot ...`` through a parser built here (as explainer.cli.build_parser does)."""
+    parser = Parser(prog="explainer")
+    plot_cli.add_parser(parser.add_subparsers(parser_class=Parser))
+    args = parser.parse_args(["plot", *argv])
+    return args.func(args)
+
+
+@pytest.fixture(scope="module")
+def plotted(trace, tmp_path_factory):
+    """``explainer plot TRACE --out DIR``: every figure, as PNG and SVG. Returns (DIR, printed lines)."""
+    out = tmp_path_factory.mktemp("plotted")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert plot(str(trace.path), "--out", str(out), "--step", "3", "--dpi", "60") == 0  # low dpi: quick
+    return out, printed.getvalue().split()
+
+
+def test_plot_command_writes_every_figure_and_prints_its_path(plotted):
+    out, printed = plotted
+    expected = sorted(str(out / f"{name}.{fmt}") for name in FIGURES for fmt in ("png", "svg"))
+    assert sorted(printed) == expected
+    assert sorted(str(p) for p in out.iterdir()) == expected
+
+
+def test_saved_files_are_valid_png_and_svg(plotted):
+    for path in plotted[0].iterdir():
+        data = path.read_bytes()
+        if path.suffix == ".png":
+            assert data[:8] == PNG_SIGNATURE
+            width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk
+            assert 300 <= width <= 1000 and 250 <= height <= 1000, (path.name, width, height)  # 5-12 in at 60 dpi
+        else:
+            root = ET.fromstring(data)
+            assert root.tag.endswith("svg") and len(data) > 10_000, path.name
+
+
+def test_save_all_skips_confusion_for_an_unfinished_run(unfinished, tmp_path):
+    assert figure_names(unfinished) == [name for name in FIGURES if name != "confusion"]
+    assert [p.name for p in save_all(unfinished, tmp_path, formats=("png",), names=["gradient_norms"])] == [
+        "gradient_norms.png"]
+    with pytest.raises(NoEvaluationError):
+        save_all(unfinished, tmp_path / "asked", names=["gradient_norms", "confusion"])
+    assert not (tmp_path / "asked" / "gradient_norms.png").exists()  # failed before drawing anything
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"formats": ("png", "gif")}, "formats must be chosen from png, svg, pdf; got 'png', 'gif'"),
+    ({"names": ["filters", "weights"]}, "names must be chosen from loss_curves, filters, confusion"),
+])
+def test_save_all_names_what_is_allowed(trace, tmp_path, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        save_all(trace, tmp_path, **kwargs)
+
+
+def test_plot_command_only_some(trace, tmp_path, capsys):
+    assert plot(str(trace.path), "--out", str(tmp_path), "--only", "gradient_norms", "--format", "pdf") == 0
+    assert capsys.readouterr().out.split() == [str(tmp_path / "gradient_norms.pdf")]
+    assert (tmp_path / "gradient_norms.pdf").read_bytes()[:5] == b"%PDF-"
+    with pytest.raises(ValueError, match="--only takes names from loss_curves, filters, .* got 'filter,probes' "
+                                         r"\('filter' unknown\)"):
+        plot(str(trace.path), "--out", str(tmp_path), "--only", "filter,probes")
+
+
+def test_plot_command_skips_confusion_of_an_unfinished_run_and_says_so(unfinished, tmp_path, capsys, monkeypatch):
+    drawn = []
+    monkeypatch.setattr(plot_cli, "save_all", lambda trace, out, names, **kw: drawn.extend(names) or [])
+    assert plot(str(unfinished.path), "--out", str(tmp_path)) == 0
+    assert drawn == ["loss_curves", "filters", "probes", "gradient_norms"]
+    assert "skipping confusion" in capsys.readouterr().err
+
+
+def _plot_registered():
+    from explainer.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return "plot" in commands.choices
+
+
+@pytest.mark.skipif(not _plot_registered(), reason="`plot` is not registered in explainer.cli yet")
+def test_plot_through_main_reports_errors_on_one_line(unfinished, tmp_path, capsys):
+    from explainer.cli import main
+
+    assert main(["plot", str(unfinished.path), "--out", str(tmp_path), "--only", "confusion"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("explainer: error: ") and "no test evaluation" in err and "\n" not in err
