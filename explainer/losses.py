@@ -24,7 +24,7 @@ import numpy as np
 
 __all__ = ["Loss", "LOSSES", "get_loss", "one_hot"]
 
-# Probabilities are clipped to [EPS, 1] before the log: log(0) would be -inf.
+# Probabilities are raised to at least EPS before the log: log(0) would be -inf.
 EPS = 1e-12
 
 
@@ -41,13 +41,13 @@ class Loss(NamedTuple):
 
 def cross_entropy(a, y):
     # L = -(1/N) sum_n sum_k y_nk log a_nk
-    log_a = np.log(np.clip(a, EPS, 1))
+    log_a = np.log(np.maximum(a, EPS))
     return float(-(y * log_a).sum() / len(a))
 
 
 def cross_entropy_gradient(a, y):
     # d loss_n / d a_nk = -y_nk / a_nk
-    return -y / np.clip(a, EPS, 1)
+    return -y / np.maximum(a, EPS)
 
 
 def softmax_cross_entropy_delta(z, a, y):

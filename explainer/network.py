@@ -169,8 +169,8 @@ class Network:
 
     def predict_proba(self, x, batch_size=2048):
         """Class probabilities (n, n_classes), computed in batches; layer caches untouched."""
-        x = np.asarray(x)
-        out = [self._detached().forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+        x, net = np.asarray(x), self._detached()
+        out = [net.forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
         return np.concatenate(out) if out else np.empty((0, self.sizes[-1]), self.dtype)
 
     def predict(self, x, batch_size=2048):

@@ -16,11 +16,20 @@ With ``g`` the gradient of one parameter ``w`` and ``lr`` the learning rate::
 
 State (``v``, ``s``, ``m``) is created on the first call, with the shape and
 dtype of each parameter.
+
+Every ``FLUSH_EVERY`` steps, values smaller than the smallest normal float
+(about 1e-38 in float32) are set to 0, in the parameters and in the state.
+Without it, Adam's ``m`` for pixels that are almost never lit shrinks by 0.9
+each step until it sticks among the subnormal floats, where x86 arithmetic is
+up to 100 times slower: late MNIST epochs took twice as long. Changing a value
+below 1e-38 to 0 changes nothing a lecture could show.
 """
 
 import numpy as np
 
-__all__ = ["Optimizer", "SGD", "Momentum", "RMSprop", "Adam", "OPTIMIZERS", "make_optimizer"]
+__all__ = ["Optimizer", "SGD", "Momentum", "RMSprop", "Adam", "OPTIMIZERS", "make_optimizer", "FLUSH_EVERY"]
+
+FLUSH_EVERY = 100
 
 
 class Optimizer:
@@ -38,7 +47,15 @@ class Optimizer:
     def update(self, params, grads):
         """Apply one step in place; return the list of updates (new - old)."""
         self.t += 1
-        return [self._step(i, w, g) for i, (w, g) in enumerate(zip(params, grads))]
+        updates = [self._step(i, w, g) for i, (w, g) in enumerate(zip(params, grads))]
+        if self.t % FLUSH_EVERY == 0:
+            for array in [*params, *self._slots()]:
+                np.copyto(array, 0, where=np.abs(array) < np.finfo(array.dtype).tiny)
+        return updates
+
+    def _slots(self):
+        """The state arrays (momenta, running averages) of every parameter."""
+        return []
 
     def _step(self, i, w, g):
         raise NotImplementedError
@@ -80,6 +97,9 @@ class Momentum(Optimizer):
         w += v
         return v.copy()
 
+    def _slots(self):
+        return list(self.v.values())
+
     def state(self):
         return {**super().state(), "beta": self.beta}
 
@@ -103,6 +123,9 @@ class RMSprop(Optimizer):
         update *= -self.lr
         w += update
         return update
+
+    def _slots(self):
+        return list(self.s.values())
 
     def state(self):
         return {**super().state(), "rho": self.rho, "eps": self.eps}
@@ -137,6 +160,9 @@ class Adam(Optimizer):
         update *= -lr_t
         w += update
         return update
+
+    def _slots(self):
+        return [*self.m.values(), *self.v.values()]
 
     def state(self):
         return {**super().state(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}

@@ -12,8 +12,10 @@ update. After each epoch the validation set is evaluated; after the last, the
 test set. If the loss stops being a finite number, training stops with a
 :class:`~explainer.errors.TrainingDivergedError` that says where it blew up and
 what to try. So does a loss that, over a whole epoch, averages more than
-``DIVERGENCE_FACTOR`` times the loss of the first step: with the probabilities
-clipped, a blown-up network can keep a finite loss while learning nothing.
+``DIVERGENCE_FACTOR`` times where it started (the first step's loss, or the
+loss of guessing every class equally, whichever is larger): with the
+probabilities clipped, a blown-up network can keep a finite loss while
+learning nothing.
 """
 
 import math
@@ -143,7 +145,8 @@ def fit(net, data, config=None, recorder=None, progress=True):
                 loss = net.loss(a, y)
                 if not math.isfinite(loss):
                     raise TrainingDivergedError(_diverged(net, config, step, epoch, f"the loss became {loss}"))
-                first_loss = loss if first_loss is None else first_loss
+                if first_loss is None:  # where the run starts: at least the loss of a uniform guess
+                    first_loss = max(loss, net.loss_fn.value(np.full_like(a, 1 / a.shape[1]), y))
                 net.backward(y)
                 hits = int((a.argmax(axis=1) == data.y_train[batch]).sum())
                 if recorder.wants_snapshot(step):
@@ -161,7 +164,7 @@ def fit(net, data, config=None, recorder=None, progress=True):
             # (as Keras reports them): free, where a second pass would not be
             metrics = {"epoch": epoch, "train_loss": loss_sum / n, "train_accuracy": correct / n}
             if metrics["train_loss"] > DIVERGENCE_FACTOR * first_loss:
-                what = (f"the loss grew from {first_loss:.3g} at the first step to an average of "
+                what = (f"the loss grew from {first_loss:.3g} at the start to an average of "
                         f"{metrics['train_loss']:.3g} over epoch {epoch + 1}")
                 raise TrainingDivergedError(_diverged(net, config, step - 1, epoch, what))
             if len(data.X_val):

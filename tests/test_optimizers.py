@@ -87,3 +87,18 @@ def test_bad_learning_rate_is_refused_with_its_name(bad):
 def test_unknown_optimizer_lists_the_choices():
     with pytest.raises(ValueError, match=r"optimizer must be one of 'sgd', 'momentum', 'rmsprop', 'adam'; got 'adamw'"):
         make_optimizer("adamw", 0.1)
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_subnormal_values_are_flushed_to_zero_every_100_steps(name):
+    # a subnormal weight and zero gradients: arithmetic on subnormals is slow on x86
+    tiny = np.finfo(np.float32).tiny
+    w = np.array([tiny / 4, 1.0], dtype=np.float32)
+    opt = make_optimizer(name, 1e-3)
+    for _ in range(99):
+        opt.update([w], [np.zeros(2, np.float32)])
+    assert w[0] != 0
+    opt.update([w], [np.zeros(2, np.float32)])
+    assert w[0] == 0 and w[1] == 1.0
+    for state in opt._slots():
+        assert not np.any((state != 0) & (np.abs(state) < tiny))

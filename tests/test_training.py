@@ -134,3 +134,12 @@ def test_lr_decay_multiplies_the_learning_rate_every_epoch(tmp_path):
         assert np.all(lr[epoch == e] == np.float32(0.01 * 0.5**e))
     with pytest.raises(ValueError, match=r"lr_decay must be a number in \(0, 1\]"):
         TrainConfig(lr_decay=1.5)
+
+
+def test_training_a_trained_network_further_is_not_divergence(digits):
+    # its first batch loss is tiny; an epoch's mean a little above it is healthy
+    # (each fit starts a fresh Adam, whose first steps are large: accuracy wobbles)
+    net = Network([64, 64, 10], seed=0)
+    for seed in range(8):
+        history = fit(net, digits, TrainConfig(epochs=1, seed=seed), progress=False)
+    assert history.test_accuracy > 0.85
