@@ -24,6 +24,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .tables import lookup
+
 __all__ = ["Activation", "ACTIVATIONS", "get_activation", "LEAKY_RELU_SLOPE"]
 
 LEAKY_RELU_SLOPE = 0.01
@@ -121,10 +123,4 @@ def get_activation(name):
     >>> get_activation("relu").forward(np.array([[-1.0, 2.0]]))
     array([[0., 2.]])
     """
-    if isinstance(name, Activation):
-        return name
-    try:
-        return ACTIVATIONS[name]
-    except (KeyError, TypeError):
-        allowed = ", ".join(repr(n) for n in ACTIVATIONS)
-        raise ValueError(f"activation must be one of {allowed}; got {name!r}") from None
+    return name if isinstance(name, Activation) else lookup(ACTIVATIONS, name, "activation")

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, fields, replace
 
 from .data import DATASETS, load_dataset
 from .network import Network
+from .tables import lookup
 from .training import TrainConfig, fit
 
 __all__ = ["Experiment", "PRESETS", "Result", "run"]
@@ -41,9 +42,7 @@ class Experiment:
     dtype: str = "float32"
 
     def __post_init__(self):
-        if self.dataset not in DATASETS:
-            allowed = ", ".join(repr(n) for n in DATASETS)
-            raise ValueError(f"dataset must be one of {allowed}; got {self.dataset!r}")
+        lookup(DATASETS, self.dataset, "dataset")
         try:
             hidden = tuple(int(h) for h in self.hidden)
         except (TypeError, ValueError):
@@ -59,9 +58,7 @@ class Experiment:
         >>> Experiment.preset("mnist", epochs=2).batch_size
         128
         """
-        if dataset not in PRESETS:
-            allowed = ", ".join(repr(n) for n in PRESETS)
-            raise ValueError(f"dataset must be one of {allowed}; got {dataset!r}")
+        lookup(PRESETS, dataset, "dataset")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(overrides) - known)
         if unknown:

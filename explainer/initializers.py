@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .tables import lookup
+
 __all__ = ["Initializer", "INITIALIZERS", "get_initializer", "default_initializer", "NORMAL_STD"]
 
 NORMAL_STD = 0.01
@@ -61,10 +63,4 @@ def default_initializer(activation_name):
 
 def get_initializer(name):
     """Look up an initialiser by name."""
-    if isinstance(name, Initializer):
-        return name
-    try:
-        return INITIALIZERS[name]
-    except (KeyError, TypeError):
-        allowed = ", ".join(repr(n) for n in INITIALIZERS)
-        raise ValueError(f"init must be one of {allowed}; got {name!r}") from None
+    return name if isinstance(name, Initializer) else lookup(INITIALIZERS, name, "init")

@@ -22,6 +22,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .tables import lookup
+
 __all__ = ["Loss", "LOSSES", "get_loss", "one_hot"]
 
 # Probabilities are raised to at least EPS before the log: log(0) would be -inf.
@@ -94,13 +96,7 @@ LOSSES = {
 
 def get_loss(name):
     """Look up a loss by name (``"cross_entropy"`` or ``"mse"``)."""
-    if isinstance(name, Loss):
-        return name
-    try:
-        return LOSSES[name]
-    except (KeyError, TypeError):
-        allowed = ", ".join(repr(n) for n in LOSSES)
-        raise ValueError(f"loss must be one of {allowed}; got {name!r}") from None
+    return name if isinstance(name, Loss) else lookup(LOSSES, name, "loss")
 
 
 def one_hot(labels, n_classes, dtype=np.float32):

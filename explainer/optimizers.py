@@ -27,6 +27,8 @@ below 1e-38 to 0 changes nothing a lecture could show.
 
 import numpy as np
 
+from .tables import lookup
+
 __all__ = ["Optimizer", "SGD", "Momentum", "RMSprop", "Adam", "OPTIMIZERS", "make_optimizer", "FLUSH_EVERY"]
 
 FLUSH_EVERY = 100
@@ -175,9 +177,4 @@ def make_optimizer(name, lr, **options):
     """Build an optimiser by name: ``make_optimizer("adam", lr=1e-3)``."""
     if isinstance(name, Optimizer):
         return name
-    try:
-        cls = OPTIMIZERS[name]
-    except (KeyError, TypeError):
-        allowed = ", ".join(repr(n) for n in OPTIMIZERS)
-        raise ValueError(f"optimizer must be one of {allowed}; got {name!r}") from None
-    return cls(lr, **options)
+    return lookup(OPTIMIZERS, name, "optimizer")(lr, **options)

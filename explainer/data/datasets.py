@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..tables import lookup
 from .digits import load_digits_8x8
 from .mnist import load_mnist
 
@@ -198,12 +199,9 @@ def load_dataset(name: str, *, seed: int = 0, data_dir: str | os.PathLike | None
     >>> load_dataset("digits", seed=0)
     Dataset(name='digits', image_shape=(8, 8), train=1258, val=180, test=359, seed=0)
     """
-    if name not in DATASETS:
-        allowed = ", ".join(repr(key) for key in DATASETS)
-        raise ValueError(f"dataset must be one of {allowed}; got {name!r}")
+    info = lookup(DATASETS, name, "dataset")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
-    info = DATASETS[name]
     val, test = _check_fractions(info, val_fraction, test_fraction)
     info.split_sizes(val_fraction, test_fraction)  # refuse splits too small to stratify
     X_pool, y_pool, X_test, y_test = info.loader(data_dir=data_dir, download=download,

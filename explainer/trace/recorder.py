@@ -30,6 +30,7 @@ from .schema import EPOCH_FIELDS, SCHEMA, SCHEMA_VERSION, SNAPSHOT_PROBE, STEP_P
 __all__ = ["TraceRecorder"]
 
 STEP_CHUNK = 4096  # rows of per-step scalars per chunk
+
 SNAPSHOT_CHUNK = 8  # snapshots per chunk, and per flush
 
 
@@ -53,7 +54,7 @@ class TraceRecorder:
         Replace an existing trace at ``path``; otherwise refuse to.
     """
 
-    def __init__(self, path, *, schedule=DEFAULT_SCHEDULE, n_probe=30, flush_seconds=2.0, flush_every=4096,
+    def __init__(self, path, *, schedule=DEFAULT_SCHEDULE, n_probe=30, flush_seconds=5.0, flush_every=4096,
                  overwrite=False):
         self.path = Path(path)
         if self.path.exists() and not overwrite:
@@ -108,43 +109,43 @@ class TraceRecorder:
         _array(probe, "x", self.probe_x)
         _array(probe, "labels", self.probe_labels)
         _array(probe, "index", np.asarray(index))
-        # Arrays are made at their planned size; `committed` says how much is real.
-        # Keep a handle on every array: looking one up re-reads its metadata.
-        steps = self.root.create_group("steps")
-        self._steps = {}
+        # Arrays are made now, at their planned size; `committed` says how much is real.
+        # A handle on each is kept: looking one up re-reads its metadata from disk.
+        specs = {}  # path -> (shape, chunks, dtype, options)
         for name in STEP_SCALARS:
-            dtype = "int32" if name == "epoch" else "float32"
-            self._steps[name] = _empty(steps, name, (total_steps,), (STEP_CHUNK,), dtype)
+            specs[f"steps/{name}"] = ((total_steps,), (STEP_CHUNK,), "int32" if name == "epoch" else "float32", {})
         for name in STEP_PER_LAYER:
-            self._steps[name] = _empty(steps, name, (total_steps, n_layers), (STEP_CHUNK, n_layers), "float32")
-        snaps = self.root.create_group("snapshots")
-        n_snap = len(self.steps)
-        self._snap_step = _empty(snaps, "step", (n_snap,), (max(n_snap, 1),), "int64")
-        self._snap_loss = _empty(snaps, "loss", (n_snap,), (max(n_snap, 1),), "float32")
-        n_probe = len(self.probe_x)
-        self._snap_layers = []
+            specs[f"steps/{name}"] = ((total_steps, n_layers), (STEP_CHUNK, n_layers), "float32", {})
+        n_snap, n_probe = len(self.steps), len(self.probe_x)
+        specs["snapshots/step"] = ((n_snap,), (max(n_snap, 1),), "int64", {})
+        specs["snapshots/loss"] = ((n_snap,), (max(n_snap, 1),), "float32", {})
         for i, layer in enumerate(net.layers):
-            group = snaps.create_group(f"layer{i}")
             n_out, n_in = layer.W.shape
-            arrays = {}
             for name, shape in (("W", (n_out, n_in)), ("dW", (n_out, n_in)), ("b", (n_out,)), ("db", (n_out,))):
                 # trained weights are float noise to a compressor: zstd saved 8% of their size
                 # and made writing 7x and reading 5x slower, so they are stored raw
-                arrays[name] = _empty(group, name, (n_snap, *shape), (SNAPSHOT_CHUNK, *shape), net.dtype,
-                                      compressors=None)
+                specs[f"snapshots/layer{i}/{name}"] = (
+                    (n_snap, *shape), (SNAPSHOT_CHUNK, *shape), net.dtype, {"compressors": None})
             for name in SNAPSHOT_PROBE:
                 shape = (n_probe, n_out)
-                arrays[name] = _empty(group, name, (n_snap, *shape), (SNAPSHOT_CHUNK, *shape), net.dtype)
-            self._snap_layers.append(arrays)
-        epochs = self.root.create_group("epochs")
+                specs[f"snapshots/layer{i}/{name}"] = ((n_snap, *shape), (SNAPSHOT_CHUNK, *shape), net.dtype, {})
         n_epochs = max(1, total_steps // steps_per_epoch)
+        for name in EPOCH_FIELDS:
+            dtype = "int64" if name in ("epoch", "step") else "float64"
+            specs[f"epochs/{name}"] = ((n_epochs,), (n_epochs,), dtype, {})
+        for group in ["steps", "snapshots", "epochs"] + [f"snapshots/layer{i}" for i in range(n_layers)]:
+            self.root.create_group(group)
+        made = {path: _empty(self.root, path, *spec) for path, spec in specs.items()}
+        self._steps = {name: made[f"steps/{name}"] for name in STEP_SCALARS + STEP_PER_LAYER}
+        self._snap_step, self._snap_loss = made["snapshots/step"], made["snapshots/loss"]
+        self._snap_layers = [
+            {name: made[f"snapshots/layer{i}/{name}"] for name in ("W", "dW", "b", "db", *SNAPSHOT_PROBE)}
+            for i in range(n_layers)
+        ]
+        self._epoch_arrays = {name: made[f"epochs/{name}"] for name in EPOCH_FIELDS}
         self._w2 = [None] * n_layers  # ||W||^2 per layer, carried by record_step
         self._buffer = {name: np.zeros((self.flush_every, *array.shape[1:]), dtype=array.dtype)
                         for name, array in self._steps.items()}
-        self._epoch_arrays = {
-            name: _empty(epochs, name, (n_epochs,), (n_epochs,), "int64" if name in ("epoch", "step") else "float64")
-            for name in EPOCH_FIELDS
-        }
 
     def wants_snapshot(self, step):
         return step in self._wanted
@@ -225,28 +226,29 @@ class TraceRecorder:
         if self.root is None or not (self._n_rows or self._snapshots or self._epochs):
             return
         counts = dict(self.committed)
+        writes = []  # (array, rows, values)
         if self._n_rows:
             start, n = counts["steps"], self._n_rows
-            for name, array in self._steps.items():
-                array[start : start + n] = self._buffer[name][:n]
+            writes += [(array, slice(start, start + n), self._buffer[name][:n])
+                       for name, array in self._steps.items()]
             counts["steps"] = start + n
             self._n_rows = 0
         if self._snapshots:
             snaps, self._snapshots = self._snapshots, []
-            start = counts["snapshots"]
-            rows = slice(start, start + len(snaps))
-            self._snap_step[rows] = [step for step, _, _ in snaps]
-            self._snap_loss[rows] = [loss for _, loss, _ in snaps]
+            rows = slice(counts["snapshots"], counts["snapshots"] + len(snaps))
+            writes.append((self._snap_step, rows, [step for step, _, _ in snaps]))
+            writes.append((self._snap_loss, rows, [loss for _, loss, _ in snaps]))
             for i, arrays in enumerate(self._snap_layers):
-                for name, array in arrays.items():
-                    array[rows] = np.stack([layers[i][name] for _, _, layers in snaps])
+                writes += [(array, rows, np.stack([layers[i][name] for _, _, layers in snaps]))
+                           for name, array in arrays.items()]
             counts["snapshots"] = rows.stop
         if self._epochs:
             epochs, self._epochs = self._epochs, []
-            start = counts["epochs"]
-            for name, array in self._epoch_arrays.items():
-                array[start : start + len(epochs)] = [e.get(name, np.nan) for e in epochs]
-            counts["epochs"] = start + len(epochs)
+            rows = slice(counts["epochs"], counts["epochs"] + len(epochs))
+            writes += [(array, rows, [e.get(name, np.nan) for e in epochs]) for name, array in self._epoch_arrays.items()]
+            counts["epochs"] = rows.stop
+        for array, rows, values in writes:
+            array[rows] = values
         # commit last: readers trust only what `committed` covers
         self.root.attrs["committed"] = counts
         self.committed = counts
@@ -257,9 +259,9 @@ class TraceRecorder:
 _WRITE_ALL = {"write_empty_chunks": True}
 
 
-def _empty(group, name, shape, chunks, dtype, **options):
+def _empty(group, name, shape, chunks, dtype, options=None):
     return group.create_array(name, shape=shape, chunks=chunks, dtype=dtype, fill_value=0, config=_WRITE_ALL,
-                              **options)
+                              **(options or {}))
 
 
 def _array(group, name, data):
