@@ -51,7 +51,9 @@ fi
 
 # Reinstall only when pyproject.toml changed since the last install of this extra.
 stamp="$venv/.explainer-$extra"
-if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
+current() { [[ -f "$1" && ! pyproject.toml -nt "$1" ]]; }
+# a dev install holds the runtime one
+if ! current "$stamp" && ! { [[ "$extra" == run ]] && current "$venv/.explainer-dev"; }; then
   spec="."
   [[ "$extra" != run ]] && spec=".[$extra]"
   echo "bootstrap: installing explainer ($spec) into $venv"
