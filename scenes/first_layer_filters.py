@@ -1,0 +1,69 @@
+"""FirstLayerFilters: the first layer's weights, from random noise to learned strokes.
+
+Every tile is one hidden unit's row of W, reshaped to the input image; the
+grid steps through the recorded snapshots (dense early, where the filters
+change fastest) while a cursor runs along the loss curve of the same run.
+
+    manim render -ql scenes/first_layer_filters.py FirstLayerFilters
+    EXPLAINER_TRACE=runs/mnist.zarr manim render -ql scenes/first_layer_filters.py FirstLayerFilters
+"""
+
+import numpy as np
+from manim import *
+
+from scenes.choice import chosen_step, chosen_trace
+from scenes.palette import PALETTE
+from scenes.pieces import FilterGrid, LossCurve
+
+MAX_UNITS = 64  # tiles shown; wider layers show their first 64
+
+
+class FirstLayerFilters(Scene):
+    def setup(self):
+        self.trace = chosen_trace()
+        last = chosen_step(self.trace)
+        steps = self.trace.snapshot_steps
+        self.steps = steps[steps <= last]
+        n_units = self.trace.sizes[1]
+        self.shown = min(n_units, MAX_UNITS)
+        self.filters = np.stack([self.trace.first_layer_filters(int(s))[: self.shown] for s in self.steps])
+        self.camera.background_color = PALETTE.background
+
+    def construct(self):
+        trace, steps = self.trace, self.steps
+        h, w = trace.image_shape
+        columns = int(np.ceil(np.sqrt(self.shown)))
+        grid = FilterGrid(self.filters, columns=columns, height=5.6)  # the frame is 8 high
+
+        title = Text("What the first layer learns to see", font_size=34, color=PALETTE.text).to_edge(UP, buff=0.3)
+        grid.next_to(title, DOWN, buff=0.3).to_edge(LEFT, buff=0.5)
+        n_units = trace.sizes[1]
+        caption = Paragraph(
+            f"each tile: one unit's weights W[j] on the {h}x{w} pixels",
+            f"(the first {self.shown} of {n_units} units)" if self.shown < n_units else f"({n_units} units)",
+            font_size=18, color=PALETTE.muted, alignment="left",
+        ).next_to(grid, DOWN, buff=0.15, aligned_edge=LEFT)
+        legend = VGroup(
+            Text("red: ink here raises z", font_size=18, color=PALETTE.positive),
+            Text("blue: ink here lowers z", font_size=18, color=PALETTE.negative),
+        ).arrange(DOWN, aligned_edge=LEFT, buff=0.1)
+
+        curve = LossCurve(trace.scalars["loss"][: int(steps[-1]) + 1], width=5.2, height=2.8)
+        curve_labels = curve.labels(y="loss")
+        right = VGroup(curve, curve_labels).to_edge(RIGHT, buff=0.6).shift(DOWN * 0.6)
+        legend.next_to(right, UP, buff=0.5, aligned_edge=LEFT)
+
+        k = ValueTracker(0)  # which snapshot is shown
+        step_of = lambda: int(steps[int(round(k.get_value()))])
+        counter = VGroup(Text("step", font_size=28, color=PALETTE.muted), Integer(0, font_size=40, color=PALETTE.text))
+        counter.arrange(RIGHT, buff=0.2).next_to(legend, UP, buff=0.4, aligned_edge=LEFT)
+        counter[1].add_updater(lambda number: number.set_value(step_of()))
+        grid.follow(k)
+        curve.follow(step_of)
+
+        self.play(FadeIn(title), FadeIn(grid), FadeIn(caption))
+        self.play(Create(curve.axes), FadeIn(curve_labels), FadeIn(counter), FadeIn(legend))
+        self.play(Create(curve.line), FadeIn(curve.cursor), run_time=1.5)
+        self.wait(0.5)
+        self.play(k.animate.set_value(len(steps) - 1), run_time=min(12, 0.2 * len(steps) + 2), rate_func=linear)
+        self.wait(1)

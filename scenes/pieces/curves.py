@@ -1,0 +1,67 @@
+"""A training curve drawn from a trace's per-step numbers, with a cursor."""
+
+import numpy as np
+from manim import DOWN, Axes, Dot, Text, VGroup
+
+from ..palette import PALETTE
+
+__all__ = ["LossCurve", "smooth"]
+
+
+def smooth(values, width):
+    """Moving mean over ``width`` steps (shorter at the start), same length as ``values``."""
+    values = np.asarray(values, dtype=np.float64)
+    if width <= 1 or len(values) < 2:
+        return values
+    cumsum = np.concatenate([[0.0], np.cumsum(values)])
+    ends = np.arange(1, len(values) + 1)
+    starts = np.maximum(ends - width, 0)
+    return (cumsum[ends] - cumsum[starts]) / (ends - starts)
+
+
+class LossCurve(VGroup):
+    """The batch loss at every step (smoothed), on axes of steps by loss."""
+
+    def __init__(self, loss, width=5.5, height=3.0, smoothing=None, **kwargs):
+        super().__init__(**kwargs)
+        loss = np.asarray(loss, dtype=np.float64)
+        n = len(loss)
+        self.smoothed = smooth(loss, smoothing or max(1, n // 60))
+        top = float(np.ceil(self.smoothed.max() * 2) / 2)
+        self.axes = Axes(
+            x_range=[0, n, _tick(n)], y_range=[0, top, _tick(top)], x_length=width, y_length=height,
+            axis_config={"color": PALETTE.muted, "include_numbers": True, "font_size": 20},
+            x_axis_config={"decimal_number_config": {"num_decimal_places": 0}},
+            tips=False,
+        )
+        steps = np.arange(n)
+        self.line = self.axes.plot_line_graph(steps, self.smoothed, add_vertex_dots=False,
+                                              line_color=PALETTE.loss, stroke_width=3)
+        self.cursor = Dot(self.axes.c2p(0, self.smoothed[0]), color=PALETTE.text, radius=0.06)
+        self.add(self.axes, self.line, self.cursor)
+
+    def point_at(self, step):
+        step = int(np.clip(step, 0, len(self.smoothed) - 1))
+        return self.axes.c2p(step, self.smoothed[step])
+
+    def follow(self, step_of):
+        """Keep the cursor at the step ``step_of()`` returns."""
+        self.cursor.add_updater(lambda dot: dot.move_to(self.point_at(step_of())))
+        return self
+
+    def labels(self, x="training step", y="loss"):
+        """Axis labels, returned for the scene to place and animate."""
+        style = {"font_size": 22, "color": PALETTE.muted}
+        below = Text(x, **style).next_to(self.axes.x_axis, DOWN, buff=0.45)
+        return VGroup(below, self.axes.get_y_axis_label(Text(y, **style)))
+
+
+def _tick(top):
+    """A round tick spacing giving about 4 to 8 ticks."""
+    if top <= 0:
+        return 1
+    step = 10 ** np.floor(np.log10(top / 4))
+    for factor in (1, 2, 5, 10):
+        if top / (step * factor) <= 8:
+            return float(step * factor)
+    return float(step * 10)

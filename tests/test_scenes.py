@@ -1,0 +1,112 @@
+"""Scenes: the pictures follow the recorded numbers, bad choices fail in one line,
+and a scene renders its last frame from a tiny real trace."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from explainer import Experiment, run
+from explainer.trace import Trace, TraceRecorder
+from scenes.palette import diverging_rgba, symmetric_limit
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tiny_trace(tmp_path_factory):
+    path = tmp_path_factory.mktemp("scenes") / "tiny.zarr"
+    with TraceRecorder(path, schedule="every:10", n_probe=10) as recorder:
+        run(Experiment.preset("digits", hidden=(6,), epochs=1), recorder=recorder, progress=False)
+    return path
+
+
+def test_diverging_colours_follow_the_sign():
+    white, red, blue = diverging_rgba(np.array([0.0, 1.0, -1.0]), limit=1.0).astype(int)
+    assert min(white[:3]) > 230  # zero is the light middle of the map
+    assert red[0] > red[1] + 50 and red[0] > red[2] + 50  # positive: (dark) red
+    assert blue[2] > blue[0] + 50 and blue[2] > blue[1] + 30  # negative: (dark) blue
+    # beyond the limit colours saturate instead of wrapping
+    np.testing.assert_array_equal(diverging_rgba(np.array([5.0]), 1.0), diverging_rgba(np.array([1.0]), 1.0))
+    assert symmetric_limit(np.array([0.0, 0.0])) == 1.0  # never a zero range
+
+
+def test_filter_tiles_are_the_recorded_weights(tiny_trace):
+    from scenes.pieces import FilterGrid
+
+    trace = Trace.open(tiny_trace)
+    filters = np.stack([trace.first_layer_filters(int(s)) for s in trace.snapshot_steps])
+    grid = FilterGrid(filters, columns=3)
+    assert grid.limit == symmetric_limit(filters)
+    for k in (0, len(filters) - 1):
+        for j in range(filters.shape[1]):
+            np.testing.assert_array_equal(grid.tile(k, j), diverging_rgba(filters[k, j], grid.limit))
+    grid.show(len(filters) - 1)
+    np.testing.assert_array_equal(grid.pixel_array, grid.frames[-1])
+    # what the grid shows at the end is the last snapshot's W, reshaped
+    np.testing.assert_array_equal(filters[-1].reshape(6, 64), trace.weights(int(trace.snapshot_steps[-1]))[0][0])
+
+
+def choose(monkeypatch, capsys, function, **env):
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as exit:
+        function()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit.value.code == 2 and len(err) == 1
+    return err[0]
+
+
+def test_bad_choices_stop_with_one_line(tiny_trace, monkeypatch, capsys):
+    from scenes import choice
+
+    trace = Trace.open(tiny_trace)
+    assert "has steps 0 to 39" in choose(monkeypatch, capsys, lambda: choice.chosen_step(trace), EXPLAINER_STEP="500")
+    assert "must be a whole number" in choose(monkeypatch, capsys, lambda: choice.chosen_step(trace),
+                                              EXPLAINER_STEP="late")
+    assert "choose 0 to 9" in choose(monkeypatch, capsys, lambda: choice.chosen_sample(trace), EXPLAINER_SAMPLE="10")
+    assert "no trace at" in choose(monkeypatch, capsys, choice.chosen_trace, EXPLAINER_TRACE="/nonexistent.zarr")
+
+
+def test_a_step_picks_the_nearest_snapshot(tiny_trace, monkeypatch):
+    from scenes import choice
+
+    trace = Trace.open(tiny_trace)
+    monkeypatch.setenv("EXPLAINER_STEP", "13")
+    assert choice.chosen_step(trace) == 10
+    monkeypatch.delenv("EXPLAINER_STEP")
+    assert choice.chosen_step(trace) == 39
+
+
+def render_last_frame(tiny_trace, tmp_path, scene_file, scene, **env):
+    return subprocess.run(
+        [sys.executable, "-m", "manim", "render", "-ql", "-s", "--media_dir", str(tmp_path), scene_file, scene],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "EXPLAINER_TRACE": str(tiny_trace), **env},
+    )
+
+
+def test_first_layer_filters_renders_its_last_frame(tiny_trace, tmp_path):
+    from PIL import Image
+
+    result = render_last_frame(tiny_trace, tmp_path, "scenes/first_layer_filters.py", "FirstLayerFilters")
+    assert result.returncode == 0, result.stderr[-2000:]
+    (png,) = tmp_path.rglob("FirstLayerFilters*.png")
+    pixels = np.asarray(Image.open(png).convert("RGB"))
+    assert pixels.shape[:2] == (480, 854)
+    # the diverging colours of the filters are on screen, not just the dark background
+    reds = (pixels[..., 0] > 150) & (pixels[..., 2] < 120)
+    blues = (pixels[..., 2] > 150) & (pixels[..., 0] < 120)
+    assert reds.sum() > 200 and blues.sum() > 200
+
+
+def test_a_bad_choice_under_manim_is_one_line(tiny_trace, tmp_path):
+    result = render_last_frame(tiny_trace, tmp_path, "scenes/first_layer_filters.py", "FirstLayerFilters",
+                               EXPLAINER_STEP="99999")
+    assert result.returncode != 0
+    assert "explainer: error: EXPLAINER_STEP=99999 is outside the run" in result.stderr
+    assert "Traceback" not in result.stderr and "╭" not in result.stderr
