@@ -110,3 +110,27 @@ def test_a_bad_choice_under_manim_is_one_line(tiny_trace, tmp_path):
     assert result.returncode != 0
     assert "explainer: error: EXPLAINER_STEP=99999 is outside the run" in result.stderr
     assert "Traceback" not in result.stderr and "╭" not in result.stderr
+
+
+def test_explainer_render_wraps_manim(tiny_trace, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "explainer", "render", "FirstLayerFilters", "--trace", str(tiny_trace),
+         "--last-frame", "--media-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,  # from any folder
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    written = Path(result.stdout.strip().splitlines()[-1].removeprefix("wrote "))
+    assert written.suffix == ".png" and written.is_file() and str(written).startswith(str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    "args,expected",
+    [(["--step", "100000"], "--step 100000 is outside the run"), (["--sample", "99"], "--sample 99 is not a probe"),
+     (["--trace", "/nonexistent.zarr"], "no trace at"), (["--quality", "x"], "invalid choice: 'x'")],
+)
+def test_explainer_render_refuses_bad_choices_in_one_line(tiny_trace, args, expected):
+    trace = [] if "--trace" in args else ["--trace", str(tiny_trace)]
+    result = subprocess.run([sys.executable, "-m", "explainer", "render", "FirstLayerFilters", *trace, *args],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and expected in result.stderr

@@ -24,7 +24,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser():
-    from . import data, plot, trace, train
+    from . import data, plot, render, trace, train
 
     parser = Parser(
         prog="explainer",
@@ -32,7 +32,7 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"explainer {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
-    for module in (train, trace, plot, data):
+    for module in (train, trace, plot, render, data):
         module.add_parser(subparsers)
     return parser
 
@@ -51,7 +51,7 @@ def main(argv=None):
     except BrokenPipeError:  # `explainer info ... | head`: the reader left, which is fine
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (ExplainerError, ValueError, TypeError, FileNotFoundError, FileExistsError) as e:
+    except (ExplainerError, ValueError, TypeError, FileNotFoundError, FileExistsError, RuntimeError) as e:
         if os.environ.get("EXPLAINER_DEBUG"):
             raise
         print(f"explainer: error: {e}", file=sys.stderr)

@@ -1,0 +1,89 @@
+"""``explainer render``: render a lecture scene, a friendlier face on ``manim render``.
+
+::
+
+    explainer render FirstLayerFilters                       # default trace, low quality
+    explainer render FirstLayerFilters --trace runs/mnist.zarr -q h
+    explainer render list                                   # the scenes there are
+
+It finds the scene's file, checks the trace, sample and step before Manim
+starts (so a bad choice is one line, not a failed render), passes them to the
+scene through ``EXPLAINER_TRACE``, ``EXPLAINER_SAMPLE`` and ``EXPLAINER_STEP``,
+and says where the video is.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ..trace import Trace, TraceError
+from .trace import resolve_trace
+
+__all__ = ["add_parser", "SCENES", "scenes_folder"]
+
+# scene name -> file in scenes/, and what it shows
+SCENES = {
+    "FirstLayerFilters": ("first_layer_filters.py", "the first layer's weights from noise to strokes, with the loss"),
+}
+QUALITY = {"l": "-ql", "m": "-qm", "h": "-qh"}
+
+
+def scenes_folder():
+    """The ``scenes/`` folder next to the installed ``explainer`` package (an editable install)."""
+    return Path(__file__).resolve().parents[2] / "scenes"
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "render", help="render a lecture scene with Manim",
+        description="Render a Manim scene from a recorded trace. Scenes: "
+        + "; ".join(f"{name}: {what}" for name, (_, what) in SCENES.items()) + ".",
+    )
+    p.add_argument("scene", metavar="SCENE", help=f"one of {', '.join(SCENES)}, or 'list'")
+    p.add_argument("--trace", default="default", metavar="TRACE",
+                   help="a trace folder or .zip (default: the default 8x8 trace, built once)")
+    p.add_argument("--sample", type=int, metavar="N", help="which probe digit to follow (default: 0)")
+    p.add_argument("--step", type=int, metavar="S", help="which training step (default: the last)")
+    p.add_argument("-q", "--quality", choices=list(QUALITY), default="l",
+                   help="l: 480p15 (fast), m: 720p30, h: 1080p60 (default: l)")
+    p.add_argument("--media-dir", type=Path, default=Path("media"), metavar="DIR",
+                   help="where Manim writes videos (default: media)")
+    p.add_argument("--last-frame", action="store_true", help="render only the last frame, as a PNG")
+    p.set_defaults(func=render_command)
+
+
+def render_command(args):
+    if args.scene == "list":
+        for name, (_, what) in SCENES.items():
+            print(f"{name:20s} {what}")
+        return 0
+    if args.scene not in SCENES:
+        raise ValueError(f"SCENE must be one of {', '.join(repr(s) for s in SCENES)}; got {args.scene!r}")
+    trace_path = resolve_trace(args.trace)
+    trace = Trace.open(trace_path)
+    if args.sample is not None and not 0 <= args.sample < len(trace.probe_labels):
+        raise ValueError(f"--sample {args.sample} is not a probe digit of {trace_path}: choose 0 to "
+                         f"{len(trace.probe_labels) - 1}")
+    if args.step is not None and not 0 <= args.step < trace.n_steps:
+        raise TraceError(f"--step {args.step} is outside the run: {trace_path} has steps 0 to {trace.n_steps - 1}")
+    env = {**os.environ, "EXPLAINER_TRACE": str(Path(trace_path).resolve())}
+    if args.sample is not None:
+        env["EXPLAINER_SAMPLE"] = str(args.sample)
+    if args.step is not None:
+        env["EXPLAINER_STEP"] = str(args.step)
+    filename, _ = SCENES[args.scene]
+    command = [sys.executable, "-m", "manim", "render", QUALITY[args.quality], "--media_dir", str(args.media_dir)]
+    if args.last_frame:
+        command.append("-s")
+    command += [str(scenes_folder() / filename), args.scene]
+    print(f"rendering {args.scene} from {trace_path} ...", flush=True)
+    result = subprocess.run(command, env=env, cwd=scenes_folder().parent, capture_output=True, text=True)
+    if result.returncode != 0:
+        tail = [line for line in result.stderr.splitlines() if line.strip()][-1:] or ["(no message)"]
+        raise RuntimeError(f"manim failed rendering {args.scene}: {tail[0].strip()}")
+    kind = "png" if args.last_frame else "mp4"
+    media = args.media_dir if args.media_dir.is_absolute() else scenes_folder().parent / args.media_dir
+    outputs = sorted(media.rglob(f"{args.scene}*.{kind}"), key=lambda p: p.stat().st_mtime)
+    print(f"wrote {outputs[-1] if outputs else media}")
+    return 0
