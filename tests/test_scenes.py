@@ -134,3 +134,39 @@ def test_explainer_render_refuses_bad_choices_in_one_line(tiny_trace, args, expe
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and expected in result.stderr
+
+
+def test_network_diagram_follows_the_recorded_numbers(tiny_trace):
+    from scenes.pieces.network import WIDTH_BINS, NetworkDiagram, edge_style, neuron_opacity
+
+    trace = Trace.open(tiny_trace)
+    step = int(trace.snapshot_steps[-1])
+    record, (W, _) = trace.probe_record(step), trace.weights(step)[0]
+    net = NetworkDiagram(trace.sizes, max_shown=8)
+    # the 64-wide input is truncated to its first and last 4 units, with its width written beside it
+    np.testing.assert_array_equal(net.shown[0], [0, 1, 2, 3, 60, 61, 62, 63])
+    assert "64" in [t.text for t in net.extras if hasattr(t, "text")]
+    # a neuron's fill follows its recorded activation
+    a = record.a[0][0]
+    net.set_activations(1, a)
+    expected = neuron_opacity(a[net.shown[1]])
+    np.testing.assert_allclose([c.get_fill_opacity() for c in net.layers[1]], expected)
+    assert net.layers[1][int(np.argmax(a))].get_fill_opacity() == 1.0
+    # the output layer shows the probabilities themselves
+    p = record.probabilities[0]
+    net.set_activations(len(trace.sizes) - 1, p)
+    np.testing.assert_allclose([c.get_fill_opacity() for c in net.layers[-1]], p[net.shown[-1]], rtol=1e-6)
+    # an edge's colour follows its weight's sign; every drawn edge is one segment of one group
+    positive, bins = edge_style(W[np.ix_(net.shown[1], net.shown[0])])
+    edges = net.edges_from(0, W)
+    reds = sum(len(path.get_subpaths()) for path in edges if path.get_stroke_color().to_hex() == "#D6604D")
+    blues = sum(len(path.get_subpaths()) for path in edges if path.get_stroke_color().to_hex() == "#4393C3")
+    assert reds == positive.sum() and blues == (~positive).sum()
+    assert len(edges) <= 2 * WIDTH_BINS
+    assert bins.max() == WIDTH_BINS - 1  # the largest |W| gets the widest stroke
+
+
+def test_forward_pass_renders_its_last_frame(tiny_trace, tmp_path):
+    result = render_last_frame(tiny_trace, tmp_path, "scenes/forward_pass.py", "ForwardPass", EXPLAINER_SAMPLE="2")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(list(tmp_path.rglob("ForwardPass*.png"))) == 1

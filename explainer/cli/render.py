@@ -25,6 +25,7 @@ __all__ = ["add_parser", "SCENES", "scenes_folder"]
 # scene name -> file in scenes/, and what it shows
 SCENES = {
     "FirstLayerFilters": ("first_layer_filters.py", "the first layer's weights from noise to strokes, with the loss"),
+    "ForwardPass": ("forward_pass.py", "one probe digit through the network, z = W a + b with real numbers"),
 }
 QUALITY = {"l": "-ql", "m": "-qm", "h": "-qh"}
 

@@ -3,6 +3,8 @@ exposes how it changes (``follow(tracker)`` for scrubbing through snapshots);
 scenes only choreograph."""
 
 from .curves import LossCurve
+from .digit import DigitImage
 from .filters import FilterGrid
+from .network import NetworkDiagram
 
-__all__ = ["FilterGrid", "LossCurve"]
+__all__ = ["DigitImage", "FilterGrid", "LossCurve", "NetworkDiagram"]

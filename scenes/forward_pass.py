@@ -1,0 +1,94 @@
+"""ForwardPass: one probe digit flows through the network, with the run's real numbers.
+
+The digit's pixels become the input column (a0 = x); layer by layer the edges
+appear coloured by the recorded weights (red positive, blue negative, wider
+for larger |W|) and the neurons fill with their recorded activations. For the
+most active neuron of the first hidden layer, z = W a + b is written out with
+its numbers; at the end the softmax output is a bar chart, prediction against
+the true label.
+
+    manim render -ql scenes/forward_pass.py ForwardPass
+    EXPLAINER_SAMPLE=3 EXPLAINER_STEP=40 manim render -ql scenes/forward_pass.py ForwardPass
+"""
+
+import numpy as np
+from manim import *
+
+from scenes.choice import chosen_sample, chosen_step, chosen_trace
+from scenes.palette import PALETTE
+from scenes.pieces import DigitImage, NetworkDiagram
+
+
+class ForwardPass(Scene):
+    def setup(self):
+        self.trace = trace = chosen_trace()
+        self.sample = chosen_sample(trace)
+        self.step = chosen_step(trace)
+        self.weights = trace.weights(self.step, exact=True)
+        self.record = trace.probe_record(self.step, exact=True)
+        self.x = trace.probe_x[self.sample]
+        self.label = int(trace.probe_labels[self.sample])
+        self.camera.background_color = PALETTE.background
+
+    def construct(self):
+        trace, record, s = self.trace, self.record, self.sample
+        title = Text(f"Forward pass at step {self.step}", font_size=32, color=PALETTE.text).to_edge(UP, buff=0.25)
+        digit = DigitImage(self.x, trace.image_shape, height=2.6).to_edge(LEFT, buff=0.6).shift(UP * 0.6)
+        caption = Text(f"a probe digit: a {self.label}", font_size=22, color=PALETTE.muted).next_to(digit, DOWN)
+        self.play(FadeIn(title), FadeIn(digit), FadeIn(caption))
+        self.wait(0.5)
+
+        net = NetworkDiagram(trace.sizes, max_shown=10, width=5.6, height=5.2).shift(LEFT * 1.9 + DOWN * 0.35)
+        flat = Text(f"{trace.image_shape[0]}x{trace.image_shape[1]} pixels -> {trace.sizes[0]} inputs",
+                    font_size=20, color=PALETTE.muted).next_to(title, DOWN, buff=0.15)
+        self.play(FadeOut(caption), digit.animate.scale(0.45).to_corner(UL, buff=0.3).shift(DOWN * 0.5),
+                  Create(net.layers), FadeIn(net.extras), FadeIn(flat))
+        net.set_activations(0, self.x)  # a0 = x: the input neurons glow with the pixels' ink
+        self.play(*[circle.animate.set_fill(opacity=circle.get_fill_opacity()) for circle in net.layers[0]])
+
+        formula = None
+        for layer, (W, _) in enumerate(self.weights):
+            edges = net.edges_from(layer, W)
+            self.play(Create(edges), run_time=1.2)
+            target = net.copy().set_activations(layer + 1, record.a[layer][s])
+            self.play(*[Transform(c, t) for c, t in zip(net.layers[layer + 1], target.layers[layer + 1])])
+            if layer == 0:
+                formula = self.explain_one_neuron(net)
+        self.play(FadeOut(formula))
+
+        p = record.probabilities[s]
+        chart = BarChart(
+            values=[float(v) for v in p], bar_names=[str(i) for i in range(len(p))], y_range=[0, 1, 0.25],
+            x_length=3.2, y_length=2.6, bar_colors=[PALETTE.muted],
+            x_axis_config={"font_size": 20}, y_axis_config={"font_size": 18},
+        ).to_edge(RIGHT, buff=0.4).shift(DOWN * 0.6)
+        predicted = int(np.argmax(p))
+        chart.bars[predicted].set_fill(PALETTE.correct if predicted == self.label else PALETTE.wrong)
+        verdict = Text(f"predicted {predicted} ({p[predicted]:.0%}), true {self.label}", font_size=22,
+                       color=PALETTE.correct if predicted == self.label else PALETTE.wrong).next_to(chart, UP)
+        self.play(FadeIn(net.output_labels()), Create(chart), FadeIn(verdict))
+        self.wait(2)
+
+    def explain_one_neuron(self, net):
+        """z = W a + b for the most active shown neuron of the first hidden layer, with its numbers."""
+        W, b = self.weights[0]
+        shown = net.shown[1]
+        j = int(shown[np.argmax(self.record.z[0][self.sample][shown])])
+        z = float(W[j] @ self.x + b[j])  # the same as the recorded z, which the tests check
+        a = float(self.record.a[0][self.sample][j])
+        biggest = np.argsort(-np.abs(W[j] * self.x))[:2]
+        terms = " + ".join(f"({W[j, i]:.2f})({self.x[i]:.2f})" for i in biggest)
+        f = self.trace.layers[0]["activation"].replace("_", r"\_")
+        formula = VGroup(
+            MathTex(rf"z_{{{j}}} = W_{{{j}}}\,a + b_{{{j}}}", font_size=34),
+            MathTex(rf"= {terms} + \dots + ({b[j]:.2f})", font_size=26),
+            MathTex(rf"= {z:.3f}", font_size=34),
+            MathTex(rf"a_{{{j}}} = \mathrm{{{f}}}(z_{{{j}}}) = {a:.3f}", font_size=34),
+        ).arrange(DOWN, aligned_edge=LEFT, buff=0.15).set_color(PALETTE.text)
+        formula.to_edge(RIGHT, buff=0.3).shift(DOWN * 0.3)
+        neuron = net.neuron(1, j)
+        self.play(Indicate(neuron, color=PALETTE.activation, scale_factor=1.6), Write(formula[0]))
+        self.play(Write(formula[1]), Write(formula[2]))
+        self.play(Write(formula[3]))
+        self.wait(1)
+        return formula

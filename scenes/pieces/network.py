@@ -1,0 +1,123 @@
+"""The network as columns of neurons joined by edges, drawn from recorded numbers.
+
+* A neuron's fill opacity is its recorded activation ``a``, divided by the
+  largest in its layer (:func:`neuron_opacity`); for the output layer it is
+  the probability itself, so an unsure network looks unsure.
+* An edge's colour is its weight's sign (red positive, blue negative) and its
+  width grows with ``|W|`` (:func:`edge_style`).
+* A layer wider than ``max_shown`` shows its first and last units with a
+  vertical ellipsis between, and a brace labelled with its true width (64,
+  784, ...).
+
+Thousands of edges are drawn as a handful of paths: edges are grouped by sign
+and width bin, and each group is one VMobject made of many line segments, so
+Cairo strokes 2 x ``WIDTH_BINS`` paths instead of one per edge.
+"""
+
+import numpy as np
+from manim import LEFT, RIGHT, UP, Brace, Circle, Text, VGroup, VMobject
+
+from ..palette import PALETTE
+
+__all__ = ["NetworkDiagram", "neuron_opacity", "edge_style", "shown_units", "WIDTH_BINS"]
+
+WIDTH_BINS = 4
+MAX_EDGE_WIDTH = 3.0
+
+
+def shown_units(n, max_shown):
+    """Which units of an ``n``-wide layer are drawn: all, or the first and last halves of ``max_shown``."""
+    if n <= max_shown:
+        return np.arange(n)
+    half = max_shown // 2
+    return np.concatenate([np.arange(half), np.arange(n - half, n)])
+
+
+def neuron_opacity(a):
+    """Fill opacity of each neuron: ``a / max(a)`` in its layer, clipped to [0, 1]."""
+    a = np.asarray(a, dtype=np.float64)
+    top = np.abs(a).max() if a.size else 0.0
+    return np.clip(a / top, 0, 1) if top > 0 else np.zeros_like(a)
+
+
+def edge_style(W, limit=None):
+    """For every weight: (positive?, width bin 0..WIDTH_BINS-1), the bin from |W| / limit."""
+    W = np.asarray(W, dtype=np.float64)
+    limit = limit or (np.abs(W).max() or 1.0)
+    bins = np.minimum((np.abs(W) / limit * WIDTH_BINS).astype(int), WIDTH_BINS - 1)
+    return W > 0, bins
+
+
+class NetworkDiagram(VGroup):
+    """Columns of neurons for ``sizes`` (input first), ``width`` x ``height`` scene units."""
+
+    def __init__(self, sizes, max_shown=10, width=9.0, height=5.6, radius=0.14, **kwargs):
+        super().__init__(**kwargs)
+        self.sizes = list(sizes)
+        self.shown = [shown_units(n, max_shown) for n in self.sizes]
+        self.layers = VGroup()
+        self.extras = VGroup()  # ellipses and braces
+        xs = np.linspace(-width / 2, width / 2, len(self.sizes))
+        for x, n, units in zip(xs, self.sizes, self.shown):
+            truncated = len(units) < n
+            slots = len(units) + (1 if truncated else 0)
+            ys = np.linspace(height / 2, -height / 2, slots) if slots > 1 else np.zeros(1)
+            if truncated:  # leave the middle slot for the ellipsis
+                ys = np.delete(ys, len(units) // 2)
+            column = VGroup(*[
+                Circle(radius=radius, stroke_color=PALETTE.muted, stroke_width=1.5)
+                .set_fill(PALETTE.activation, opacity=0).move_to([x, y, 0])
+                for y in ys
+            ])
+            self.layers.add(column)
+            self.extras.add(Text(str(n), font_size=22, color=PALETTE.muted).next_to(column, UP, 0.2))
+            if truncated:
+                self.extras.add(Text("⋮", font_size=28, color=PALETTE.muted).move_to([x, 0, 0]))
+                if len(self.layers) == 1:  # the input layer: a brace with its true width
+                    brace = Brace(column, LEFT, color=PALETTE.muted)
+                    self.extras.add(brace, Text(str(n), font_size=26, color=PALETTE.text).next_to(brace, LEFT, 0.1))
+        self.edges = [VGroup() for _ in self.sizes[1:]]
+        self.add(*self.edges, self.layers, self.extras)
+
+    def neuron(self, layer, unit):
+        """The circle drawn for ``unit`` of ``layer`` (an index into the layer), if it is shown."""
+        where = np.flatnonzero(self.shown[layer] == unit)
+        return self.layers[layer][int(where[0])] if len(where) else None
+
+    def set_activations(self, layer, a):
+        """Fill the shown neurons of ``layer`` from that layer's activations ``a`` (all units);
+        the output layer's probabilities are used as they are."""
+        a = np.asarray(a)[self.shown[layer]]
+        opacity = np.clip(a, 0, 1) if layer == len(self.sizes) - 1 else neuron_opacity(a)
+        for circle, o in zip(self.layers[layer], opacity):
+            circle.set_fill(PALETTE.activation, opacity=float(o))
+        return self
+
+    def edges_from(self, layer, W, limit=None):
+        """The edges from ``layer`` to ``layer + 1`` for weights ``W`` (n_out, n_in), as a few paths."""
+        src, dst = self.shown[layer], self.shown[layer + 1]
+        positive, bins = edge_style(np.asarray(W)[np.ix_(dst, src)], limit)
+        groups = VGroup()
+        for sign in (True, False):
+            for b in range(WIDTH_BINS):
+                path = VMobject(stroke_color=PALETTE.positive if sign else PALETTE.negative,
+                                stroke_width=MAX_EDGE_WIDTH * (b + 1) / WIDTH_BINS,
+                                stroke_opacity=0.35 + 0.6 * (b + 1) / WIDTH_BINS)
+                for j, i in zip(*np.nonzero((positive == sign) & (bins == b))):
+                    start = self.layers[layer][i].get_right()
+                    end = self.layers[layer + 1][j].get_left()
+                    path.start_new_path(start)
+                    path.add_line_to(end)
+                if path.has_points():
+                    groups.add(path)
+        self.edges[layer].remove(*self.edges[layer].submobjects)
+        self.edges[layer].add(*groups)
+        return self.edges[layer]
+
+    def output_labels(self, names=None):
+        """Labels beside the last layer's neurons (the digits 0-9 by default)."""
+        names = names or [str(u) for u in self.shown[-1]]
+        return VGroup(*[Text(name, font_size=20, color=PALETTE.text).next_to(circle, RIGHT, 0.12)
+                        for name, circle in zip(names, self.layers[-1])])
+
+
