@@ -87,7 +87,7 @@ def test_missing_mnist_without_download_is_one_clear_line(tmp_path):
 def test_demo_prints_what_was_learned_and_records_it(tmp_path):
     from explainer.trace import Trace
 
-    result = explainer("demo", "--no-progress", "--out", str(tmp_path))
+    result = explainer("demo", "--no-progress", "--no-scenes", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     trace = Trace.open(tmp_path / "trace.zarr")
     assert trace.complete

@@ -20,7 +20,7 @@ from pathlib import Path
 from ..trace import Trace, TraceError
 from .trace import resolve_trace
 
-__all__ = ["add_parser", "SCENES", "scenes_folder"]
+__all__ = ["add_parser", "SCENES", "scenes_folder", "render_scene"]
 
 # scene name -> file in scenes/, and what it shows
 SCENES = {
@@ -59,32 +59,42 @@ def render_command(args):
         for name, (_, what) in SCENES.items():
             print(f"{name:20s} {what}")
         return 0
-    if args.scene not in SCENES:
-        raise ValueError(f"SCENE must be one of {', '.join(repr(s) for s in SCENES)}; got {args.scene!r}")
     trace_path = resolve_trace(args.trace)
-    trace = Trace.open(trace_path)
-    if args.sample is not None and not 0 <= args.sample < len(trace.probe_labels):
-        raise ValueError(f"--sample {args.sample} is not a probe digit of {trace_path}: choose 0 to "
-                         f"{len(trace.probe_labels) - 1}")
-    if args.step is not None and not 0 <= args.step < trace.n_steps:
-        raise TraceError(f"--step {args.step} is outside the run: {trace_path} has steps 0 to {trace.n_steps - 1}")
-    env = {**os.environ, "EXPLAINER_TRACE": str(Path(trace_path).resolve())}
-    if args.sample is not None:
-        env["EXPLAINER_SAMPLE"] = str(args.sample)
-    if args.step is not None:
-        env["EXPLAINER_STEP"] = str(args.step)
-    filename, _ = SCENES[args.scene]
-    command = [sys.executable, "-m", "manim", "render", QUALITY[args.quality], "--media_dir", str(args.media_dir)]
-    if args.last_frame:
-        command.append("-s")
-    command += [str(scenes_folder() / filename), args.scene]
     print(f"rendering {args.scene} from {trace_path} ...", flush=True)
+    out = render_scene(args.scene, trace_path, quality=args.quality, media_dir=args.media_dir,
+                       last_frame=args.last_frame, sample=args.sample, step=args.step)
+    print(f"wrote {out}")
+    return 0
+
+
+def render_scene(scene, trace_path, *, quality="l", media_dir="media", last_frame=False, sample=None, step=None):
+    """Render ``scene`` from the trace at ``trace_path`` with Manim; return the video (or PNG) written.
+
+    The choices are checked first, so that a bad one is a clear error here and
+    not a failed render.
+    """
+    if scene not in SCENES:
+        raise ValueError(f"SCENE must be one of {', '.join(repr(s) for s in SCENES)}; got {scene!r}")
+    trace = Trace.open(trace_path)
+    if sample is not None and not 0 <= sample < len(trace.probe_labels):
+        raise ValueError(f"--sample {sample} is not a probe digit of {trace_path}: choose 0 to "
+                         f"{len(trace.probe_labels) - 1}")
+    if step is not None and not 0 <= step < trace.n_steps:
+        raise TraceError(f"--step {step} is outside the run: {trace_path} has steps 0 to {trace.n_steps - 1}")
+    env = {**os.environ, "EXPLAINER_TRACE": str(Path(trace_path).resolve())}
+    if sample is not None:
+        env["EXPLAINER_SAMPLE"] = str(sample)
+    if step is not None:
+        env["EXPLAINER_STEP"] = str(step)
+    media_dir = Path(media_dir).resolve()
+    filename, _ = SCENES[scene]
+    command = [sys.executable, "-m", "manim", "render", QUALITY[quality], "--media_dir", str(media_dir)]
+    if last_frame:
+        command.append("-s")
+    command += [str(scenes_folder() / filename), scene]
     result = subprocess.run(command, env=env, cwd=scenes_folder().parent, capture_output=True, text=True)
     if result.returncode != 0:
         tail = [line for line in result.stderr.splitlines() if line.strip()][-1:] or ["(no message)"]
-        raise RuntimeError(f"manim failed rendering {args.scene}: {tail[0].strip()}")
-    kind = "png" if args.last_frame else "mp4"
-    media = args.media_dir if args.media_dir.is_absolute() else scenes_folder().parent / args.media_dir
-    outputs = sorted(media.rglob(f"{args.scene}*.{kind}"), key=lambda p: p.stat().st_mtime)
-    print(f"wrote {outputs[-1] if outputs else media}")
-    return 0
+        raise RuntimeError(f"manim failed rendering {scene}: {tail[0].strip()}")
+    outputs = sorted(media_dir.rglob(f"{scene}*.{'png' if last_frame else 'mp4'}"), key=lambda p: p.stat().st_mtime)
+    return outputs[-1] if outputs else media_dir

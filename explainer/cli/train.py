@@ -107,6 +107,7 @@ def add_parser(subparsers):
     d.add_argument("--out", type=Path, default=Path("runs/demo"), metavar="DIR",
                    help="where the trace and figures go (default: runs/demo)")
     d.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    d.add_argument("--no-scenes", action="store_true", help="skip rendering the lecture scenes (Manim)")
     d.set_defaults(func=demo_command)
 
 
@@ -166,7 +167,15 @@ def demo_command(args):
           "probe activation)")
     paths = save_all(trace_path, args.out / "figures", formats=("png",))
     print(f"figures      {args.out / 'figures'}/  ({', '.join(p.name for p in paths)})")
-    print(f"next         explainer info {trace_path}   |   explainer plot {trace_path} --out DIR")
+    if not args.no_scenes:
+        from .render import SCENES, render_scene
+
+        for scene in SCENES:
+            print(f"scene        rendering {scene} (Manim, low quality) ...", flush=True)
+            video = render_scene(scene, trace_path, media_dir=args.out / "media")
+            print(f"scene        {video}")
+    print(f"next         explainer info {trace_path}   |   explainer render list   |   explainer plot {trace_path} "
+          "--out DIR")
     return 0
 
 
