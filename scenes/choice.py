@@ -9,7 +9,8 @@ choice comes from environment variables:
 ``EXPLAINER_SAMPLE``
     which probe digit (0 to n_probe - 1); default 0.
 ``EXPLAINER_STEP``
-    which training step (the nearest snapshot is shown); default: the last.
+    which training step (the nearest snapshot is shown), or ``last``; default:
+    the scene's own (the last step for most; early in training for Backprop).
 
 A bad choice stops the render with one line saying what was wrong and what is
 allowed, not with a traceback from inside Manim.
@@ -55,9 +56,14 @@ def chosen_sample(trace):
     return sample
 
 
-def chosen_step(trace):
-    """The snapshot step nearest to ``EXPLAINER_STEP`` (default: the last), checked against the trace."""
-    text = os.environ.get("EXPLAINER_STEP", "last").strip()
+def chosen_step(trace, default=None):
+    """The snapshot step nearest to ``EXPLAINER_STEP``, checked against the trace.
+
+    Unset, it is the snapshot nearest to ``default`` (a step), or the last one.
+    """
+    text = os.environ.get("EXPLAINER_STEP", "").strip()
+    if text == "" and default is not None:
+        return int(trace.snapshot_steps[trace.snapshot_index(int(default))])
     if text in ("", "last"):
         return int(trace.snapshot_steps[-1])
     step = _whole_number("EXPLAINER_STEP", text)

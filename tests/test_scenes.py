@@ -170,3 +170,19 @@ def test_forward_pass_renders_its_last_frame(tiny_trace, tmp_path):
     result = render_last_frame(tiny_trace, tmp_path, "scenes/forward_pass.py", "ForwardPass", EXPLAINER_SAMPLE="2")
     assert result.returncode == 0, result.stderr[-2000:]
     assert len(list(tmp_path.rglob("ForwardPass*.png"))) == 1
+
+
+def test_backprop_renders_its_last_frame(tiny_trace, tmp_path):
+    result = render_last_frame(tiny_trace, tmp_path, "scenes/backprop.py", "Backprop", EXPLAINER_SAMPLE="1")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(list(tmp_path.rglob("Backprop*.png"))) == 1
+
+
+def test_backprop_defaults_to_an_early_step(tiny_trace, monkeypatch):
+    from scenes import choice
+
+    trace = Trace.open(tiny_trace)
+    monkeypatch.delenv("EXPLAINER_STEP", raising=False)
+    assert choice.chosen_step(trace, default=trace.n_steps // 50) == 0  # 40 steps: 2% is step 0
+    monkeypatch.setenv("EXPLAINER_STEP", "last")
+    assert choice.chosen_step(trace, default=0) == 39

@@ -26,6 +26,7 @@ __all__ = ["add_parser", "SCENES", "scenes_folder", "render_scene"]
 SCENES = {
     "FirstLayerFilters": ("first_layer_filters.py", "the first layer's weights from noise to strokes, with the loss"),
     "ForwardPass": ("forward_pass.py", "one probe digit through the network, z = W a + b with real numbers"),
+    "Backprop": ("backprop.py", "that digit's error flowing back: delta per layer, dW, the update, the loss after"),
 }
 QUALITY = {"l": "-ql", "m": "-qm", "h": "-qh"}
 

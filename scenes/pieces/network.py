@@ -93,6 +93,15 @@ class NetworkDiagram(VGroup):
             circle.set_fill(PALETTE.activation, opacity=float(o))
         return self
 
+    def set_signed(self, layer, values):
+        """Fill the shown neurons of ``layer`` by sign and size of ``values`` (all units), e.g. ``delta``:
+        red positive, blue negative, opacity |v| / max |v| over the shown units."""
+        v = np.asarray(values, dtype=np.float64)[self.shown[layer]]
+        opacity = neuron_opacity(np.abs(v))
+        for circle, value, o in zip(self.layers[layer], v, opacity):
+            circle.set_fill(PALETTE.positive if value > 0 else PALETTE.negative, opacity=float(o))
+        return self
+
     def edges_from(self, layer, W, limit=None):
         """The edges from ``layer`` to ``layer + 1`` for weights ``W`` (n_out, n_in), as a few paths."""
         src, dst = self.shown[layer], self.shown[layer + 1]
