@@ -186,3 +186,32 @@ def test_backprop_defaults_to_an_early_step(tiny_trace, monkeypatch):
     assert choice.chosen_step(trace, default=trace.n_steps // 50) == 0  # 40 steps: 2% is step 0
     monkeypatch.setenv("EXPLAINER_STEP", "last")
     assert choice.chosen_step(trace, default=0) == 39
+
+
+def test_training_story_renders_its_last_frame(tiny_trace, tmp_path):
+    result = render_last_frame(tiny_trace, tmp_path, "scenes/training_story.py", "TrainingStory")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(list(tmp_path.rglob("TrainingStory*.png"))) == 1
+
+
+def test_probe_row_guesses_are_the_recorded_argmax(tiny_trace):
+    from scenes.pieces import ProbeRow
+
+    trace = Trace.open(tiny_trace)
+    steps = trace.snapshot_steps
+    row = ProbeRow(trace, [0, 1, 2], steps)
+    for k, step in enumerate(steps):
+        expected = trace.probe_record(int(step)).probabilities[[0, 1, 2]].argmax(axis=1)
+        np.testing.assert_array_equal(row.guesses[k], expected)
+        assert row.correct(k) == int((expected == trace.probe_labels[[0, 1, 2]]).sum())
+    row.show(len(steps) - 1)
+    assert [t.text for t in row.cells] == [str(int(g)) for g in row.guesses[-1]]
+
+
+def test_confusion_grid_shows_the_recorded_counts(tiny_trace):
+    from scenes.pieces import ConfusionGrid
+
+    confusion = Trace.open(tiny_trace).evaluation.confusion
+    grid = ConfusionGrid(confusion)
+    counts = [int(cell[1].text) for cell in grid.cells]
+    assert counts == confusion.ravel().tolist()

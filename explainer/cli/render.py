@@ -27,6 +27,7 @@ SCENES = {
     "FirstLayerFilters": ("first_layer_filters.py", "the first layer's weights from noise to strokes, with the loss"),
     "ForwardPass": ("forward_pass.py", "one probe digit through the network, z = W a + b with real numbers"),
     "Backprop": ("backprop.py", "that digit's error flowing back: delta per layer, dW, the update, the loss after"),
+    "TrainingStory": ("training_story.py", "loss and accuracy over training, probe guesses flipping, the confusion matrix"),
 }
 QUALITY = {"l": "-ql", "m": "-qm", "h": "-qh"}
 

@@ -2,9 +2,11 @@
 exposes how it changes (``follow(tracker)`` for scrubbing through snapshots);
 scenes only choreograph."""
 
+from .confusion import ConfusionGrid
 from .curves import LossCurve
 from .digit import DigitImage
 from .filters import FilterGrid
 from .network import NetworkDiagram
+from .probes import ProbeRow
 
-__all__ = ["DigitImage", "FilterGrid", "LossCurve", "NetworkDiagram"]
+__all__ = ["ConfusionGrid", "DigitImage", "FilterGrid", "LossCurve", "NetworkDiagram", "ProbeRow"]

@@ -22,11 +22,15 @@ def smooth(values, width):
 class LossCurve(VGroup):
     """The batch loss at every step (smoothed), on axes of steps by loss."""
 
-    def __init__(self, loss, width=5.5, height=3.0, smoothing=None, **kwargs):
+    MAX_POINTS = 300  # drawn points: the smoothed curve looks the same, and redraws stay cheap
+
+    def __init__(self, loss, width=5.5, height=3.0, smoothing=None, colour=PALETTE.loss, **kwargs):
         super().__init__(**kwargs)
         loss = np.asarray(loss, dtype=np.float64)
         n = len(loss)
+        self.colour = colour
         self.smoothed = smooth(loss, smoothing or max(1, n // 60))
+        self.every = max(1, n // self.MAX_POINTS)
         top = float(np.ceil(self.smoothed.max() * 2) / 2)
         self.axes = Axes(
             x_range=[0, n, _tick(n)], y_range=[0, top, _tick(top)], x_length=width, y_length=height,
@@ -34,11 +38,18 @@ class LossCurve(VGroup):
             x_axis_config={"decimal_number_config": {"num_decimal_places": 0}},
             tips=False,
         )
-        steps = np.arange(n)
-        self.line = self.axes.plot_line_graph(steps, self.smoothed, add_vertex_dots=False,
-                                              line_color=PALETTE.loss, stroke_width=3)
+        self.line = self._line(n - 1)
         self.cursor = Dot(self.axes.c2p(0, self.smoothed[0]), color=PALETTE.text, radius=0.06)
         self.add(self.axes, self.line, self.cursor)
+
+    def upto(self, step):
+        """The curve from step 0 to ``step``: a new line, for drawing it as training goes."""
+        return self._line(int(np.clip(step, 1, len(self.smoothed) - 1)))
+
+    def _line(self, last):
+        steps = np.unique(np.append(np.arange(0, last + 1, self.every), last))
+        return self.axes.plot_line_graph(steps, self.smoothed[steps], add_vertex_dots=False,
+                                         line_color=self.colour, stroke_width=3)
 
     def point_at(self, step):
         step = int(np.clip(step, 0, len(self.smoothed) - 1))

@@ -1,0 +1,35 @@
+"""The test set's confusion matrix as a grid of squares with counts."""
+
+import numpy as np
+from manim import DOWN, LEFT, RIGHT, UP, Square, Text, VGroup
+
+from ..palette import PALETTE
+
+__all__ = ["ConfusionGrid"]
+
+
+class ConfusionGrid(VGroup):
+    """``confusion[i, j]``: test digits of class ``i`` predicted as ``j``. Fill: sqrt(count / max)."""
+
+    def __init__(self, confusion, cell=0.42, **kwargs):
+        super().__init__(**kwargs)
+        self.confusion = np.asarray(confusion)
+        n = len(self.confusion)
+        top = max(int(self.confusion.max()), 1)
+        self.cells = VGroup()
+        for i in range(n):
+            for j in range(n):
+                count = int(self.confusion[i, j])
+                colour = PALETTE.correct if i == j else PALETTE.wrong
+                square = Square(cell, stroke_width=0.5, stroke_color=PALETTE.muted)
+                square.set_fill(colour, opacity=float(np.sqrt(count / top)))
+                square.move_to(RIGHT * j * cell + DOWN * i * cell)
+                text = Text(str(count), font_size=14, color=PALETTE.text if count else PALETTE.muted)
+                self.cells.add(VGroup(square, text.move_to(square)))
+        rows = VGroup(*[Text(str(i), font_size=16, color=PALETTE.muted).next_to(self.cells[i * n], LEFT, 0.1)
+                        for i in range(n)])
+        cols = VGroup(*[Text(str(j), font_size=16, color=PALETTE.muted).next_to(self.cells[j], UP, 0.1)
+                        for j in range(n)])
+        self.add(self.cells, rows, cols)
+        self.add(Text("true", font_size=16, color=PALETTE.muted).next_to(rows, LEFT, 0.15))
+        self.add(Text("predicted", font_size=16, color=PALETTE.muted).next_to(cols, UP, 0.1))

@@ -1,0 +1,83 @@
+"""TrainingStory: the whole run at a glance.
+
+The loss and the batch accuracy are drawn as training goes, while a row of
+probe digits (one of each class) shows the network's guess at each snapshot,
+flipping from wrong (red) to right (green). At the end, the test set's
+confusion matrix.
+
+    manim render -ql scenes/training_story.py TrainingStory
+"""
+
+import numpy as np
+from manim import *
+
+from scenes.choice import chosen_step, chosen_trace
+from scenes.palette import PALETTE
+from scenes.pieces import ConfusionGrid, LossCurve, ProbeRow
+
+
+def one_of_each_class(labels, n_classes=10):
+    """The first probe index of every class present."""
+    return [int(np.flatnonzero(labels == c)[0]) for c in range(n_classes) if np.any(labels == c)]
+
+
+class TrainingStory(Scene):
+    def setup(self):
+        self.trace = trace = chosen_trace()
+        last = chosen_step(trace)
+        self.steps = trace.snapshot_steps[trace.snapshot_steps <= last]
+        self.samples = one_of_each_class(trace.probe_labels)
+        self.camera.background_color = PALETTE.background
+
+    def construct(self):
+        trace, steps = self.trace, self.steps
+        end = int(steps[-1]) + 1
+        title = Text("Training, step by step", font_size=32, color=PALETTE.text).to_edge(UP, buff=0.25)
+        loss = LossCurve(trace.scalars["loss"][:end], width=5.0, height=2.3)
+        accuracy = LossCurve(trace.scalars["accuracy"][:end], width=5.0, height=2.3, colour=PALETTE.correct)
+        curves = VGroup(VGroup(loss, loss.labels(y="loss")), VGroup(accuracy, accuracy.labels(y="batch accuracy")))
+        curves.arrange(RIGHT, buff=1.2).next_to(title, DOWN, buff=0.4)
+
+        row = ProbeRow(trace, self.samples, steps, height=0.8, gap=0.3).move_to(ORIGIN).to_edge(DOWN, buff=0.45)
+        row_title = Text("the network's guess for one probe digit of each class", font_size=20,
+                         color=PALETTE.muted).next_to(row, UP, buff=0.2).shift(LEFT * 0.8)
+        k = ValueTracker(0)
+        step_of = lambda: int(steps[int(round(k.get_value()))])
+        counter = VGroup(Text("step", font_size=24, color=PALETTE.muted), Integer(0, font_size=30))
+        counter.arrange(RIGHT, buff=0.15).to_corner(UL, buff=0.35)
+        counter[1].add_updater(lambda number: number.set_value(step_of()))
+        texts = {}  # right -> Text: made once each
+
+        def score_text():
+            right = row.correct(int(round(k.get_value())))
+            if right not in texts:
+                texts[right] = Text(f"{right} of {len(self.samples)} right", font_size=20,
+                                    color=PALETTE.text).next_to(row_title, RIGHT, buff=0.3)
+            return texts[right]
+
+        score = score_text()
+        row.follow(k)
+        loss.follow(step_of)
+        accuracy.follow(step_of)
+
+        self.play(FadeIn(title), Create(loss.axes), Create(accuracy.axes), FadeIn(curves[0][1]), FadeIn(curves[1][1]),
+                  FadeIn(counter))
+        self.play(FadeIn(row), FadeIn(row_title), FadeIn(score), FadeIn(loss.cursor), FadeIn(accuracy.cursor))
+        score.add_updater(lambda t: t.become(score_text()))
+        # the curves are drawn up to the cursor as it moves
+        drawn = VGroup(always_redraw(lambda: loss.upto(step_of())), always_redraw(lambda: accuracy.upto(step_of())))
+        self.add(drawn)
+        self.play(k.animate.set_value(len(steps) - 1), run_time=min(12, 0.2 * len(steps) + 3), rate_func=linear)
+        self.wait(1)
+
+        if trace.evaluation is not None:
+            ev = trace.evaluation
+            grid = ConfusionGrid(ev.confusion, cell=0.38)
+            caption = Text(f"test set: {ev.test_accuracy:.1%} right ({int(np.trace(ev.confusion))} of "
+                           f"{int(ev.confusion.sum())})", font_size=22, color=PALETTE.text)
+            VGroup(grid, caption).arrange(DOWN, buff=0.25).move_to(DOWN * 0.3)
+            score.clear_updaters()
+            self.play(FadeOut(VGroup(*curves, counter)), FadeOut(row), FadeOut(row_title), FadeOut(score),
+                      FadeOut(drawn), FadeOut(loss.cursor), FadeOut(accuracy.cursor))
+            self.play(FadeIn(grid), FadeIn(caption))
+            self.wait(2)
