@@ -205,7 +205,9 @@ def test_probe_row_guesses_are_the_recorded_argmax(tiny_trace):
         np.testing.assert_array_equal(row.guesses[k], expected)
         assert row.correct(k) == int((expected == trace.probe_labels[[0, 1, 2]]).sum())
     row.show(len(steps) - 1)
-    assert [t.text for t in row.cells] == [str(int(g)) for g in row.guesses[-1]]
+    np.testing.assert_array_equal(row.shown, row.guesses[-1])
+    right = [c.get_color().to_hex().upper() == "#59A14F" for c in row.cells]  # green when right
+    assert right == (row.guesses[-1] == trace.probe_labels[[0, 1, 2]]).tolist()
 
 
 def test_confusion_grid_shows_the_recorded_counts(tiny_trace):

@@ -28,13 +28,13 @@ class ProbeRow(Group):
         self.labels = trace.probe_labels[self.samples]
         self.guesses = probe_guesses(trace, self.samples, steps)
         self.index = -1
-        self.cells = []
+        self.cells = []  # the guess texts under the digits
+        self.shown = None  # the guesses they show
         for i, sample in enumerate(self.samples):
             image = DigitImage(trace.probe_x[sample], trace.image_shape, height=height)
             guess = Text("?", font_size=26).next_to(image, DOWN, buff=0.1)
-            cell = Group(image, guess).move_to(RIGHT * i * (height + gap))
             self.cells.append(guess)
-            self.add(cell)
+            self.add(Group(image, guess).move_to(RIGHT * i * (height + gap)))
         self.show(0)
 
     def show(self, k):
@@ -43,9 +43,10 @@ class ProbeRow(Group):
         if k == self.index:
             return self
         for guess, g, label in zip(self.cells, self.guesses[k], self.labels):
+            # become() redraws in place (swapping submobjects mid-animation leaves the old ones drawn)
             new = Text(str(int(g)), font_size=26, color=PALETTE.correct if g == label else PALETTE.wrong)
             guess.become(new.move_to(guess))
-        self.index = k
+        self.index, self.shown = k, self.guesses[k]
         return self
 
     def correct(self, k):
