@@ -16,6 +16,7 @@ class ConfusionGrid(VGroup):
         self.confusion = np.asarray(confusion)
         n = len(self.confusion)
         top = max(int(self.confusion.max()), 1)
+        font = 14 * min(1.0, 3 / len(str(top)))  # 4-digit MNIST counts still fit their cells
         self.cells = VGroup()
         for i in range(n):
             for j in range(n):
@@ -24,7 +25,7 @@ class ConfusionGrid(VGroup):
                 square = Square(cell, stroke_width=0.5, stroke_color=PALETTE.muted)
                 square.set_fill(colour, opacity=float(np.sqrt(count / top)))
                 square.move_to(RIGHT * j * cell + DOWN * i * cell)
-                text = Text(str(count), font_size=14, color=PALETTE.text if count else PALETTE.muted)
+                text = Text(str(count), font_size=font, color=PALETTE.text if count else PALETTE.muted)
                 self.cells.add(VGroup(square, text.move_to(square)))
         rows = VGroup(*[Text(str(i), font_size=16, color=PALETTE.muted).next_to(self.cells[i * n], LEFT, 0.1)
                         for i in range(n)])
