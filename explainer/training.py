@@ -127,71 +127,69 @@ def fit(net, data, config=None, recorder=None, progress=True):
     step = 0
     first_loss = None
     # overflow is caught by the finiteness check below, with a better message than numpy's
-    errstate = np.errstate(over="ignore", invalid="ignore")
-    errstate.__enter__()
     try:
-        for epoch in range(config.epochs):
-            bar.set_description(f"epoch {epoch + 1}/{config.epochs}")
-            optimizer.lr = config.lr * config.lr_decay**epoch
-            order = rng.permutation(n)
-            loss_sum = correct = 0.0
-            for first in range(0, n, config.batch_size):
-                batch = order[first : first + config.batch_size]
-                x, y = x_train[batch], y_train[batch]  # (batch, n_in), (batch, n_classes)
-                a = net.forward(x)
-                loss = net.loss(a, y)
-                if not math.isfinite(loss):
-                    raise TrainingDivergedError(_diverged(net, config, step, epoch, f"the loss became {loss}"))
-                if first_loss is None:  # where the run starts: at least the loss of a uniform guess
-                    first_loss = max(loss, net.loss_fn.value(np.full_like(a, 1 / a.shape[1]), y))
-                net.backward(y)
-                hits = int((a.argmax(axis=1) == data.y_train[batch]).sum())
-                if recorder.wants_snapshot(step):
-                    recorder.record_snapshot(step, net)
-                updates = optimizer.update(net.params, net.grads)
-                scalars = {"epoch": epoch, "loss": loss, "accuracy": hits / len(batch), "lr": optimizer.lr}
-                recorder.record_step(step, net, scalars, updates)
-                loss_sum += loss * len(batch)
-                correct += hits
-                step += 1
-                if step % 25 == 0:
-                    bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
-                bar.update()
-            # training metrics are the running means over the epoch's batches
-            # (as Keras reports them): free, where a second pass would not be
-            metrics = {"epoch": epoch, "train_loss": loss_sum / n, "train_accuracy": correct / n}
-            if metrics["train_loss"] > DIVERGENCE_FACTOR * first_loss:
-                what = (f"the loss grew from {first_loss:.3g} at the start to an average of "
-                        f"{metrics['train_loss']:.3g} over epoch {epoch + 1}")
-                raise TrainingDivergedError(_diverged(net, config, step - 1, epoch, what))
-            if len(data.X_val):
-                metrics["val_loss"], metrics["val_accuracy"] = net.evaluate(data.X_val, data.y_val)
-            metrics["seconds"] = time.perf_counter() - start
-            history.epochs.append(metrics)
-            recorder.record_epoch(epoch, step, metrics)
-            bar.set_postfix(
-                loss=f"{metrics['train_loss']:.3f}",
-                acc=f"{metrics['train_accuracy']:.3f}",
-                val_acc=f"{metrics.get('val_accuracy', float('nan')):.3f}",
+        with np.errstate(over="ignore", invalid="ignore"):
+            for epoch in range(config.epochs):
+                bar.set_description(f"epoch {epoch + 1}/{config.epochs}")
+                optimizer.lr = config.lr * config.lr_decay**epoch
+                order = rng.permutation(n)
+                loss_sum = correct = 0.0
+                for first in range(0, n, config.batch_size):
+                    batch = order[first : first + config.batch_size]
+                    x, y = x_train[batch], y_train[batch]  # (batch, n_in), (batch, n_classes)
+                    a = net.forward(x)
+                    loss = net.loss(a, y)
+                    if not math.isfinite(loss):
+                        raise TrainingDivergedError(_diverged(net, config, step, epoch, f"the loss became {loss}"))
+                    if first_loss is None:  # where the run starts: at least the loss of a uniform guess
+                        first_loss = max(loss, net.loss_fn.value(np.full_like(a, 1 / a.shape[1]), y))
+                    net.backward(y)
+                    hits = int((a.argmax(axis=1) == data.y_train[batch]).sum())
+                    if recorder.wants_snapshot(step):
+                        recorder.record_snapshot(step, net)
+                    updates = optimizer.update(net.params, net.grads)
+                    scalars = {"epoch": epoch, "loss": loss, "accuracy": hits / len(batch), "lr": optimizer.lr}
+                    recorder.record_step(step, net, scalars, updates)
+                    loss_sum += loss * len(batch)
+                    correct += hits
+                    step += 1
+                    if step % 25 == 0:
+                        bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+                    bar.update()
+                # training metrics are the running means over the epoch's batches
+                # (as Keras reports them): free, where a second pass would not be
+                metrics = {"epoch": epoch, "train_loss": loss_sum / n, "train_accuracy": correct / n}
+                if metrics["train_loss"] > DIVERGENCE_FACTOR * first_loss:
+                    what = (f"the loss grew from {first_loss:.3g} at the start to an average of "
+                            f"{metrics['train_loss']:.3g} over epoch {epoch + 1}")
+                    raise TrainingDivergedError(_diverged(net, config, step - 1, epoch, what))
+                if len(data.X_val):
+                    metrics["val_loss"], metrics["val_accuracy"] = net.evaluate(data.X_val, data.y_val)
+                metrics["seconds"] = time.perf_counter() - start
+                history.epochs.append(metrics)
+                recorder.record_epoch(epoch, step, metrics)
+                bar.set_postfix(
+                    loss=f"{metrics['train_loss']:.3f}",
+                    acc=f"{metrics['train_accuracy']:.3f}",
+                    val_acc=f"{metrics.get('val_accuracy', float('nan')):.3f}",
+                )
+            history.steps = step
+            history.seconds = time.perf_counter() - start
+            history.test_loss, history.test_accuracy = net.evaluate(data.X_test, data.y_test)
+            probabilities = net.predict_proba(data.X_test)
+            predicted = probabilities.argmax(axis=1)
+            history.confusion = confusion_matrix(data.y_test, predicted, net.sizes[-1])
+            recorder.finish(
+                {
+                    "test_loss": history.test_loss,
+                    "test_accuracy": history.test_accuracy,
+                    "confusion": history.confusion,
+                    "predicted": predicted,
+                    "confidence": probabilities.max(axis=1),
+                    "labels": np.asarray(data.y_test),
+                }
             )
-        history.steps = step
-        history.seconds = time.perf_counter() - start
-        history.test_loss, history.test_accuracy = net.evaluate(data.X_test, data.y_test)
-        probabilities = net.predict_proba(data.X_test)
-        predicted = probabilities.argmax(axis=1)
-        history.confusion = confusion_matrix(data.y_test, predicted, net.sizes[-1])
-        recorder.finish(
-            {
-                "test_loss": history.test_loss,
-                "test_accuracy": history.test_accuracy,
-                "confusion": history.confusion,
-                "predicted": predicted,
-                "confidence": probabilities.max(axis=1),
-                "labels": np.asarray(data.y_test),
-            }
-        )
     finally:
-        errstate.__exit__(None, None, None)
         bar.close()
         recorder.close()
     return history
