@@ -20,6 +20,8 @@ system_packages=(
   libcairo2-dev libpango1.0-dev ffmpeg
   texlive-latex-base texlive-latex-extra texlive-fonts-recommended dvisvgm
 )
+# The dashboards' browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+[[ "$extra" == dev ]] && system_packages+=(chromium fonts-dejavu-core)
 
 missing=()
 for pkg in "${system_packages[@]}"; do
