@@ -1,0 +1,54 @@
+"""Notebook dashboards that replay a recorded run (a trace).
+
+::
+
+    from widgets import TrainingDashboard, ForwardExplorer, BackpropExplorer
+    TrainingDashboard()                      # the default 8x8 trace (built once if missing)
+    dash = TrainingDashboard("runs/mnist.zarr")
+    dash.step = 120                          # the nearest snapshot step is shown; dash.step becomes it
+
+Public API (each dashboard is an ``ipywidgets.VBox``: display it, or make it
+the last line of a cell):
+
+``TrainingDashboard(trace=None, step=None)``
+    Play button and step slider over the snapshot steps; loss and accuracy
+    curves and per-layer gradient norms (log scale) with a cursor at the step;
+    the first-layer filters at that step; per-layer histograms of W and of
+    log10 |dW|. Traitlet ``step`` (int, a snapshot step; default the first).
+``ForwardExplorer(trace=None, step=None, probe=0)``
+    A probe digit (dropdown), a digit drawn on a canvas, or an uploaded
+    PNG/JPEG, through the network as it was at ``step``: the input as the
+    network sees it, each layer's activations ``a``, the first-layer units
+    that respond most, the output probabilities and the predicted digit.
+    Traitlets ``step`` (int, a snapshot step; default the last), ``probe``
+    (int, index into the probe set), ``source`` ("probe", "drawing" or
+    "upload"), ``prediction`` (int, the predicted digit shown).
+``BackpropExplorer(trace=None, step=None, probe=0)``
+    For a probe digit at a step: each layer's ``delta`` and this digit's
+    ``dW = delta a_prev^T`` as heatmaps, and the size of the update per
+    layer. Traitlets ``step`` (default the last), ``probe``.
+``LiveTraining`` (widgets/live_training.py, another module) trains in the
+    notebook and records a trace these dashboards open.
+
+Every dashboard has ``errors`` (an :class:`~widgets.common.ErrorArea`): a bad
+trace, a picture that is not a digit or a failed update shows its message
+there, and the dashboard keeps working.
+
+CSS classes a browser test can find (``widget.add_class``):
+
+=========================  =====================================================
+``explainer-step-slider``  each step slider (ipywidgets ``SelectionSlider``; value = step)
+``explainer-play``         the play button (``ipywidgets.Play``)
+``explainer-filters``      the first-layer filters image (``ipywidgets.Image``, PNG)
+``explainer-prediction``   the widget whose text contains the predicted digit
+``explainer-upload``       the ``ipywidgets.FileUpload`` of ForwardExplorer
+``explainer-canvas``       the drawing canvas of ForwardExplorer
+``explainer-error``        the error area (hidden while there is no error)
+=========================  =====================================================
+
+All pictures are ``ipywidgets.Image`` widgets holding PNG bytes. Shared
+plumbing (trace argument, PNG encoding, error area, step controls, filter
+mosaic) is in :mod:`widgets.common`.
+"""
+
+__all__ = []

@@ -1,0 +1,219 @@
+"""What every dashboard shares: the trace argument, PNG images, the error area, the step controls.
+
+::
+
+    trace = resolve_trace(None)                  # the default 8x8 trace; or a path, or a Trace
+    image = widgets.Image(value=png_bytes(rgb))  # (height, width[, 3 or 4]) uint8 -> real PNG bytes
+    errors = ErrorArea()                         # an HTML box with class "explainer-error"
+    errors.show(exc)                             # the message, inside the dashboard; errors.clear()
+    play, slider = step_controls(trace.snapshot_steps)
+    filters_png(trace.first_layer_filters(s))    # the first layer's W as a mosaic of tiles
+
+A dashboard method decorated with :func:`shows_errors` puts any exception it
+raises into ``self.errors`` instead of losing it in a log, and the dashboard
+keeps working.
+"""
+
+import functools
+import html
+import io
+import math
+import os
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib import colormaps
+from PIL import Image
+
+from explainer.errors import ExplainerError
+from explainer.figures.weights import PERCENTILE
+from explainer.trace import Trace, default_trace
+
+__all__ = [
+    "CSS",
+    "ErrorArea",
+    "shows_errors",
+    "resolve_trace",
+    "png_bytes",
+    "upscale",
+    "colour_lut",
+    "diverging_rgb",
+    "filter_vmax",
+    "filter_mosaic",
+    "filters_png",
+    "step_controls",
+    "image_widget",
+]
+
+# The CSS classes a browser test finds the dashboards' parts by.
+CSS = {
+    "step_slider": "explainer-step-slider",
+    "play": "explainer-play",
+    "filters": "explainer-filters",
+    "prediction": "explainer-prediction",
+    "upload": "explainer-upload",
+    "canvas": "explainer-canvas",
+    "error": "explainer-error",
+}
+
+# -- the trace argument --------------------------------------------------------
+
+
+def resolve_trace(trace=None):
+    """A :class:`Trace` from what a dashboard was given: None (the default trace), a path, or a Trace."""
+    if trace is None:
+        return Trace.open(default_trace(progress=False))
+    if isinstance(trace, Trace):
+        return trace
+    if isinstance(trace, (str, os.PathLike)):
+        return Trace.open(trace)
+    raise TypeError(f"trace must be a path to a trace (e.g. 'runs/digits.zarr'), a Trace, or None for the "
+                    f"default trace; got {type(trace).__name__} {trace!r}")
+
+
+# -- errors shown inside the dashboard -------------------------------------------
+
+
+class ErrorArea(widgets.HTML):
+    """Where a dashboard says what went wrong: hidden while there is nothing to say."""
+
+    def __init__(self, **kwargs):
+        super().__init__(value="", **kwargs)
+        self._message = ""
+        self.add_class(CSS["error"])
+        self.layout.display = "none"
+
+    @property
+    def message(self):
+        """The plain text shown, or "" when hidden."""
+        return self._message if self.layout.display != "none" else ""
+
+    def show(self, error):
+        """Show an exception (or a string): explainer's own errors by their message, others with their type."""
+        if isinstance(error, (ExplainerError, ValueError, TypeError, OSError)) or isinstance(error, str):
+            text = str(error)
+        else:
+            text = f"{type(error).__name__}: {error} (this is a bug in explainer's dashboards; please report it)"
+        self._message = text
+        self.value = ('<div style="color:#a1240a; background:#fff4ef; border:1px solid #D55E00; '
+                      f'padding:6px 10px; border-radius:4px; white-space:pre-wrap">{html.escape(text)}</div>')
+        self.layout.display = None
+
+    def clear(self):
+        self._message = ""
+        self.value = ""
+        self.layout.display = "none"
+
+
+def shows_errors(method):
+    """Run a dashboard method; on an exception show it in ``self.errors`` and carry on (return None)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            result = method(self, *args, **kwargs)
+        except Exception as error:  # noqa: BLE001 -- every error belongs in the dashboard, not in a lost log
+            self.errors.show(error)
+            return None
+        self.errors.clear()
+        return result
+
+    return wrapper
+
+
+# -- pictures --------------------------------------------------------------------
+
+
+def png_bytes(image):
+    """Encode an image (height, width), (height, width, 3) or (..., 4) of uint8 as PNG bytes.
+
+    Compression level 1: a few times faster than the default, and the files
+    are only slightly larger.
+    """
+    image = np.ascontiguousarray(image)
+    if image.dtype != np.uint8:
+        raise TypeError(f"png_bytes needs a uint8 image; got {image.dtype}")
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def upscale(image, factor):
+    """Nearest-neighbour enlargement by a whole ``factor``: each pixel becomes a factor x factor block."""
+    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+
+
+@functools.cache
+def colour_lut(name):
+    """A matplotlib colour map as a (256, 3) uint8 look-up table."""
+    return (colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255).round().astype(np.uint8)
+
+
+def diverging_rgb(values, vmax, cmap="RdBu_r"):
+    """Colour ``values`` on a diverging map centred on zero: -vmax blue, 0 white, +vmax red. (..., 3) uint8."""
+    index = np.clip((np.asarray(values, dtype=np.float32) / np.float32(vmax) + 1) * 127.5 + 0.5, 0, 255)
+    return colour_lut(cmap)[index.astype(np.uint8)]
+
+
+def filter_vmax(images):
+    """The colour range of a filter picture: the same as explainer.figures.filters (99th percentile of |W|)."""
+    return float(np.percentile(np.abs(images), PERCENTILE)) or 1.0
+
+
+def filter_mosaic(images, vmax=None, scale=None, gap=1, cols=None):
+    """First-layer filters (n, height, width) as one RGB mosaic, tiles separated by grey gaps.
+
+    Tile ``j`` sits at row ``j // cols``, column ``j % cols``; its pixel
+    (r, c) covers ``scale`` x ``scale`` screen pixels at
+    ``(gap + row * (height * scale + gap) + r * scale, ...)``. Colours as in
+    :func:`explainer.figures.filters`: RdBu_r centred on zero, ±``vmax``.
+    """
+    images = np.asarray(images)  # (n, height, width)
+    n, h, w = images.shape
+    vmax = filter_vmax(images) if vmax is None else vmax
+    scale = scale or max(1, 56 // h)  # 8x8 -> 7, 28x28 -> 2
+    cols = cols or math.ceil(math.sqrt(n * 2))  # wider than tall: fits beside the curves
+    rows = math.ceil(n / cols)
+    th, tw = h * scale, w * scale
+    mosaic = np.full((gap + rows * (th + gap), gap + cols * (tw + gap), 3), 200, dtype=np.uint8)
+    tiles = upscale(diverging_rgb(images.transpose(1, 0, 2).reshape(h, n * w), vmax), scale)  # (th, n * tw, 3)
+    for j in range(n):
+        y, x = gap + (j // cols) * (th + gap), gap + (j % cols) * (tw + gap)
+        mosaic[y : y + th, x : x + tw] = tiles[:, j * tw : (j + 1) * tw]
+    return mosaic
+
+
+def filters_png(images, vmax=None, scale=None):
+    """PNG bytes of :func:`filter_mosaic`."""
+    return png_bytes(filter_mosaic(images, vmax, scale))
+
+
+def image_widget(png=b"", css=None, **kwargs):
+    """An ``ipywidgets.Image`` holding PNG bytes, with an optional CSS class."""
+    image = widgets.Image(value=png, format="png", **kwargs)
+    if css:
+        image.add_class(css)
+    return image
+
+
+# -- scrubbing through the snapshots ---------------------------------------------
+
+
+def step_controls(steps, value=None, interval=250):
+    """A play button and a step slider over ``steps`` (the snapshot steps), linked together.
+
+    The slider's ``value`` is the step itself (an int); the play button
+    counts snapshots (its ``value`` is the slider's ``index``).
+    """
+    steps = [int(s) for s in steps]
+    if not steps:
+        raise ValueError("there is no snapshot to show yet: the trace holds no snapshot step")
+    slider = widgets.SelectionSlider(options=[(str(s), s) for s in steps],
+                                     value=steps[0] if value is None else int(value),
+                                     description="step", continuous_update=True,
+                                     layout=widgets.Layout(width="460px"))
+    slider.add_class(CSS["step_slider"])
+    play = widgets.Play(value=slider.index, min=0, max=len(steps) - 1, interval=interval, description="play")
+    play.add_class(CSS["play"])
+    widgets.link((play, "value"), (slider, "index"))
+    return play, slider
