@@ -1,0 +1,184 @@
+"""The notebooks in docs/notebooks/: stored clean, and executed headless the way CI runs them.
+
+Each notebook is run in a fresh kernel (the repository's own Python) by nbclient, with the widget
+state kept; the tests then read that state back, as a front end would: every image a dashboard
+shows must be a real PNG picture (not the text ``<Figure size ...>`` that a figure becomes under the
+wrong matplotlib backend), the dashboard's controls must be there, and no cell may fail.
+"""
+
+import io
+import json
+
+import nbformat
+import pytest
+from jupyter_support import NOTEBOOKS, PNG_SIGNATURE, execute_notebook, png_bytes, widget_models
+
+NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("*.ipynb"))
+
+# What each notebook must put on screen, by the CSS classes the dashboards give their parts
+# (widget.add_class): a notebook that silently stopped showing its dashboard fails here.
+EXPECTED = {
+    "01_training_dashboard.ipynb": {"explainer-step-slider", "explainer-play", "explainer-filters"},
+    "02_forward_explorer.ipynb": {"explainer-step-slider", "explainer-prediction", "explainer-upload"},
+    "03_backprop_explorer.ipynb": {"explainer-step-slider"},
+    "04_live_training.ipynb": {"explainer-play", "explainer-pause", "explainer-step-once", "explainer-loss"},
+}
+
+
+def test_every_dashboard_has_its_notebook():
+    assert sorted(p.name for p in NOTEBOOK_FILES) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.stem)
+def test_stored_without_outputs(path):
+    """Notebooks are committed as source: no outputs, no execution counts, no saved widget state."""
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name} cell {i} holds outputs: clear them before committing"
+            assert cell.execution_count is None, f"{path.name} cell {i} has an execution count"
+    assert "widgets" not in nb.metadata, f"{path.name} holds saved widget state: clear it before committing"
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", "the kernel must be the plain python3"
+    assert any(c.cell_type == "markdown" for c in nb.cells), f"{path.name} explains nothing"
+
+
+# ------------------------------------------------------------------ executed headless
+
+
+def _classes(model):
+    return set(model["state"].get("_dom_classes", []))
+
+
+def _with_class(models, css):
+    return [m for m in models.values() if css in _classes(m)]
+
+
+def _check_png(data, where):
+    """``data`` must be a PNG picture of some size with something drawn in it."""
+    from PIL import Image
+
+    assert not data.lstrip().startswith(b"<Figure"), f"{where} holds the text {data[:40]!r}, not a picture"
+    assert data.startswith(PNG_SIGNATURE), f"{where} is not a PNG: starts with {data[:16]!r}"
+    assert 200 < len(data) < 5_000_000, f"{where}: a PNG of {len(data)} bytes"
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    assert min(image.size) >= 16, f"{where}: a {image.size} picture is too small to show anything"
+    extrema = image.convert("L").getextrema()
+    assert extrema[0] != extrema[1], f"{where} is a blank picture (every pixel {extrema[0]})"
+
+
+# The dashboards in each notebook whose `step` is checked against the slider on screen
+SCRUBBING = {
+    "01_training_dashboard.ipynb": {"TrainingDashboard"},
+    "02_forward_explorer.ipynb": {"ForwardExplorer"},
+    "03_backprop_explorer.ipynb": {"BackpropExplorer"},
+}
+
+# Appended to the executed copy only: reports, from inside the kernel, every dashboard object the
+# notebook made and its `step` traitlet (plain Python traits are not part of the saved widget state)
+REPORT_CELL = """
+import json as _json, gc as _gc, ipywidgets as _widgets, traitlets as _traitlets
+_report = {}
+for _obj in _gc.get_objects():
+    if isinstance(_obj, _widgets.Widget) and type(_obj).__module__.split(".")[0] == "widgets":
+        _trait = _obj.traits().get("step")
+        _report[f"{type(_obj).__name__}@{id(_obj)}"] = {
+            "class": type(_obj).__name__,
+            "step": int(_obj.step) if _trait is not None else None,
+            "int_step": isinstance(_trait, _traitlets.Int),
+        }
+print("DASHBOARDS " + _json.dumps(_report))
+"""
+
+
+def _slider_step(slider, name):
+    """The step a step slider shows (a SelectionSlider over the snapshot steps, or an IntSlider)."""
+    state = slider["state"]
+    if slider["model_name"] == "SelectionSliderModel":
+        labels = state["_options_labels"]
+        assert len(labels) > 1, f"{name}: the step slider has nothing to scrub ({labels})"
+        return int(labels[state["index"]])
+    assert slider["model_name"] == "IntSliderModel", f"{name}: step slider is a {slider['model_name']}"
+    assert state["max"] > state["min"], f"{name}: the step slider has nothing to scrub ({state})"
+    return int(state["value"])
+
+
+def _dashboards(nb):
+    for out in nb.cells[-1].get("outputs", []):
+        if out.output_type == "stream" and out.text.startswith("DASHBOARDS "):
+            return json.loads(out.text.removeprefix("DASHBOARDS "))
+    raise AssertionError(f"the report cell printed nothing: {nb.cells[-1].get('outputs')}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_notebook_runs_headless(name, tmp_path):
+    """Run a copy (in a temporary folder: whatever it writes lands there) with a report cell added."""
+    if not (NOTEBOOKS / name).exists():
+        pytest.fail(f"docs/notebooks/{name} is missing")
+    copy = nbformat.read(NOTEBOOKS / name, as_version=4)
+    copy.cells.append(nbformat.v4.new_code_cell(REPORT_CELL))
+    nbformat.write(copy, tmp_path / name)
+    nb = execute_notebook(tmp_path / name, tmp_path / "jupyter", timeout=300)  # a failing cell raises here
+
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            assert out.output_type != "error", f"cell {i} raised {out.get('ename')}: {out.get('evalue')}"
+            if out.output_type == "stream" and out.name == "stderr":
+                assert "Traceback" not in out.text and "Error" not in out.text, f"cell {i} stderr: {out.text}"
+            text = out.get("data", {}).get("text/plain", "")
+            if text.startswith("<Figure") and "image/png" not in out.get("data", {}):
+                pytest.fail(f"cell {i} shows {text!r} instead of a picture (a non-inline matplotlib backend)")
+
+    models = widget_models(nb)
+    assert models, f"{name} displayed no widget"
+
+    # every picture any widget holds is a real PNG
+    images = {mid: m for mid, m in models.items() if m["model_name"] == "ImageModel"}
+    assert images, f"{name} shows no image"
+    for mid, model in images.items():
+        assert model["state"].get("format", "png") == "png", f"image {mid} is {model['state'].get('format')}"
+        _check_png(png_bytes(model), f"{name}: image {mid} {sorted(_classes(model))}")
+
+    # figures drawn into Output widgets are pictures too
+    for mid, model in models.items():
+        if model["model_name"] != "OutputModel":
+            continue
+        for out in model["state"].get("outputs", []):
+            data = out.get("data", {})
+            if data.get("text/plain", "").startswith("<Figure"):
+                assert "image/png" in data, f"{name}: Output {mid} shows {data['text/plain']!r}, not a picture"
+            if out.get("output_type") == "error":
+                pytest.fail(f"{name}: Output {mid} caught {out.get('ename')}: {out.get('evalue')}")
+
+    # the dashboard's parts are on screen
+    present = set().union(*(_classes(m) for m in models.values()))
+    missing = EXPECTED[name] - present
+    assert not missing, f"{name} shows no widget with class {sorted(missing)}"
+
+    shown_steps = set()
+    for slider in _with_class(models, "explainer-step-slider"):
+        shown_steps.add(_slider_step(slider, name))
+
+    # every dashboard that scrubs exposes the step on screen as an int traitlet `step`
+    dashboards = _dashboards(nb)
+    assert dashboards, f"{name}: no dashboard from widgets/ is left in the notebook's namespace"
+    for variable, found in dashboards.items():
+        if found["step"] is None:
+            continue
+        assert found["int_step"], f"{name}: {variable}.step is not an Int traitlet: {found}"
+        assert found["step"] in shown_steps, f"{name}: {variable}.step = {found['step']}, sliders show {shown_steps}"
+    scrubbing = {f["class"] for f in dashboards.values() if f["step"] is not None}
+    assert scrubbing >= SCRUBBING.get(name, set()), f"{name}: no `step` traitlet on {SCRUBBING[name] - scrubbing}"
+
+    for image in _with_class(models, "explainer-filters"):
+        assert image["model_name"] == "ImageModel", f"{name}: explainer-filters is a {image['model_name']}"
+
+    for shown in _with_class(models, "explainer-prediction"):
+        text = str(shown["state"].get("value", ""))
+        assert any(ch.isdigit() for ch in text), f"{name}: the prediction shows no digit: {text!r}"
+
+    for error in _with_class(models, "explainer-error"):  # nothing went wrong on the ordinary path
+        state = error["state"]
+        assert not str(state.get("value", "")).strip() and not state.get("outputs"), f"{name}: error shown: {state}"
