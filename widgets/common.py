@@ -16,14 +16,14 @@ keeps working.
 
 import functools
 import html
-import io
 import math
 import os
+import struct
+import zlib
 
 import ipywidgets as widgets
 import numpy as np
 from matplotlib import colormaps
-from PIL import Image
 
 from explainer.errors import ExplainerError
 from explainer.figures.weights import PERCENTILE
@@ -37,8 +37,11 @@ __all__ = [
     "png_bytes",
     "upscale",
     "colour_lut",
+    "FILTER_PALETTE",
+    "diverging_index",
     "diverging_rgb",
     "filter_vmax",
+    "filter_layout",
     "filter_mosaic",
     "filters_png",
     "step_controls",
@@ -124,18 +127,34 @@ def shows_errors(method):
 # -- pictures --------------------------------------------------------------------
 
 
-def png_bytes(image):
-    """Encode an image (height, width), (height, width, 3) or (..., 4) of uint8 as PNG bytes.
+def png_bytes(image, palette=None):
+    """Encode a uint8 image as PNG bytes: (height, width) grey, (..., 3) RGB, (..., 4) RGBA,
+    or (height, width) indices into ``palette`` (n_colours <= 256, 3) uint8.
 
-    Compression level 1: a few times faster than the default, and the files
-    are only slightly larger.
+    Written out here rather than through Pillow because a step change has
+    about 50 ms for everything: rows are stored unfiltered and deflated at
+    level 1, which is 2-3x faster than Pillow's adaptive filters on these
+    pictures (large flat areas) and the files come out no larger.
     """
     image = np.ascontiguousarray(image)
     if image.dtype != np.uint8:
         raise TypeError(f"png_bytes needs a uint8 image; got {image.dtype}")
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
+    if image.ndim == 2:
+        channels, colour_type = 1, (0 if palette is None else 3)  # grey, or indexed colour
+    elif image.ndim == 3 and image.shape[2] in (3, 4) and palette is None:
+        channels, colour_type = image.shape[2], {3: 2, 4: 6}[image.shape[2]]  # RGB, RGBA
+    else:
+        raise ValueError(f"png_bytes takes (height, width) or (height, width, 3 or 4) pixels; got {image.shape}")
+    h, w = image.shape[:2]
+    rows = np.zeros((h, 1 + w * channels), dtype=np.uint8)  # each row starts with its filter type, 0 = none
+    rows[:, 1:] = image.reshape(h, w * channels)
+    chunks = [(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, colour_type, 0, 0, 0))]
+    if palette is not None:
+        chunks.append((b"PLTE", np.ascontiguousarray(palette, dtype=np.uint8).tobytes()))
+    chunks += [(b"IDAT", zlib.compress(rows.tobytes(), 1)), (b"IEND", b"")]
+    return b"\x89PNG\r\n\x1a\n" + b"".join(
+        struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data)) for kind, data in chunks
+    )
 
 
 def upscale(image, factor):
@@ -144,15 +163,27 @@ def upscale(image, factor):
 
 
 @functools.cache
-def colour_lut(name):
-    """A matplotlib colour map as a (256, 3) uint8 look-up table."""
-    return (colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255).round().astype(np.uint8)
+def colour_lut(name, n=256):
+    """A matplotlib colour map as an (n, 3) uint8 look-up table."""
+    return (colormaps[name](np.linspace(0, 1, n))[:, :3] * 255).round().astype(np.uint8)
 
 
-def diverging_rgb(values, vmax, cmap="RdBu_r"):
-    """Colour ``values`` on a diverging map centred on zero: -vmax blue, 0 white, +vmax red. (..., 3) uint8."""
-    index = np.clip((np.asarray(values, dtype=np.float32) / np.float32(vmax) + 1) * 127.5 + 0.5, 0, 255)
-    return colour_lut(cmap)[index.astype(np.uint8)]
+# Filter pictures are indexed-colour PNGs: 255 shades of RdBu_r (index 127 is white, zero weight),
+# and index 255 for the grey gaps between tiles.
+FILTER_CMAP = "RdBu_r"  # as in explainer.figures.filters
+GAP = 255
+FILTER_PALETTE = np.vstack([colour_lut(FILTER_CMAP, 255), [[150, 150, 150]]]).astype(np.uint8)  # (256, 3)
+
+
+def diverging_index(values, vmax):
+    """Shade index 0..254 of ``values`` on the diverging map: -vmax -> 0 (blue), 0 -> 127 (white), +vmax -> 254."""
+    index = (np.asarray(values, dtype=np.float32) / np.float32(vmax) + 1) * 127 + 0.5
+    return np.clip(index, 0, 254).astype(np.uint8)
+
+
+def diverging_rgb(values, vmax):
+    """``values`` coloured on the filters' diverging map, centred on zero: (..., 3) uint8."""
+    return FILTER_PALETTE[diverging_index(values, vmax)]
 
 
 def filter_vmax(images):
@@ -160,32 +191,38 @@ def filter_vmax(images):
     return float(np.percentile(np.abs(images), PERCENTILE)) or 1.0
 
 
+def filter_layout(n, shape, scale=None, cols=None):
+    """``(scale, cols, rows)`` of a mosaic of ``n`` tiles of ``shape`` (height, width)."""
+    scale = scale or max(1, 56 // shape[0])  # 8x8 -> 7, 28x28 -> 2
+    cols = cols or math.ceil(math.sqrt(n * 2))  # wider than tall: fits under the curves
+    return scale, cols, math.ceil(n / cols)
+
+
 def filter_mosaic(images, vmax=None, scale=None, gap=1, cols=None):
-    """First-layer filters (n, height, width) as one RGB mosaic, tiles separated by grey gaps.
+    """First-layer filters (n, height, width) as one mosaic of palette indices (see ``FILTER_PALETTE``).
 
     Tile ``j`` sits at row ``j // cols``, column ``j % cols``; its pixel
-    (r, c) covers ``scale`` x ``scale`` screen pixels at
-    ``(gap + row * (height * scale + gap) + r * scale, ...)``. Colours as in
-    :func:`explainer.figures.filters`: RdBu_r centred on zero, ±``vmax``.
+    (r, c) covers ``scale`` x ``scale`` screen pixels starting at
+    ``(gap + row * (height * scale + gap) + r * scale, gap + col * (width * scale + gap) + c * scale)``.
+    Colours as in :func:`explainer.figures.filters`: RdBu_r centred on zero, ±``vmax``
+    (default: the 99th percentile of |W|). ``FILTER_PALETTE[mosaic]`` is the RGB picture.
     """
     images = np.asarray(images)  # (n, height, width)
     n, h, w = images.shape
     vmax = filter_vmax(images) if vmax is None else vmax
-    scale = scale or max(1, 56 // h)  # 8x8 -> 7, 28x28 -> 2
-    cols = cols or math.ceil(math.sqrt(n * 2))  # wider than tall: fits beside the curves
-    rows = math.ceil(n / cols)
+    scale, cols, rows = filter_layout(n, (h, w), scale, cols)
     th, tw = h * scale, w * scale
-    mosaic = np.full((gap + rows * (th + gap), gap + cols * (tw + gap), 3), 200, dtype=np.uint8)
-    tiles = upscale(diverging_rgb(images.transpose(1, 0, 2).reshape(h, n * w), vmax), scale)  # (th, n * tw, 3)
+    mosaic = np.full((gap + rows * (th + gap), gap + cols * (tw + gap)), GAP, dtype=np.uint8)
+    shades = diverging_index(images, vmax)  # (n, h, w)
     for j in range(n):
         y, x = gap + (j // cols) * (th + gap), gap + (j % cols) * (tw + gap)
-        mosaic[y : y + th, x : x + tw] = tiles[:, j * tw : (j + 1) * tw]
+        mosaic[y : y + th, x : x + tw] = upscale(shades[j], scale)
     return mosaic
 
 
 def filters_png(images, vmax=None, scale=None):
-    """PNG bytes of :func:`filter_mosaic`."""
-    return png_bytes(filter_mosaic(images, vmax, scale))
+    """PNG bytes (indexed colour) of :func:`filter_mosaic`."""
+    return png_bytes(filter_mosaic(images, vmax, scale), palette=FILTER_PALETTE)
 
 
 def image_widget(png=b"", css=None, **kwargs):

@@ -16,6 +16,7 @@ from .datasets import DATASETS, Dataset, DatasetInfo, choose_probe, load_dataset
 from .digits import load_digits_8x8
 from .idx import read_idx, write_idx
 from .mnist import MNIST_FILES, check_mnist_folder, load_mnist, mnist_dir
+from .own_image import prepare_image, read_ink
 
 __all__ = [
     "DATASETS",
@@ -29,6 +30,8 @@ __all__ = [
     "load_digits_8x8",
     "load_mnist",
     "mnist_dir",
+    "prepare_image",
+    "read_ink",
     "read_idx",
     "write_idx",
 ]

@@ -1,0 +1,249 @@
+"""TrainingDashboard: scrub through a recorded run and watch it learn.
+
+Everything that depends on the step is read and summarised once, when the
+dashboard opens (weights, gradients, their histograms); moving the slider
+only indexes those arrays, recolours the filters and redraws a cursor and
+the histogram bars over figures that were drawn once (:mod:`widgets.blit`).
+"""
+
+from contextlib import ExitStack
+
+import ipywidgets as widgets
+import numpy as np
+import traitlets
+from matplotlib.ticker import PercentFormatter
+
+from explainer.figures.style import (
+    COLORS,
+    LAYER_COLORS,
+    add_epoch_axis,
+    default_window,
+    layer_label,
+    new_figure,
+    plain_log_labels,
+    smooth,
+)
+
+from .blit import BlitFigure
+from .common import (
+    CSS,
+    ErrorArea,
+    filter_vmax,
+    filters_png,
+    image_widget,
+    resolve_trace,
+    shows_errors,
+    step_controls,
+)
+
+__all__ = ["TrainingDashboard"]
+
+BINS = 50  # histogram bins per layer
+DECADES = 8  # the gradient histograms span at most this many powers of ten (smaller ones go in the first bin)
+DPI = 80  # pixels per inch of the figures (they are shown at their natural size)
+
+
+class TrainingDashboard(widgets.VBox):
+    """Loss curves, filters, histograms and gradient norms of a recorded run, at a chosen step.
+
+    Parameters
+    ----------
+    trace : str, Path, Trace or None
+        The run; None opens the default 8x8 trace (built once if missing).
+    step : int, optional
+        The step shown first (the nearest snapshot); default the first snapshot.
+    """
+
+    step = traitlets.Int(0, help="the snapshot step shown")
+
+    def __init__(self, trace=None, step=None, **kwargs):
+        super().__init__(**kwargs)
+        self.errors = ErrorArea()
+        self.add_class("explainer-dashboard")
+        try:
+            self.trace = resolve_trace(trace)
+            self._precompute()
+            self._build(step)
+        except Exception as error:  # noqa: BLE001 -- a damaged trace is a message in the dashboard
+            self.errors.show(error)
+            self.children = [widgets.HTML("<b>TrainingDashboard</b> could not open this trace:"), self.errors]
+            return
+        self.observe(self._on_step, names="step")
+        self._on_step()
+
+    # -- once, when the dashboard opens ------------------------------------------
+
+    def _precompute(self):
+        trace = self.trace
+        self._steps = np.asarray(trace.snapshot_steps, dtype=np.int64)  # (n_snap,)
+        if not len(self._steps):
+            raise ValueError(f"{trace.path} holds no snapshot yet: nothing to scrub through")
+        self._filters = np.stack([trace.first_layer_filters(int(s)) for s in self._steps])  # (n_snap, n_hidden, h, w)
+        self._vmax = np.array([filter_vmax(f) for f in self._filters])  # (n_snap,)
+        W = [[W for W, _ in trace.weights(int(s))] for s in self._steps]  # [snap][layer] (n_out, n_in)
+        dW = [[dW for dW, _ in trace.gradients(int(s))] for s in self._steps]
+        self._hist_W = [_histograms([w[i] for w in W], _weight_edges([w[i] for w in W]))
+                        for i in range(trace.n_layers)]  # per layer: (edges, counts (n_snap, BINS))
+        self._hist_dW = [_histograms([np.log10(np.abs(g[i][g[i] != 0])) for g in dW], _log_edges([g[i] for g in dW]))
+                         for i in range(trace.n_layers)]
+
+    def _build(self, step):
+        self._play, self._slider = step_controls(self._steps)
+        traitlets.link((self._slider, "value"), (self, "step"))
+        self._status = widgets.HTML()
+        self._curves_plot, self._cursors = self._curves_figure()
+        self._hist_plot, self._bars = self._histogram_figure()
+        self._curves = image_widget(self._curves_plot.png())
+        self._hists = image_widget(self._hist_plot.png())
+        self._filters_image = image_widget(css=CSS["filters"])
+        self._filters_caption = widgets.HTML()
+        h, w = self.trace.image_shape
+        n = self._filters.shape[1]
+        self.children = [
+            widgets.HTML(f"<b>Training</b> — {self.trace.dataset} {'→'.join(map(str, self.trace.sizes))}, "
+                         f"{self.trace.n_steps} steps, {len(self._steps)} snapshots. Press play or move the slider."),
+            widgets.HBox([self._play, self._slider, self._status]),
+            self.errors,
+            widgets.HBox([self._curves, self._hists], layout=widgets.Layout(flex_flow="row wrap")),
+            widgets.HTML(f"<b>First-layer filters</b>: each tile is one of the {n} rows of W<sub>1</sub> "
+                         f"shown on the {h}×{w} input pixels (red: ink there raises the unit's z; blue: lowers it)."),
+            self._filters_image,
+            self._filters_caption,
+        ]
+        self.step = int(self._steps[0] if step is None else self._nearest(step))
+
+    def _curves_figure(self):
+        """Loss, accuracy and gradient norms over every step, each with a cursor line."""
+        trace = self.trace
+        steps = np.arange(trace.n_steps)  # (n_steps,)
+        loss, accuracy = trace.scalars["loss"], trace.scalars["accuracy"]  # (n_steps,)
+        norms = np.maximum(np.asarray(trace.scalars["grad_norm"], dtype=float), np.finfo(float).tiny)
+        ep, window = trace.epochs, default_window(trace.n_steps)
+        fig = new_figure(7.0, 7.4)
+        fig.set_dpi(DPI)
+        ax_loss, ax_acc, ax_grad = fig.subplots(3, 1, sharex=True)
+
+        ax_loss.plot(steps, loss, color=COLORS["raw"], lw=0.6, alpha=0.6, label="each step's batch loss")
+        if window > 1:
+            ax_loss.plot(steps, smooth(loss, window), color=COLORS["train"], lw=1.6, label=f"mean of {window} steps")
+        _epoch_means(ax_loss, ep, "train_loss")
+        ax_loss.plot(ep["step"], ep["val_loss"], "s--", color=COLORS["val"], ms=4, lw=1, label="validation")
+        ax_loss.set_yscale("log")
+        plain_log_labels(ax_loss)
+        ax_loss.set_ylabel("loss (log)")
+        ax_loss.legend(loc="upper right", fontsize=8)
+        add_epoch_axis(ax_loss, trace)
+
+        ax_acc.plot(steps, smooth(accuracy, window), color=COLORS["train"], lw=1.6, label="batch accuracy")
+        _epoch_means(ax_acc, ep, "train_accuracy")
+        ax_acc.plot(ep["step"], ep["val_accuracy"], "s--", color=COLORS["val"], ms=4, lw=1, label="validation")
+        ax_acc.set_ylim(0, 1.03)
+        ax_acc.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax_acc.set_ylabel("accuracy")
+        ax_acc.legend(loc="lower right", fontsize=8)
+
+        for i in range(trace.n_layers):
+            geometric = np.exp(smooth(np.log(norms[:, i]), window))  # (n_steps,) the log scale's own mean
+            ax_grad.plot(steps, geometric, color=LAYER_COLORS[i % len(LAYER_COLORS)], lw=1.4,
+                         label=layer_label(trace, i))
+        ax_grad.set_yscale("log")
+        plain_log_labels(ax_grad)
+        ax_grad.set_ylabel("‖dW‖ (log)")
+        ax_grad.set_xlabel("training step")
+        ax_grad.legend(loc="best", fontsize=7, title="gradient size per layer", title_fontsize=7)
+        ax_grad.set_xlim(0, max(trace.n_steps - 1, 1))
+        for ax in (ax_loss, ax_acc, ax_grad):
+            ax.grid(True, alpha=0.3)
+        cursors = [ax.axvline(0, color="black", lw=1.2) for ax in (ax_loss, ax_acc, ax_grad)]
+        return BlitFigure(fig, cursors), cursors
+
+    def _histogram_figure(self):
+        """Per layer, a histogram of W and one of log10 |dW|, with bars redrawn at each step."""
+        trace = self.trace
+        n = trace.n_layers
+        fig = new_figure(6.8, 1.45 * n + 0.7)
+        fig.set_dpi(DPI)
+        axes = np.atleast_2d(fig.subplots(n, 2))  # (n_layers, 2)
+        bars = []
+        for i in range(n):
+            color = LAYER_COLORS[i % len(LAYER_COLORS)]
+            for ax, (edges, counts), what in ((axes[i, 0], self._hist_W[i], "W"),
+                                              (axes[i, 1], self._hist_dW[i], "log₁₀|dW|")):
+                bars.append(ax.stairs(counts[0], edges, fill=True, color=color, alpha=0.8))
+                ax.set_xlim(edges[0], edges[-1])
+                ax.set_ylim(0, max(counts.max(), 1) * 1.05)
+                ax.set_yticks([])
+                ax.tick_params(labelsize=8)
+                ax.set_title(f"{what}, {layer_label(trace, i)}", fontsize=8, pad=2)
+        fig.suptitle("How the weights W and the gradients dW are spread, per layer", fontsize=10)
+        fig.supxlabel("left: weight value; right: gradient size, log scale (−3 = 0.001)", fontsize=8)
+        return BlitFigure(fig, bars), bars
+
+    # -- each step change -------------------------------------------------------------
+
+    @traitlets.validate("step")
+    def _valid_step(self, proposal):
+        return self._nearest(proposal["value"]) if hasattr(self, "_steps") else proposal["value"]
+
+    def _nearest(self, step):
+        return int(self._steps[int(np.argmin(np.abs(self._steps - int(step))))])
+
+    @shows_errors
+    def _on_step(self, change=None):
+        k = int(np.searchsorted(self._steps, self.step))  # the snapshot's index
+        for cursor in self._cursors:
+            cursor.set_xdata([self.step, self.step])
+        for i in range(self.trace.n_layers):
+            self._bars[2 * i].set_data(self._hist_W[i][1][k])
+            self._bars[2 * i + 1].set_data(self._hist_dW[i][1][k])
+        with ExitStack() as stack:
+            for w in (self._curves, self._hists, self._filters_image, self._filters_caption, self._status):
+                stack.enter_context(w.hold_sync())
+            self._curves.value = self._curves_plot.png()
+            self._hists.value = self._hist_plot.png()
+            self._filters_image.value = filters_png(self._filters[k], self._vmax[k])
+            self._filters_caption.value = (f"<small>Colours span ±{self._vmax[k]:.3g}, the 99th percentile of "
+                                           f"|W<sub>1</sub>| at this step.</small>")
+            self._status.value = self._describe(k)
+
+    def _describe(self, k):
+        s, scalars = self.step, self.trace.scalars
+        if s >= self.trace.n_steps:  # the last snapshot can be the weights after the final update
+            return f"step {s} (after training)"
+        epoch = int(scalars["epoch"][s]) + 1
+        return (f"step {s} · epoch {epoch} of {self.trace.config['training']['epochs']} · "
+                f"batch loss {scalars['loss'][s]:.3f} · batch accuracy {scalars['accuracy'][s]:.0%}")
+
+
+def _epoch_means(ax, epochs, key):
+    """Each epoch's mean over its batches: a bar across the epoch's steps, a dot at its end."""
+    end, y = np.asarray(epochs["step"]), np.asarray(epochs[key], dtype=float)
+    if len(end):
+        start = np.concatenate([[0], end[:-1]])
+        ax.hlines(y, start, end, color=COLORS["epoch"], lw=1.8, label="train, mean over each epoch")
+        ax.plot(end, y, "o", color=COLORS["epoch"], ms=4)
+
+
+def _weight_edges(arrays):
+    """Bins symmetric about 0 wide enough for (nearly) every weight at every snapshot."""
+    top = max(float(np.percentile(np.abs(a), 99.9)) for a in arrays) or 1.0
+    return np.linspace(-top, top, BINS + 1)
+
+
+def _log_edges(arrays):
+    """Bins over log10 |dW| from the smallest to the largest gradient (zeros left out)."""
+    nonzero = [np.abs(a[a != 0]) for a in arrays]
+    nonzero = [a for a in nonzero if a.size]
+    if not nonzero:
+        return np.linspace(-8, 0, BINS + 1)
+    lo = min(float(np.percentile(a, 1)) for a in nonzero)
+    hi = max(float(a.max()) for a in nonzero)
+    hi = np.log10(hi)
+    lo = max(np.log10(lo), hi - DECADES)
+    return np.linspace(lo, max(hi, lo + 1), BINS + 1)
+
+
+def _histograms(arrays, edges):
+    """``(edges, counts)``: one histogram per snapshot, values outside the edges counted in the end bins."""
+    counts = np.stack([np.histogram(np.clip(a, edges[0], edges[-1]), edges)[0] for a in arrays])  # (n_snap, BINS)
+    return edges, counts
