@@ -6,6 +6,19 @@
     history = fit(net, load_dataset("digits"), TrainConfig(epochs=30))
     history.test_accuracy
 
+The same run can be driven a step at a time (a notebook's play, pause and
+single-step buttons do this), with :class:`Trainer`::
+
+    trainer = Trainer(net, data, TrainConfig(epochs=30))
+    trainer.step()              # one mini-batch; returns its loss, accuracy, lr
+    trainer.run(100)            # up to 100 more steps
+    trainer.epoch()             # on to the end of this epoch
+    trainer.run()               # the rest
+    history = trainer.finish()  # the test set, once
+
+:func:`fit` is that loop run to the end with a progress bar: there is one
+training loop, and a run taken in pieces is the same run, to the bit.
+
 One epoch shuffles the training set (with the run's seed) and takes one step
 per mini-batch: forward, backward, snapshot (if the recorder wants one),
 update. After each epoch the validation set is evaluated; after the last, the
@@ -30,7 +43,7 @@ from .metrics import confusion_matrix
 from .optimizers import make_optimizer
 from .recording import NullRecorder
 
-__all__ = ["TrainConfig", "History", "fit", "DIVERGENCE_FACTOR"]
+__all__ = ["TrainConfig", "History", "Trainer", "fit", "DIVERGENCE_FACTOR"]
 
 DIVERGENCE_FACTOR = 3.0
 # learning rates that usually work, quoted when training diverges
@@ -63,7 +76,11 @@ class TrainConfig:
 
 @dataclass
 class History:
-    """What happened during ``fit``: one dict per epoch, and the final test."""
+    """What happened during ``fit``: one dict per epoch, and the final test.
+
+    ``seconds`` counts time spent training (steps and validation), not time
+    spent paused between a :class:`Trainer`'s calls.
+    """
 
     epochs: list = field(default_factory=list)
     steps: int = 0
@@ -87,8 +104,235 @@ class History:
         }
 
 
+class Trainer:
+    """One training run that moves only when asked: a step, an epoch, or to the end.
+
+    Parameters
+    ----------
+    net : Network
+        Trained in place.
+    data : Dataset
+        Its ``X_train``/``y_train`` are trained on, ``X_val``/``y_val`` evaluated
+        after every epoch, ``X_test``/``y_test`` once, by :meth:`finish`.
+    config : TrainConfig, optional
+        Epochs, batch size, optimiser, learning rate and seed.
+    recorder : Recorder, optional
+        Watches every step (see :mod:`explainer.recording`); default: none.
+        Its ``start`` is called here, so making a Trainer starts the run.
+
+    Between calls nothing moves: the weights, the optimiser's state (Adam's
+    ``m`` and ``v``, its step count ``t``), the shuffling generator and the
+    place in the epoch all wait. Steps are numbered from 0; step ``s`` belongs
+    to epoch ``s // steps_per_epoch``, since every epoch has the same number
+    of mini-batches. If the loss diverges, :meth:`step` raises
+    :class:`~explainer.errors.TrainingDivergedError` and the run is over
+    (``stopped`` says why): a blown-up network cannot be trained further.
+
+    Use it as a context manager, or call :meth:`close`, so that a run left
+    unfinished still flushes its recorder.
+    """
+
+    def __init__(self, net, data, config=None, recorder=None):
+        self.net, self.data = net, data
+        self.config = config = config or TrainConfig()
+        self.recorder = recorder or NullRecorder()
+        _check_data(net, data)
+        self.optimizer = make_optimizer(config.optimizer, config.lr)
+        self.rng = np.random.default_rng([1, config.seed])  # stream 1 of the seed: shuffling
+        self.n = len(data.X_train)
+        self.steps_per_epoch = math.ceil(self.n / config.batch_size)
+        self.total_steps = self.steps_per_epoch * config.epochs
+        self.x_train = np.ascontiguousarray(data.X_train, dtype=net.dtype)  # (n, n_in)
+        self.y_train = net.one_hot(data.y_train)  # (n, n_classes)
+        self.history = History()
+        self.steps = 0  # steps taken; the next one is step number `steps`
+        self.finished = False  # finish() has run
+        self.stopped = None  # why the run cannot go on (a diverged loss), or None
+        self._closed = False
+        self._order = None  # this epoch's shuffled sample indices, (n,)
+        self._loss_sum = self._correct = 0.0  # running sums over this epoch's batches
+        self._first_loss = None
+        run = {"network": net.config(), "training": config.to_dict(), "data": _describe(data)}
+        self.recorder.start(config=run, net=net, data=data, total_steps=self.total_steps,
+                            steps_per_epoch=self.steps_per_epoch)
+
+    @property
+    def done(self):
+        """True when every step of every epoch has been taken."""
+        return self.steps >= self.total_steps
+
+    @property
+    def remaining(self):
+        """Steps still to take."""
+        return self.total_steps - self.steps
+
+    @property
+    def current_epoch(self):
+        """The epoch (from 0) that the next step belongs to; ``config.epochs`` when done."""
+        return self.steps // self.steps_per_epoch
+
+    @property
+    def at_epoch_start(self):
+        """True before an epoch's first step (so also right after an epoch ended)."""
+        return self.steps % self.steps_per_epoch == 0
+
+    def step(self):
+        """Take one step: forward, backward, snapshot (if the recorder wants one), update.
+
+        The step that completes an epoch also evaluates the validation set and
+        appends the epoch's metrics to ``history.epochs``.
+
+        Returns
+        -------
+        dict
+            The step's ``epoch``, ``loss`` (this batch's), ``accuracy`` and ``lr``.
+        """
+        self._check_can_step()
+        began = time.perf_counter()
+        try:
+            # overflow is caught by the finiteness checks, with a better message than numpy's
+            with np.errstate(over="ignore", invalid="ignore"):
+                scalars = self._step()
+                if self.at_epoch_start:
+                    self._end_epoch(scalars["epoch"], began)
+        except BaseException as e:
+            # a step cut short leaves the network half-updated: this run cannot go on
+            self.stopped = self.stopped or f"step {self.steps} failed ({type(e).__name__}: {e})"
+            raise
+        finally:
+            self.history.steps = self.steps
+            self.history.seconds += time.perf_counter() - began
+        return scalars
+
+    def run(self, n_steps=None):
+        """Take up to ``n_steps`` steps (default: every remaining one); stop at the run's end.
+
+        Returns the number of steps taken.
+        """
+        if n_steps is None:
+            n_steps = self.remaining
+        if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
+            raise ValueError(f"n_steps must be a whole number >= 0; got {n_steps!r}")
+        n = min(int(n_steps), self.remaining)
+        for _ in range(n):
+            self.step()
+        return n
+
+    def epoch(self):
+        """Take steps up to the end of the current epoch; return that epoch's metrics."""
+        self.step()
+        while not self.at_epoch_start:
+            self.step()
+        return self.history.epochs[-1]
+
+    def finish(self):
+        """Evaluate the test set, tell the recorder, close it; return the :class:`History`.
+
+        Call it once every step has been taken (``done``); a second call
+        returns the same history.
+        """
+        if self.finished:
+            return self.history
+        if self.stopped:
+            raise RuntimeError(f"this run cannot be finished: {self.stopped}")
+        if not self.done:
+            raise RuntimeError(f"{self.remaining} of the run's {self.total_steps} steps are still to take: "
+                               "take them first (trainer.run()), or close() the run to abandon it")
+        net, data, history = self.net, self.data, self.history
+        with np.errstate(over="ignore", invalid="ignore"):
+            history.test_loss, history.test_accuracy = net.evaluate(data.X_test, data.y_test)
+            probabilities = net.predict_proba(data.X_test)  # (n_test, n_classes)
+        predicted = probabilities.argmax(axis=1)
+        history.confusion = confusion_matrix(data.y_test, predicted, net.sizes[-1])
+        self.recorder.finish(
+            {
+                "test_loss": history.test_loss,
+                "test_accuracy": history.test_accuracy,
+                "confusion": history.confusion,
+                "predicted": predicted,
+                "confidence": probabilities.max(axis=1),
+                "labels": np.asarray(data.y_test),
+            }
+        )
+        self.finished = True
+        self.close()
+        return history
+
+    def close(self):
+        """Flush and release the recorder (once); harmless to call again, or after :meth:`finish`."""
+        if not self._closed:
+            self._closed = True
+            self.recorder.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- one step, one epoch's end ---------------------------------------------
+
+    def _check_can_step(self):
+        if self._closed and not self.finished:
+            raise RuntimeError("this run was closed before its end: start a new run (a new network and "
+                               "Trainer) to train again")
+        if self.stopped:
+            raise RuntimeError(f"this run cannot go on: {self.stopped}. Start a new run (a new network "
+                               "and Trainer) to train again")
+        if self.done:
+            raise RuntimeError(f"all {self.total_steps} steps of this run have been taken: "
+                               "call finish() for the test-set evaluation")
+
+    def _step(self):
+        config, net, recorder, optimizer = self.config, self.net, self.recorder, self.optimizer
+        s = self.steps
+        epoch, k = divmod(s, self.steps_per_epoch)  # k: this step's place in the epoch
+        if k == 0:  # a new epoch: its learning rate, its shuffle
+            optimizer.lr = config.lr * config.lr_decay**epoch
+            self._order = self.rng.permutation(self.n)
+            self._loss_sum = self._correct = 0.0
+        batch = self._order[k * config.batch_size : (k + 1) * config.batch_size]
+        x, y = self.x_train[batch], self.y_train[batch]  # (batch, n_in), (batch, n_classes)
+        a = net.forward(x)  # (batch, n_classes)
+        loss = net.loss(a, y)
+        if not math.isfinite(loss):
+            self._diverge(s, epoch, f"the loss became {loss}")
+        if self._first_loss is None:  # where the run starts: at least the loss of a uniform guess
+            self._first_loss = max(loss, net.loss_fn.value(np.full_like(a, 1 / a.shape[1]), y))
+        net.backward(y)
+        hits = int((a.argmax(axis=1) == self.data.y_train[batch]).sum())
+        if recorder.wants_snapshot(s):
+            recorder.record_snapshot(s, net)
+        updates = optimizer.update(net.params, net.grads)
+        scalars = {"epoch": epoch, "loss": loss, "accuracy": hits / len(batch), "lr": optimizer.lr}
+        recorder.record_step(s, net, scalars, updates)
+        self._loss_sum += loss * len(batch)
+        self._correct += hits
+        self.steps = s + 1
+        return scalars
+
+    def _end_epoch(self, epoch, began):
+        # training metrics are the running means over the epoch's batches
+        # (as Keras reports them): free, where a second pass would not be
+        data, n = self.data, self.n
+        metrics = {"epoch": epoch, "train_loss": self._loss_sum / n, "train_accuracy": self._correct / n}
+        if metrics["train_loss"] > DIVERGENCE_FACTOR * self._first_loss:
+            what = (f"the loss grew from {self._first_loss:.3g} at the start to an average of "
+                    f"{metrics['train_loss']:.3g} over epoch {epoch + 1}")
+            self._diverge(self.steps - 1, epoch, what)
+        if len(data.X_val):
+            metrics["val_loss"], metrics["val_accuracy"] = self.net.evaluate(data.X_val, data.y_val)
+        metrics["seconds"] = self.history.seconds + time.perf_counter() - began
+        self.history.epochs.append(metrics)
+        self.recorder.record_epoch(epoch, self.steps, metrics)
+
+    def _diverge(self, step, epoch, what):
+        self.stopped = f"training diverged at step {step}"
+        raise TrainingDivergedError(_diverged(self.net, self.config, step, epoch, what))
+
+
 def fit(net, data, config=None, recorder=None, progress=True):
-    """Train ``net`` on ``data`` (an :class:`explainer.data.Dataset`).
+    """Train ``net`` on ``data`` (an :class:`explainer.data.Dataset`) to the end.
 
     Parameters
     ----------
@@ -108,91 +352,28 @@ def fit(net, data, config=None, recorder=None, progress=True):
     -------
     History
     """
-    config = config or TrainConfig()
-    recorder = recorder or NullRecorder()
-    _check_data(net, data)
-    optimizer = make_optimizer(config.optimizer, config.lr)
-    rng = np.random.default_rng([1, config.seed])  # stream 1 of the seed: shuffling
-    n = len(data.X_train)
-    steps_per_epoch = math.ceil(n / config.batch_size)
-    total_steps = steps_per_epoch * config.epochs
-    x_train = np.ascontiguousarray(data.X_train, dtype=net.dtype)
-    y_train = net.one_hot(data.y_train)  # (n, n_classes)
-    history = History()
-    run = {"network": net.config(), "training": config.to_dict(), "data": _describe(data)}
-    recorder.start(config=run, net=net, data=data, total_steps=total_steps, steps_per_epoch=steps_per_epoch)
-
-    bar = tqdm(total=total_steps, unit="step", disable=not progress, dynamic_ncols=True)
-    start = time.perf_counter()
-    step = 0
-    first_loss = None
-    # overflow is caught by the finiteness check below, with a better message than numpy's
+    trainer = Trainer(net, data, config, recorder)
+    epochs = trainer.config.epochs
+    bar = tqdm(total=trainer.total_steps, unit="step", disable=not progress, dynamic_ncols=True)
     try:
-        with np.errstate(over="ignore", invalid="ignore"):
-            for epoch in range(config.epochs):
-                bar.set_description(f"epoch {epoch + 1}/{config.epochs}")
-                optimizer.lr = config.lr * config.lr_decay**epoch
-                order = rng.permutation(n)
-                loss_sum = correct = 0.0
-                for first in range(0, n, config.batch_size):
-                    batch = order[first : first + config.batch_size]
-                    x, y = x_train[batch], y_train[batch]  # (batch, n_in), (batch, n_classes)
-                    a = net.forward(x)
-                    loss = net.loss(a, y)
-                    if not math.isfinite(loss):
-                        raise TrainingDivergedError(_diverged(net, config, step, epoch, f"the loss became {loss}"))
-                    if first_loss is None:  # where the run starts: at least the loss of a uniform guess
-                        first_loss = max(loss, net.loss_fn.value(np.full_like(a, 1 / a.shape[1]), y))
-                    net.backward(y)
-                    hits = int((a.argmax(axis=1) == data.y_train[batch]).sum())
-                    if recorder.wants_snapshot(step):
-                        recorder.record_snapshot(step, net)
-                    updates = optimizer.update(net.params, net.grads)
-                    scalars = {"epoch": epoch, "loss": loss, "accuracy": hits / len(batch), "lr": optimizer.lr}
-                    recorder.record_step(step, net, scalars, updates)
-                    loss_sum += loss * len(batch)
-                    correct += hits
-                    step += 1
-                    if step % 25 == 0:
-                        bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
-                    bar.update()
-                # training metrics are the running means over the epoch's batches
-                # (as Keras reports them): free, where a second pass would not be
-                metrics = {"epoch": epoch, "train_loss": loss_sum / n, "train_accuracy": correct / n}
-                if metrics["train_loss"] > DIVERGENCE_FACTOR * first_loss:
-                    what = (f"the loss grew from {first_loss:.3g} at the start to an average of "
-                            f"{metrics['train_loss']:.3g} over epoch {epoch + 1}")
-                    raise TrainingDivergedError(_diverged(net, config, step - 1, epoch, what))
-                if len(data.X_val):
-                    metrics["val_loss"], metrics["val_accuracy"] = net.evaluate(data.X_val, data.y_val)
-                metrics["seconds"] = time.perf_counter() - start
-                history.epochs.append(metrics)
-                recorder.record_epoch(epoch, step, metrics)
+        while not trainer.done:
+            if trainer.at_epoch_start:
+                bar.set_description(f"epoch {trainer.current_epoch + 1}/{epochs}")
+            scalars = trainer.step()
+            if trainer.steps % 25 == 0:
+                bar.set_postfix(loss=f"{scalars['loss']:.3f}", refresh=False)
+            bar.update()
+            if trainer.at_epoch_start:  # an epoch just ended
+                metrics = trainer.history.epochs[-1]
                 bar.set_postfix(
                     loss=f"{metrics['train_loss']:.3f}",
                     acc=f"{metrics['train_accuracy']:.3f}",
                     val_acc=f"{metrics.get('val_accuracy', float('nan')):.3f}",
                 )
-            history.steps = step
-            history.seconds = time.perf_counter() - start
-            history.test_loss, history.test_accuracy = net.evaluate(data.X_test, data.y_test)
-            probabilities = net.predict_proba(data.X_test)
-            predicted = probabilities.argmax(axis=1)
-            history.confusion = confusion_matrix(data.y_test, predicted, net.sizes[-1])
-            recorder.finish(
-                {
-                    "test_loss": history.test_loss,
-                    "test_accuracy": history.test_accuracy,
-                    "confusion": history.confusion,
-                    "predicted": predicted,
-                    "confidence": probabilities.max(axis=1),
-                    "labels": np.asarray(data.y_test),
-                }
-            )
+        return trainer.finish()
     finally:
         bar.close()
-        recorder.close()
-    return history
+        trainer.close()
 
 
 def _check_data(net, data):

@@ -143,3 +143,146 @@ def test_training_a_trained_network_further_is_not_divergence(digits):
     for seed in range(8):
         history = fit(net, digits, TrainConfig(epochs=1, seed=seed), progress=False)
     assert history.test_accuracy > 0.85
+
+
+# -- the stepwise loop (Trainer): the same run, taken in pieces ----------------
+
+
+def _trace_bytes(trace):
+    """Every recorded number of a trace except wall-clock times, as bytes per array."""
+    from explainer.trace import Trace
+
+    trace = Trace.open(trace)
+    arrays = {f"steps/{k}": v for k, v in trace.scalars.items()}
+    arrays.update({f"epochs/{k}": v for k, v in trace.epochs.items() if k != "seconds"})
+    arrays["snapshots/step"] = trace.snapshot_steps
+    for s in trace.snapshot_steps:
+        snap = trace.snapshot(int(s), exact=True)
+        for i in range(trace.n_layers):
+            for name in ("W", "b", "dW", "db"):
+                arrays[f"{s}/{name}{i}"] = getattr(snap, name)[i]
+            for name in ("z", "a", "delta"):
+                arrays[f"{s}/probe_{name}{i}"] = getattr(snap.probe, name)[i]
+    arrays["confusion"] = trace.evaluation.confusion
+    arrays["confidence"] = trace.evaluation.confidence
+    return {k: np.ascontiguousarray(v).tobytes() for k, v in arrays.items()}
+
+
+def test_a_run_taken_in_pieces_with_pauses_equals_fit_to_the_bit(tmp_path, digits):
+    from explainer import Trainer
+    from explainer.trace import Trace, TraceRecorder
+
+    experiment = small(hidden=(16,), epochs=3, batch_size=50, seed=5)  # 26 steps per epoch, the last of 8 samples
+    config = experiment.train_config()
+    with TraceRecorder(tmp_path / "fit.zarr") as recorder:
+        net_fit = experiment.network(64, 10)
+        history_fit = fit(net_fit, digits, config, recorder=recorder, progress=False)
+
+    net = experiment.network(64, 10)
+    recorder = TraceRecorder(tmp_path / "pieces.zarr")
+    with Trainer(net, digits, config, recorder=recorder) as trainer:
+        assert trainer.total_steps == 78 and trainer.steps_per_epoch == 26
+        scalars = trainer.step()
+        assert set(scalars) == {"epoch", "loss", "accuracy", "lr"} and trainer.steps == 1
+        for _ in range(4):
+            trainer.step()
+        assert trainer.run(10) == 10 and trainer.steps == 15
+        recorder.flush()  # a pause: what the live dashboard does; the trace opens mid-run
+        assert Trace.open(tmp_path / "pieces.zarr").n_steps == 15
+        assert trainer.optimizer.t == 15  # Adam's step count survived the pause
+        metrics = trainer.epoch()  # to the end of epoch 1
+        assert trainer.steps == 26 and trainer.at_epoch_start and metrics["epoch"] == 0
+        trainer.epoch()  # a whole epoch
+        assert trainer.run(10**6) == 26 and trainer.done  # run stops at the end
+        history = trainer.finish()
+
+    for a, b in zip(net.params, net_fit.params):
+        assert a.tobytes() == b.tobytes()
+    assert history.test_accuracy == history_fit.test_accuracy and history.steps == history_fit.steps == 78
+    assert [{k: v for k, v in e.items() if k != "seconds"} for e in history.epochs] == \
+           [{k: v for k, v in e.items() if k != "seconds"} for e in history_fit.epochs]
+    assert _trace_bytes(tmp_path / "pieces.zarr") == _trace_bytes(tmp_path / "fit.zarr")
+
+
+class _CallLog:
+    """A recorder that writes down which of its methods were called, in order."""
+
+    def __init__(self):
+        self.calls = []
+
+    def start(self, *, config, net, data, total_steps, steps_per_epoch):
+        self.calls.append(("start", total_steps, steps_per_epoch))
+
+    def wants_snapshot(self, step):
+        return step % 7 == 0
+
+    def record_snapshot(self, step, net):
+        self.calls.append(("snapshot", step))
+
+    def record_step(self, step, net, scalars, updates):
+        self.calls.append(("step", step, scalars["epoch"]))
+
+    def record_epoch(self, epoch, step, metrics):
+        self.calls.append(("epoch", epoch, step))
+
+    def finish(self, evaluation):
+        self.calls.append(("finish",))
+
+    def close(self):
+        self.calls.append(("close",))
+
+
+def test_the_recorder_is_called_in_the_documented_order_by_fit_and_by_trainer(digits):
+    from explainer import Trainer
+
+    config = TrainConfig(epochs=2, batch_size=300)  # 5 steps per epoch
+    by_fit = _CallLog()
+    fit(Network([64, 8, 10], seed=0), digits, config, recorder=by_fit, progress=False)
+    by_trainer = _CallLog()
+    trainer = Trainer(Network([64, 8, 10], seed=0), digits, config, recorder=by_trainer)
+    trainer.step()
+    trainer.run(6)
+    trainer.run()
+    trainer.finish()
+    trainer.close()  # a second close after finish's is harmless
+    expected = [("start", 10, 5)]
+    for s in range(10):
+        expected += [("snapshot", s)] * (s % 7 == 0) + [("step", s, s // 5)]
+        if s % 5 == 4:
+            expected.append(("epoch", s // 5, s + 1))
+    expected += [("finish",), ("close",)]
+    assert by_fit.calls == expected
+    assert by_trainer.calls == expected  # the recorder is closed once
+
+
+def test_a_trainer_refuses_what_does_not_make_sense(digits):
+    from explainer import Trainer
+
+    trainer = Trainer(Network([64, 8, 10], seed=0), digits, TrainConfig(epochs=1, batch_size=400))
+    trainer.step()
+    with pytest.raises(RuntimeError, match="3 of the run's 4 steps are still to take"):
+        trainer.finish()
+    with pytest.raises(ValueError, match="n_steps must be a whole number >= 0; got -1"):
+        trainer.run(-1)
+    assert trainer.run() == 3 and trainer.remaining == 0
+    with pytest.raises(RuntimeError, match="all 4 steps of this run have been taken: call finish()"):
+        trainer.step()
+    history = trainer.finish()
+    assert trainer.finish() is history and history.confusion.sum() == len(digits.y_test)
+
+
+def test_a_diverged_trainer_says_why_and_stops(digits):
+    from explainer import Trainer
+
+    experiment = small(optimizer="sgd", lr=1e4)
+    with pytest.raises(TrainingDivergedError) as by_fit:
+        fit(experiment.network(64, 10), digits, experiment.train_config(), progress=False)
+    trainer = Trainer(experiment.network(64, 10), digits, experiment.train_config())
+    with pytest.raises(TrainingDivergedError) as by_trainer:
+        trainer.run()
+    assert str(by_trainer.value) == str(by_fit.value)  # the same step, the same advice
+    assert trainer.stopped == f"training diverged at step {trainer.steps}"
+    with pytest.raises(RuntimeError, match="cannot go on: training diverged at step .* Start a new run"):
+        trainer.step()
+    with pytest.raises(RuntimeError, match="cannot be finished"):
+        trainer.finish()
