@@ -17,6 +17,9 @@ from manim import *
 from scenes.choice import chosen_sample, chosen_step, chosen_trace
 from scenes.palette import PALETTE
 from scenes.pieces import DigitImage, NetworkDiagram
+from scenes.pieces.network import inked_inputs
+
+MAX_SHOWN = 10  # neurons drawn per layer; wider layers are truncated
 
 
 def digit_loss(probabilities, label):
@@ -44,7 +47,10 @@ class Backprop(Scene):
         L = trace.n_layers
         title = Text(f"Backpropagation at step {self.step}", font_size=32, color=PALETTE.text).to_edge(UP, buff=0.25)
         digit = DigitImage(self.x, trace.image_shape, height=1.2).to_corner(UL, buff=0.3).shift(DOWN * 0.5)
-        net = NetworkDiagram(trace.sizes, max_shown=10, width=5.6, height=5.2).shift(LEFT * 1.9 + DOWN * 0.35)
+        # a wide input is drawn through pixels with ink (marked on the digit): blank ones have dW = 0
+        net = NetworkDiagram(trace.sizes, max_shown=MAX_SHOWN, width=5.6, height=5.2,
+                             inputs=inked_inputs(self.x, MAX_SHOWN)).shift(LEFT * 1.9 + DOWN * 0.35)
+        marks = digit.pixel_marks(net.shown[0]) if len(net.shown[0]) < trace.sizes[0] else VGroup()
         net.set_activations(0, self.x)
         for layer in range(L):
             net.edges_from(layer, self.weights[layer][0])
@@ -52,7 +58,7 @@ class Backprop(Scene):
         for edges in net.edges:
             edges.set_stroke(opacity=0.15)
         labels = net.output_labels()
-        self.play(FadeIn(title), FadeIn(digit), FadeIn(net), FadeIn(labels))
+        self.play(FadeIn(title), FadeIn(digit), FadeIn(marks), FadeIn(net), FadeIn(labels))
 
         # the output error, and which way each output should move
         p, delta_out = record.probabilities[s], record.delta[L - 1][s]

@@ -1,6 +1,7 @@
 """ForwardPass: one probe digit flows through the network, with the run's real numbers.
 
-The digit's pixels become the input column (a0 = x); layer by layer the edges
+The digit's pixels become the input column (a0 = x; of a wide input, some of
+the pixels with ink, marked on the digit); layer by layer the edges
 appear coloured by the recorded weights (red positive, blue negative, wider
 for larger |W|) and the neurons fill with their recorded activations. For the
 most active neuron of the first hidden layer, z = W a + b is written out with
@@ -17,6 +18,9 @@ from manim import *
 from scenes.choice import chosen_sample, chosen_step, chosen_trace
 from scenes.palette import PALETTE
 from scenes.pieces import DigitImage, NetworkDiagram
+from scenes.pieces.network import inked_inputs
+
+MAX_SHOWN = 10  # neurons drawn per layer; wider layers are truncated
 
 
 class ForwardPass(Scene):
@@ -38,13 +42,26 @@ class ForwardPass(Scene):
         self.play(FadeIn(title), FadeIn(digit), FadeIn(caption))
         self.wait(0.5)
 
-        net = NetworkDiagram(trace.sizes, max_shown=10, width=5.6, height=5.2).shift(LEFT * 1.9 + DOWN * 0.35)
-        flat = Text(f"{trace.image_shape[0]}x{trace.image_shape[1]} pixels -> {trace.sizes[0]} inputs",
+        # a wide input layer is drawn through some of its pixels: ones with ink, marked on the digit
+        net = NetworkDiagram(trace.sizes, max_shown=MAX_SHOWN, width=5.6, height=5.2,
+                             inputs=inked_inputs(self.x, MAX_SHOWN)).shift(LEFT * 1.9 + DOWN * 0.35)
+        n_in, shown = trace.sizes[0], net.shown[0]
+        marks = digit.pixel_marks(shown) if len(shown) < n_in else VGroup()
+        flat = Text(f"{trace.image_shape[0]}x{trace.image_shape[1]} pixels -> {n_in} inputs"
+                    + (f"; shown: {len(shown)} pixels with ink (marked), by index" if len(marks) else ""),
                     font_size=20, color=PALETTE.muted).next_to(title, DOWN, buff=0.15)
-        self.play(FadeOut(caption), digit.animate.scale(0.45).to_corner(UL, buff=0.3).shift(DOWN * 0.5),
-                  Create(net.layers), FadeIn(net.extras), FadeIn(flat))
-        net.set_activations(0, self.x)  # a0 = x: the input neurons glow with the pixels' ink
-        self.play(*[circle.animate.set_fill(opacity=circle.get_fill_opacity()) for circle in net.layers[0]])
+        if len(marks):
+            self.play(Create(marks), FadeIn(flat))
+        self.play(FadeOut(caption), Group(digit, marks).animate.scale(0.45).to_corner(UL, buff=0.3).shift(DOWN * 0.5),
+                  Create(net.layers), FadeIn(net.extras), *([] if len(marks) else [FadeIn(flat)]))
+        # a0 = x: the shown pixels move into the input column, whose neurons glow with their ink
+        if len(marks):
+            pixels = VGroup(*[m.copy().set_fill(rgb_to_color([float(self.x[i])] * 3), opacity=1)
+                              for m, i in zip(marks, shown)])
+            self.play(LaggedStart(*[p.animate.set_width(0.8 * c.width).move_to(c) for p, c in zip(pixels, net.layers[0])], lag_ratio=0.08))
+            self.remove(*pixels)
+        target = net.copy().set_activations(0, self.x)
+        self.play(*[Transform(c, t) for c, t in zip(net.layers[0], target.layers[0])])
 
         formula = None
         for layer, (W, _) in enumerate(self.weights):
@@ -81,7 +98,7 @@ class ForwardPass(Scene):
         f = self.trace.layers[0]["activation"].replace("_", r"\_")
         formula = VGroup(
             MathTex(rf"z_{{{j}}} = W_{{{j}}}\,a + b_{{{j}}}", font_size=34),
-            MathTex(rf"= {terms} + \dots + ({b[j]:.2f})", font_size=26),
+            MathTex(rf"= {terms} + \dots + ({b[j]:.3f})", font_size=26),
             MathTex(rf"= {z:.3f}", font_size=34),
             MathTex(rf"a_{{{j}}} = \mathrm{{{f}}}(z_{{{j}}}) = {a:.3f}", font_size=34),
         ).arrange(DOWN, aligned_edge=LEFT, buff=0.15).set_color(PALETTE.text)

@@ -166,6 +166,44 @@ def test_network_diagram_follows_the_recorded_numbers(tiny_trace):
     assert bins.max() == WIDTH_BINS - 1  # the largest |W| gets the widest stroke
 
 
+def test_a_wide_input_layer_shows_pixels_with_ink(tiny_trace):
+    from scenes.pieces import DigitImage
+    from scenes.pieces.network import NetworkDiagram, inked_inputs
+
+    trace = Trace.open(tiny_trace)
+    for x in trace.probe_x[:5]:  # 8x8 digits: 64 inputs, 10 drawn
+        chosen = inked_inputs(x, 10)
+        inked = np.flatnonzero(x >= 0.5 * x.max())
+        assert len(np.unique(chosen)) == 10 and np.all(np.diff(chosen) > 0)  # distinct, in reading order
+        assert np.all(x[chosen] >= 0.5 * x.max())  # every drawn input carries ink
+        assert chosen[0] == inked[0] and chosen[-1] == inked[-1]  # spread over the whole stroke
+        net = NetworkDiagram(trace.sizes, max_shown=10, inputs=chosen)
+        np.testing.assert_array_equal(net.shown[0], chosen)
+        assert [label.text for label in net.input_labels] == [str(i) for i in chosen]  # which pixels they are
+
+    # a 28x28 digit: a stroke in the middle, blank borders; the column shows the stroke, the brace 784
+    image = np.zeros((28, 28))
+    image[6:22, 13:15] = 1.0
+    x = image.ravel()
+    net = NetworkDiagram([784, 16, 10], max_shown=10, inputs=inked_inputs(x, 10))
+    assert np.all(x[net.shown[0]] == 1.0) and len(net.shown[0]) == 10
+    assert [t.text for t in net.extras if hasattr(t, "text")].count("784") == 2  # above the column and at the brace
+    # without a choice, the first and last pixels: the blank border
+    assert np.all(x[NetworkDiagram([784, 16, 10], max_shown=10).shown[0]] == 0)
+
+    # a faint digit with fewer inked pixels than needed: its most inked ones
+    faint = np.zeros(64)
+    faint[[5, 9, 20, 30]] = [1.0, 0.8, 0.3, 0.2]
+    np.testing.assert_array_equal(inked_inputs(faint, 3), [5, 9, 20])
+
+    # the marks on the digit sit on those pixels: pixel i is at row i // 28, column i % 28
+    digit = DigitImage(x, (28, 28), height=2.8).move_to([1.0, -1.0, 0])
+    marks = digit.pixel_marks([0, 29, 783])
+    np.testing.assert_allclose(marks[0].get_center(), [1.0 - 1.4 + 0.05, -1.0 + 1.4 - 0.05, 0], atol=1e-6)
+    np.testing.assert_allclose(marks[1].get_center(), [1.0 - 1.4 + 0.15, -1.0 + 1.4 - 0.15, 0], atol=1e-6)
+    np.testing.assert_allclose(marks[2].get_center(), [1.0 + 1.4 - 0.05, -1.0 - 1.4 + 0.05, 0], atol=1e-6)
+
+
 def test_forward_pass_renders_its_last_frame(tiny_trace, tmp_path):
     result = render_last_frame(tiny_trace, tmp_path, "scenes/forward_pass.py", "ForwardPass", EXPLAINER_SAMPLE="2")
     assert result.returncode == 0, result.stderr[-2000:]

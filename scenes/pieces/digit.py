@@ -1,7 +1,9 @@
 """A digit as a grid of grey squares, one per pixel, drawn from the probe image."""
 
 import numpy as np
-from manim import ImageMobject
+from manim import DOWN, RIGHT, ImageMobject, Square, VGroup
+
+from ..palette import PALETTE
 
 __all__ = ["DigitImage", "grey_rgba"]
 
@@ -20,3 +22,16 @@ class DigitImage(ImageMobject):
         super().__init__(grey_rgba(self.values), **kwargs)
         self.set_resampling_algorithm(0)  # nearest: pixels stay square
         self.height = height
+
+    def pixel_center(self, i):
+        """Where pixel ``i`` (an index into the flattened image, row by row) is drawn now."""
+        rows, cols = self.values.shape
+        r, c = divmod(int(i), cols)
+        return self.get_corner(np.array([-1, 1, 0])) + RIGHT * (c + 0.5) * self.width / cols \
+            + DOWN * (r + 0.5) * self.height / rows
+
+    def pixel_marks(self, indices, colour=PALETTE.activation):
+        """Outlined squares on the pixels ``indices``: which ones a network diagram shows."""
+        side = self.height / self.values.shape[0]
+        return VGroup(*[Square(side, stroke_color=colour, stroke_width=2).move_to(self.pixel_center(i))
+                        for i in indices])

@@ -7,7 +7,9 @@
   width grows with ``|W|`` (:func:`edge_style`).
 * A layer wider than ``max_shown`` shows its first and last units with a
   vertical ellipsis between, and a brace labelled with its true width (64,
-  784, ...).
+  784, ...). The input layer can show chosen units instead (``inputs``): a
+  digit's first and last pixels are blank border, so the scenes show pixels
+  with ink (:func:`inked_inputs`), each labelled with its index.
 
 Thousands of edges are drawn as a handful of paths: edges are grouped by sign
 and width bin, and each group is one VMobject made of many line segments, so
@@ -19,7 +21,7 @@ from manim import LEFT, RIGHT, UP, Brace, Circle, Text, VGroup, VMobject
 
 from ..palette import PALETTE
 
-__all__ = ["NetworkDiagram", "neuron_opacity", "edge_style", "shown_units", "WIDTH_BINS"]
+__all__ = ["NetworkDiagram", "neuron_opacity", "edge_style", "shown_units", "inked_inputs", "WIDTH_BINS"]
 
 WIDTH_BINS = 4
 MAX_EDGE_WIDTH = 3.0
@@ -31,6 +33,24 @@ def shown_units(n, max_shown):
         return np.arange(n)
     half = max_shown // 2
     return np.concatenate([np.arange(half), np.arange(n - half, n)])
+
+
+def inked_inputs(x, count):
+    """``count`` pixels of the digit ``x`` (flattened) that carry ink, in reading order.
+
+    The candidates are the pixels with at least half of the digit's strongest
+    ink; ``count`` of them are taken evenly spread through the image, so the
+    column samples the whole stroke rather than its thickest spot. A faint digit
+    with fewer candidates gets its most inked pixels.
+    """
+    x = np.asarray(x, dtype=np.float64).ravel()
+    count = min(count, x.size)
+    inked = np.flatnonzero(x >= 0.5 * x.max()) if x.max() > 0 else np.array([], dtype=int)
+    if len(inked) >= count:
+        chosen = inked[np.linspace(0, len(inked) - 1, count).round().astype(int)]
+    else:
+        chosen = np.argsort(-x, kind="stable")[:count]
+    return np.sort(chosen)
 
 
 def neuron_opacity(a):
@@ -49,14 +69,23 @@ def edge_style(W, limit=None):
 
 
 class NetworkDiagram(VGroup):
-    """Columns of neurons for ``sizes`` (input first), ``width`` x ``height`` scene units."""
+    """Columns of neurons for ``sizes`` (input first), ``width`` x ``height`` scene units.
 
-    def __init__(self, sizes, max_shown=10, width=9.0, height=5.6, radius=0.14, **kwargs):
+    ``inputs``: which input units to draw when the input layer is wider than
+    ``max_shown`` (e.g. :func:`inked_inputs`); each is then labelled with its
+    index. By default the first and last ones.
+    """
+
+    def __init__(self, sizes, max_shown=10, width=9.0, height=5.6, radius=0.14, inputs=None, **kwargs):
         super().__init__(**kwargs)
         self.sizes = list(sizes)
         self.shown = [shown_units(n, max_shown) for n in self.sizes]
+        chosen_inputs = inputs is not None and self.sizes[0] > max_shown
+        if chosen_inputs:
+            self.shown[0] = np.sort(np.asarray(inputs, dtype=int))
         self.layers = VGroup()
-        self.extras = VGroup()  # ellipses and braces
+        self.extras = VGroup()  # ellipses, braces, input labels
+        self.input_labels = VGroup()
         xs = np.linspace(-width / 2, width / 2, len(self.sizes))
         for x, n, units in zip(xs, self.sizes, self.shown):
             truncated = len(units) < n
@@ -74,7 +103,15 @@ class NetworkDiagram(VGroup):
             if truncated:
                 self.extras.add(Text("⋮", font_size=28, color=PALETTE.muted).move_to([x, 0, 0]))
                 if len(self.layers) == 1:  # the input layer: a brace with its true width
-                    brace = Brace(column, LEFT, color=PALETTE.muted)
+                    braced = column
+                    if chosen_inputs:  # which pixels these are
+                        self.input_labels = VGroup(*[
+                            Text(str(i), font_size=14, color=PALETTE.muted).next_to(circle, LEFT, 0.08)
+                            for i, circle in zip(units, column)
+                        ])
+                        self.extras.add(self.input_labels)
+                        braced = VGroup(column, self.input_labels)
+                    brace = Brace(braced, LEFT, color=PALETTE.muted)
                     self.extras.add(brace, Text(str(n), font_size=26, color=PALETTE.text).next_to(brace, LEFT, 0.1))
         self.edges = [VGroup() for _ in self.sizes[1:]]
         self.add(*self.edges, self.layers, self.extras)
