@@ -43,7 +43,7 @@ class TrainingStory(Scene):
                          color=PALETTE.muted).next_to(row, UP, buff=0.2).shift(LEFT * 0.8)
         k = ValueTracker(0)
         step_of = lambda: int(steps[int(round(k.get_value()))])
-        counter = VGroup(Text("step", font_size=24, color=PALETTE.muted), Integer(0, font_size=30))
+        counter = VGroup(Text("step", font_size=24, color=PALETTE.muted), Integer(0, font_size=36))
         counter.arrange(RIGHT, buff=0.15).to_corner(UL, buff=0.35)
         counter[1].add_updater(lambda number: number.set_value(step_of()))
         texts = {}  # right -> Text: made once each
@@ -72,7 +72,7 @@ class TrainingStory(Scene):
 
         if trace.evaluation is not None:
             ev = trace.evaluation
-            grid = ConfusionGrid(ev.confusion, cell=0.38)
+            grid = ConfusionGrid(ev.confusion, cell=0.5)
             caption = Text(f"test set: {ev.test_accuracy:.1%} right ({int(np.trace(ev.confusion))} of "
                            f"{int(ev.confusion.sum())})", font_size=22, color=PALETTE.text)
             VGroup(grid, caption).arrange(DOWN, buff=0.25).move_to(DOWN * 0.3)

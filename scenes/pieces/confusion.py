@@ -16,7 +16,7 @@ class ConfusionGrid(VGroup):
         self.confusion = np.asarray(confusion)
         n = len(self.confusion)
         top = max(int(self.confusion.max()), 1)
-        font = 14 * min(1.0, 3 / len(str(top)))  # 4-digit MNIST counts still fit their cells
+        font = 33 * cell * min(1.0, 3 / len(str(top)))  # grows with the cell; 4-digit MNIST counts still fit
         self.cells = VGroup()
         for i in range(n):
             for j in range(n):
