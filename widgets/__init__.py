@@ -51,4 +51,8 @@ plumbing (trace argument, PNG encoding, error area, step controls, filter
 mosaic) is in :mod:`widgets.common`.
 """
 
-__all__ = []
+from .canvas import DrawingCanvas
+from .forward_explorer import ForwardExplorer
+from .training_dashboard import TrainingDashboard
+
+__all__ = ["TrainingDashboard", "ForwardExplorer", "DrawingCanvas"]

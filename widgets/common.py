@@ -14,6 +14,7 @@ raises into ``self.errors`` instead of losing it in a log, and the dashboard
 keeps working.
 """
 
+import contextlib
 import functools
 import html
 import math
@@ -46,6 +47,7 @@ __all__ = [
     "filters_png",
     "step_controls",
     "image_widget",
+    "hold_sync",
 ]
 
 # The CSS classes a browser test finds the dashboards' parts by.
@@ -254,3 +256,12 @@ def step_controls(steps, value=None, interval=250):
     play.add_class(CSS["play"])
     widgets.link((play, "value"), (slider, "index"))
     return play, slider
+
+
+@contextlib.contextmanager
+def hold_sync(*views):
+    """``hold_sync()`` of several widgets at once: their new values reach the browser together."""
+    with contextlib.ExitStack() as stack:
+        for view in views:
+            stack.enter_context(view.hold_sync())
+        yield

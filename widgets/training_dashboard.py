@@ -6,8 +6,6 @@ only indexes those arrays, recolours the filters and redraws a cursor and
 the histogram bars over figures that were drawn once (:mod:`widgets.blit`).
 """
 
-from contextlib import ExitStack
-
 import ipywidgets as widgets
 import numpy as np
 import traitlets
@@ -30,6 +28,7 @@ from .common import (
     ErrorArea,
     filter_vmax,
     filters_png,
+    hold_sync,
     image_widget,
     resolve_trace,
     shows_errors,
@@ -196,9 +195,7 @@ class TrainingDashboard(widgets.VBox):
         for i in range(self.trace.n_layers):
             self._bars[2 * i].set_data(self._hist_W[i][1][k])
             self._bars[2 * i + 1].set_data(self._hist_dW[i][1][k])
-        with ExitStack() as stack:
-            for w in (self._curves, self._hists, self._filters_image, self._filters_caption, self._status):
-                stack.enter_context(w.hold_sync())
+        with hold_sync(self._curves, self._hists, self._filters_image, self._filters_caption, self._status):
             self._curves.value = self._curves_plot.png()
             self._hists.value = self._hist_plot.png()
             self._filters_image.value = filters_png(self._filters[k], self._vmax[k])

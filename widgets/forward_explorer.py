@@ -1,0 +1,293 @@
+"""ForwardExplorer: follow one digit through the network, as it was at a chosen step.
+
+For a probe digit the recorded ``z`` and ``a`` are shown as they are. A digit
+drawn on the canvas or uploaded is prepared the way the training images were
+(:func:`explainer.data.prepare_image`) and run through an
+:class:`explainer.Network` rebuilt from the trace's configuration, holding the
+recorded ``W`` and ``b`` of that step::
+
+    z1 = x W1^T + b1;  a1 = f(z1)      # (1, n_hidden)
+    ...
+    p = softmax(z_L)                    # (1, 10): the output probabilities
+"""
+
+import ipywidgets as widgets
+import numpy as np
+import traitlets
+from matplotlib.colors import Normalize
+
+from explainer import Network
+from explainer.data import prepare_image
+from explainer.figures.style import COLORS, layer_label, new_figure
+
+from .blit import BlitFigure
+from .canvas import DrawingCanvas
+from .common import (
+    CSS,
+    FILTER_PALETTE,
+    ErrorArea,
+    colour_lut,
+    filter_mosaic,
+    hold_sync,
+    image_widget,
+    png_bytes,
+    resolve_trace,
+    shows_errors,
+    step_controls,
+    upscale,
+)
+
+__all__ = ["ForwardExplorer", "TOP_UNITS"]
+
+TOP_UNITS = 6  # first-layer units shown as "responding most"
+DPI = 80
+SIGNED = ("tanh", "leaky_relu", "identity")  # activations that go below zero: drawn on a diverging map
+
+
+class ForwardExplorer(widgets.VBox):
+    """One digit's forward pass at a chosen step: activations, the units that respond most, the prediction.
+
+    Parameters
+    ----------
+    trace : str, Path, Trace or None
+        The run; None opens the default 8x8 trace.
+    step : int, optional
+        The step shown first (the nearest snapshot); default the last.
+    probe : int
+        The probe digit shown first (an index into ``trace.probe_labels``).
+    """
+
+    step = traitlets.Int(0, help="the snapshot step whose weights are used")
+    probe = traitlets.Int(0, help="index of the probe digit (when source is 'probe')")
+    source = traitlets.Enum(("probe", "drawing", "upload"), "probe", help="where the input digit comes from")
+    prediction = traitlets.Int(-1, help="the digit the network predicts for the input shown")
+
+    def __init__(self, trace=None, step=None, probe=0, **kwargs):
+        super().__init__(**kwargs)
+        self.errors = ErrorArea()
+        self.add_class("explainer-dashboard")
+        self._own = {}  # source -> the prepared input (n_in,) of a drawing or an upload
+        self._cache = {}  # snapshot step -> (weights, probe record)
+        try:
+            self.trace = resolve_trace(trace)
+            self._steps = np.asarray(self.trace.snapshot_steps, dtype=np.int64)
+            if not len(self._steps):
+                raise ValueError(f"{self.trace.path} holds no snapshot yet: there are no weights to run a digit through")
+            self._net = Network(**self.trace.config["network"])  # its W and b are replaced by the recorded ones
+            self._build(step, probe)
+        except Exception as error:  # noqa: BLE001 -- a damaged trace is a message in the dashboard
+            self.errors.show(error)
+            self.children = [widgets.HTML("<b>ForwardExplorer</b> could not open this trace:"), self.errors]
+            return
+        self.observe(self._show, names=["step", "source"])
+        self.observe(self._on_probe, names="probe")
+        self.canvas.observe(self._on_drawing, names="drawing")
+        self.upload.observe(self._on_upload, names="value")
+        self._show()
+
+    # -- the view, built once --------------------------------------------------------
+
+    def _build(self, step, probe):
+        trace = self.trace
+        _, self._slider = step_controls(self._steps, value=self._nearest(self._steps[-1] if step is None else step))
+        traitlets.link((self._slider, "value"), (self, "step"))
+        labels = trace.probe_labels
+        self._probe_menu = widgets.Dropdown(options=[(f"probe {i}: a {int(y)}", i) for i, y in enumerate(labels)],
+                                            description="probe digit", layout=widgets.Layout(width="220px"))
+        traitlets.link((self._probe_menu, "value"), (self, "probe"))
+        self.probe = int(probe)
+        self._source_buttons = widgets.ToggleButtons(options=[("probe digit", "probe"), ("drawing", "drawing"),
+                                                              ("upload", "upload")], description="input")
+        self._source_buttons.style.button_width = "90px"
+        traitlets.link((self._source_buttons, "value"), (self, "source"))
+        self.canvas = DrawingCanvas()
+        self.upload = widgets.FileUpload(accept="image/png,image/jpeg,.png,.jpg,.jpeg", multiple=False,
+                                         description="upload a digit")
+        self.upload.add_class(CSS["upload"])
+        self._input_image = image_widget()
+        self._input_caption = widgets.HTML()
+        self._prediction = widgets.HTML()
+        self._prediction.add_class(CSS["prediction"])
+        self._confidence = widgets.HTML()
+        self._plot = self._figure()
+        self._figure_image = image_widget()
+        self._unit_scale = max(1, 64 // trace.image_shape[0])  # 8x8 -> 8, 28x28 -> 2
+        self._units_image = image_widget()
+        self._units_caption = widgets.HTML()
+        h, w = trace.image_shape
+        left = widgets.VBox([
+            self._source_buttons, self._probe_menu,
+            widgets.HTML("<small>Draw a digit (it is used when you lift the pen):</small>"), self.canvas,
+            self.upload,
+            widgets.HTML(f"<small>What the network sees ({h}×{w}, prepared like its training images):</small>"),
+            self._input_image, self._input_caption,
+        ], layout=widgets.Layout(width="290px"))
+        right = widgets.VBox([
+            widgets.HBox([self._prediction, self._confidence]),
+            self._figure_image,
+            widgets.HTML(f"<b>The {TOP_UNITS} first-layer units that respond most</b> (largest z = Σ W<sub>1j</sub> "
+                         "× input + b): top, the unit's filter W<sub>1j</sub>; below, W<sub>1j</sub> × input, "
+                         "each pixel's share of z (red raises z, blue lowers it)."),
+            self._units_caption, self._units_image,
+        ])
+        self.children = [
+            widgets.HTML(f"<b>Forward pass</b> — {trace.dataset} {'→'.join(map(str, trace.sizes))}: pick a probe "
+                         "digit, draw one or upload a picture, and a training step."),
+            widgets.HBox([self._slider]),
+            self.errors,
+            widgets.HBox([left, right]),
+        ]
+
+    def _figure(self):
+        """Every hidden layer's activations a, and the output probabilities."""
+        trace = self.trace
+        n_hidden = trace.n_layers - 1
+        fig = new_figure(7.6, 2.9)
+        fig.set_dpi(DPI)
+        axes = np.atleast_1d(fig.subplots(1, n_hidden + 1, width_ratios=[1] * n_hidden + [1.6]))
+        self._layer_images, self._layer_shapes = [], []
+        animated = []
+        for i in range(n_hidden):
+            n = trace.sizes[i + 1]
+            cols = int(np.ceil(np.sqrt(n)))
+            shape = (int(np.ceil(n / cols)), cols)
+            signed = trace.layers[i]["activation"] in SIGNED
+            cmap = colour_lut("RdBu_r" if signed else "viridis")
+            image = axes[i].imshow(np.zeros(shape), cmap="RdBu_r" if signed else "viridis",
+                                   norm=Normalize(-1 if signed else 0, 1), interpolation="nearest")
+            axes[i].set_xticks([])
+            axes[i].set_yticks([])
+            axes[i].set_title(f"a, {layer_label(trace, i)}".replace(" (", "\n("), fontsize=8)
+            self._layer_images.append((image, shape, signed, cmap))
+            animated.append(image)
+        ax_out = axes[-1]
+        classes = np.arange(trace.sizes[-1])
+        self._bars = ax_out.bar(classes, np.zeros(len(classes)), color=COLORS["other"])
+        ax_out.set_ylim(0, 1)
+        ax_out.set_xticks(classes)
+        ax_out.set_xlabel("digit", fontsize=8)
+        ax_out.tick_params(labelsize=8)
+        ax_out.set_title("output: probability of each digit", fontsize=8)
+        fig.supxlabel("each square is one unit's a: dark = 0, yellow = the largest a of any probe digit at this step"
+                      if not any(im[2] for im in self._layer_images) else
+                      "each square is one unit's a, on ± the largest |a| of any probe digit at this step", fontsize=8)
+        animated += list(self._bars)
+
+        return BlitFigure(fig, animated)
+
+    # -- state changes -------------------------------------------------------------
+
+    @traitlets.validate("step")
+    def _valid_step(self, proposal):
+        return self._nearest(proposal["value"]) if hasattr(self, "_steps") else proposal["value"]
+
+    @traitlets.validate("probe")
+    def _valid_probe(self, proposal):
+        n = len(self.trace.probe_labels) if hasattr(self, "trace") else None
+        if n is not None and not 0 <= proposal["value"] < n:
+            raise traitlets.TraitError(f"probe must be from 0 to {n - 1} (the trace follows {n} probe digits); "
+                                       f"got {proposal['value']}")
+        return proposal["value"]
+
+    def _nearest(self, step):
+        return int(self._steps[int(np.argmin(np.abs(self._steps - int(step))))])
+
+    def _on_probe(self, change):
+        if self.source == "probe":
+            self._show()
+        else:
+            self.source = "probe"  # choosing a probe digit switches to it (and _show runs)
+
+    @shows_errors
+    def _on_drawing(self, change):
+        png = self.canvas.png
+        if png is None:  # cleared: nothing to show
+            self._own.pop("drawing", None)
+            return
+        self._own["drawing"] = prepare_image(png, self.trace.image_shape)
+        self._switch_to("drawing")
+
+    @shows_errors
+    def _on_upload(self, change):
+        files = self.upload.value
+        if not files:
+            return
+        self._own["upload"] = prepare_image(bytes(files[0]["content"]), self.trace.image_shape)
+        self._switch_to("upload")
+
+    def _switch_to(self, source):
+        if self.source == source:
+            self._show()
+        else:
+            self.source = source
+
+    # -- the forward pass shown ---------------------------------------------------
+
+    def _snapshot(self, step):
+        """The weights and the probe record at a snapshot step, read once."""
+        if step not in self._cache:
+            self._cache[step] = (self.trace.weights(step), self.trace.probe_record(step))
+        return self._cache[step]
+
+    def forward(self, x, step=None):
+        """Run inputs ``x`` (batch, n_in) through the network at ``step``: ``(z, a)`` lists per layer."""
+        weights, _ = self._snapshot(self.step if step is None else self._nearest(step))
+        for layer, (W, b) in zip(self._net.layers, weights):
+            layer.W, layer.b = W, b  # the recorded arrays, as they were at that step
+        self._net.forward(np.atleast_2d(np.asarray(x, dtype=self._net.dtype)))
+        return [layer.z for layer in self._net.layers], [layer.a for layer in self._net.layers]
+
+    def _current(self):
+        """``(x, z, a, label)`` of the input shown: recorded for a probe digit, computed for an own one."""
+        weights, record = self._snapshot(self.step)
+        if self.source == "probe":
+            i = self.probe
+            return (self.trace.probe_x[i], [z[i] for z in record.z], [a[i] for a in record.a],
+                    int(self.trace.probe_labels[i]))
+        if self.source not in self._own:
+            raise ValueError(f"there is no {self.source} yet: "
+                             + ("draw a digit on the canvas" if self.source == "drawing" else
+                                "choose a PNG or JPEG picture of a digit with the upload button"))
+        x = self._own[self.source]
+        z, a = self.forward(x[None])
+        return x, [v[0] for v in z], [v[0] for v in a], None
+
+    @shows_errors
+    def _show(self, change=None):
+        x, z, a, label = self._current()  # x (n_in,); z[i], a[i] (n_out_i,)
+        weights, record = self._snapshot(self.step)
+        p = a[-1]  # (n_classes,)
+        predicted = int(np.argmax(p))
+        for i, (image, shape, signed, _) in enumerate(self._layer_images):
+            values = np.full(shape[0] * shape[1], np.nan)
+            values[: len(a[i])] = a[i]
+            top = float(np.nanmax(np.abs(record.a[i]))) or 1.0  # this step's range over the probe digits
+            image.set_data(values.reshape(shape))
+            image.set_norm(Normalize(-top if signed else 0, top))
+        for k, bar in enumerate(self._bars):
+            bar.set_height(float(p[k]))
+            bar.set_color(COLORS["right"] if k == predicted else COLORS["other"])
+        W1, _ = weights[0]  # (n_hidden, n_in)
+        units = np.argsort(z[0])[::-1][:TOP_UNITS]  # the units with the largest z first
+        tiles = np.concatenate([W1[units], W1[units] * x])  # row 1: their filters W1j; row 2: W1j * x
+        tiles /= np.maximum(np.abs(tiles).max(axis=1, keepdims=True), 1e-12)  # each tile on its own ±range
+        h, w = self.trace.image_shape
+        units_png = png_bytes(filter_mosaic(tiles.reshape(-1, h, w), 1.0, scale=self._unit_scale, gap=3,
+                                            cols=TOP_UNITS), palette=FILTER_PALETTE)
+        cell = w * self._unit_scale + 3
+        units_caption = "".join(f'<div style="width:{cell}px; text-align:center; font-size:11px">unit {unit}<br>'
+                                f"z = {z[0][unit]:.2f}</div>" for unit in units)
+        picture = upscale((255 - np.clip(x, 0, 1) * 255).astype(np.uint8).reshape(h, w), max(1, 140 // h))
+        with hold_sync(self._figure_image, self._input_image, self._input_caption, self._prediction,
+                       self._confidence, self._units_image, self._units_caption):
+            self._figure_image.value = self._plot.png()
+            self._units_image.value = units_png
+            self._units_caption.value = f'<div style="display:flex">{units_caption}</div>'
+            self._input_image.value = png_bytes(picture)
+            self._input_caption.value = ("<small>" + (f"probe digit {self.probe}, labelled {label}" if label is not None
+                                                      else f"your {self.source}") + f", at step {self.step}</small>")
+            self._prediction.value = (f'<span style="font-size:22px">predicted: <b>{predicted}</b></span>')
+            verdict = "" if label is None else (" ✓" if predicted == label else f" ✗ (it is a {label})")
+            self._confidence.value = (f'<span style="font-size:14px; margin-left:12px">with probability '
+                                      f"{p[predicted]:.0%}{verdict}</span>")
+            self.prediction = predicted
