@@ -121,6 +121,19 @@ def test_explainer_render_wraps_manim(tiny_trace, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     written = Path(result.stdout.strip().splitlines()[-1].removeprefix("wrote "))
     assert written.suffix == ".png" and written.is_file() and str(written).startswith(str(tmp_path))
+    assert "Rendered FirstLayerFilters" in result.stderr  # Manim's own output passes through, on stderr
+
+
+def test_manim_output_passes_through_as_it_comes(capfd):
+    from explainer.cli.render import run_passing_through
+
+    script = "import sys; print('frame 1\\rframe 2', end='', flush=True); sys.stderr.write('\\nBoom: bad scene\\n')"
+    code, output = run_passing_through([sys.executable, "-c", script], env=os.environ, cwd=ROOT, echo=True)
+    assert code == 0 and output.splitlines()[-1] == "Boom: bad scene"  # the tail, for the error message
+    assert "frame 1\rframe 2" in capfd.readouterr().err  # passed through untouched, carriage returns included
+    code, output = run_passing_through([sys.executable, "-c", "import sys; print('x' * 100); sys.exit(3)"],
+                                       env=os.environ, cwd=ROOT, echo=False, keep=10)
+    assert code == 3 and capfd.readouterr().err == "" and output.strip().endswith("x")
 
 
 @pytest.mark.parametrize(

@@ -9,12 +9,16 @@
 It finds the scene's file, checks the trace, sample and step before Manim
 starts (so a bad choice is one line, not a failed render), passes them to the
 scene through ``EXPLAINER_TRACE``, ``EXPLAINER_SAMPLE`` and ``EXPLAINER_STEP``,
-and says where the video is.
+and says where the video is. Manim's own output (its progress bars) passes
+through to stderr as it comes, so a long ``-q h`` render shows how far it is;
+if Manim fails, its last line ends the message.
 """
 
 import os
+import shutil
 import subprocess
 import sys
+from collections import deque
 from pathlib import Path
 
 from ..trace import Trace, TraceError
@@ -53,6 +57,7 @@ def add_parser(subparsers):
     p.add_argument("--media-dir", type=Path, default=Path("media"), metavar="DIR",
                    help="where Manim writes videos (default: media)")
     p.add_argument("--last-frame", action="store_true", help="render only the last frame, as a PNG")
+    p.add_argument("--quiet", action="store_true", help="hide Manim's output and progress bars")
     p.set_defaults(func=render_command)
 
 
@@ -64,16 +69,18 @@ def render_command(args):
     trace_path = resolve_trace(args.trace)
     print(f"rendering {args.scene} from {trace_path} ...", flush=True)
     out = render_scene(args.scene, trace_path, quality=args.quality, media_dir=args.media_dir,
-                       last_frame=args.last_frame, sample=args.sample, step=args.step)
+                       last_frame=args.last_frame, sample=args.sample, step=args.step, progress=not args.quiet)
     print(f"wrote {out}")
     return 0
 
 
-def render_scene(scene, trace_path, *, quality="l", media_dir="media", last_frame=False, sample=None, step=None):
+def render_scene(scene, trace_path, *, quality="l", media_dir="media", last_frame=False, sample=None, step=None,
+                 progress=False):
     """Render ``scene`` from the trace at ``trace_path`` with Manim; return the video (or PNG) written.
 
     The choices are checked first, so that a bad one is a clear error here and
-    not a failed render.
+    not a failed render. With ``progress``, Manim's output is passed through to
+    stderr while it renders.
     """
     if scene not in SCENES:
         raise ValueError(f"SCENE must be one of {', '.join(repr(s) for s in SCENES)}; got {scene!r}")
@@ -84,6 +91,9 @@ def render_scene(scene, trace_path, *, quality="l", media_dir="media", last_fram
     if step is not None and not 0 <= step < trace.n_steps:
         raise TraceError(f"--step {step} is outside the run: {trace_path} has steps 0 to {trace.n_steps - 1}")
     env = {**os.environ, "EXPLAINER_TRACE": str(Path(trace_path).resolve())}
+    if progress and sys.stderr.isatty():  # Manim writes into a pipe: keep its colours and our width
+        env.setdefault("FORCE_COLOR", "1")
+        env.setdefault("COLUMNS", str(shutil.get_terminal_size().columns))
     if sample is not None:
         env["EXPLAINER_SAMPLE"] = str(sample)
     if step is not None:
@@ -94,9 +104,25 @@ def render_scene(scene, trace_path, *, quality="l", media_dir="media", last_fram
     if last_frame:
         command.append("-s")
     command += [str(scenes_folder() / filename), scene]
-    result = subprocess.run(command, env=env, cwd=scenes_folder().parent, capture_output=True, text=True)
-    if result.returncode != 0:
-        tail = [line for line in result.stderr.splitlines() if line.strip()][-1:] or ["(no message)"]
+    returncode, output = run_passing_through(command, env=env, cwd=scenes_folder().parent, echo=progress)
+    if returncode != 0:
+        tail = [line for line in output.splitlines() if line.strip()][-1:] or ["(no message)"]
         raise RuntimeError(f"manim failed rendering {scene}: {tail[0].strip()}")
     outputs = sorted(media_dir.rglob(f"{scene}*.{'png' if last_frame else 'mp4'}"), key=lambda p: p.stat().st_mtime)
     return outputs[-1] if outputs else media_dir
+
+
+def run_passing_through(command, *, env, cwd, echo, keep=64 * 1024):
+    """Run ``command``, its stdout and stderr merged; with ``echo``, write what it prints to our stderr
+    as it comes (progress bars redraw in place). Return (exit code, the last ``keep`` bytes as text)."""
+    tail, kept = deque(), 0
+    with subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as process:
+        for chunk in iter(lambda: process.stdout.read1(8192), b""):
+            if echo:
+                sys.stderr.buffer.write(chunk)
+                sys.stderr.flush()
+            tail.append(chunk)
+            kept += len(chunk)
+            while kept - len(tail[0]) >= keep:
+                kept -= len(tail.popleft())
+    return process.returncode, b"".join(tail).decode(errors="replace")
