@@ -51,8 +51,9 @@ plumbing (trace argument, PNG encoding, error area, step controls, filter
 mosaic) is in :mod:`widgets.common`.
 """
 
+from .backprop_explorer import BackpropExplorer
 from .canvas import DrawingCanvas
 from .forward_explorer import ForwardExplorer
 from .training_dashboard import TrainingDashboard
 
-__all__ = ["TrainingDashboard", "ForwardExplorer", "DrawingCanvas"]
+__all__ = ["TrainingDashboard", "ForwardExplorer", "BackpropExplorer", "DrawingCanvas"]

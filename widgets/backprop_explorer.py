@@ -1,0 +1,199 @@
+"""BackpropExplorer: one probe digit's backward pass at a chosen step.
+
+The trace holds, for every probe digit at every snapshot, each layer's
+``delta = d loss / d z`` and ``a``. This digit's weight gradient follows from
+them without re-running anything::
+
+    dW_l = delta_l a_{l-1}^T     # (n_out, n_in), a_0 = x: the digit's own pixels
+    ‖dW_l‖ = ‖delta_l‖ ‖a_{l-1}‖  # the Frobenius norm of an outer product
+
+(the training batch's ``dW`` is the mean of these over its digits). Layers
+are drawn from the output down, the way ``delta`` travels; in a sigmoid
+network the bars on the right shrink layer after layer: the vanishing
+gradient.
+"""
+
+import ipywidgets as widgets
+import numpy as np
+import traitlets
+from matplotlib.colors import Normalize
+
+from explainer.figures.style import COLORS, LAYER_COLORS, layer_label, new_figure, plain_log_labels
+
+from .blit import BlitFigure
+from .common import ErrorArea, hold_sync, image_widget, resolve_trace, shows_errors, step_controls
+
+__all__ = ["BackpropExplorer"]
+
+DPI = 80
+
+
+class BackpropExplorer(widgets.VBox):
+    """Each layer's ``delta`` and this digit's ``dW`` at a step, and how large each layer's gradient is.
+
+    Parameters
+    ----------
+    trace : str, Path, Trace or None
+        The run; None opens the default 8x8 trace.
+    step : int, optional
+        The step shown first (the nearest snapshot); default the first.
+    probe : int
+        The probe digit shown first (an index into ``trace.probe_labels``).
+    """
+
+    step = traitlets.Int(0, help="the snapshot step shown")
+    probe = traitlets.Int(0, help="index of the probe digit")
+
+    def __init__(self, trace=None, step=None, probe=0, **kwargs):
+        super().__init__(**kwargs)
+        self.errors = ErrorArea()
+        self.add_class("explainer-dashboard")
+        try:
+            self.trace = resolve_trace(trace)
+            self._precompute()
+            self._build(step, probe)
+        except Exception as error:  # noqa: BLE001 -- a damaged trace is a message in the dashboard
+            self.errors.show(error)
+            self.children = [widgets.HTML("<b>BackpropExplorer</b> could not open this trace:"), self.errors]
+            return
+        self.observe(self._on_change, names=["step", "probe"])
+        self._on_change()
+
+    # -- once ------------------------------------------------------------------------------
+
+    def _precompute(self):
+        trace = self.trace
+        self._steps = np.asarray(trace.snapshot_steps, dtype=np.int64)  # (n_snap,)
+        if not len(self._steps):
+            raise ValueError(f"{trace.path} holds no snapshot yet: there is no backward pass to show")
+        records = [trace.probe_record(int(s)) for s in self._steps]
+        L = trace.n_layers
+        self._delta = [np.stack([r.delta[i] for r in records]) for i in range(L)]  # [layer] (n_snap, n_probe, n_out)
+        x = np.broadcast_to(trace.probe_x, (len(records), *trace.probe_x.shape))  # (n_snap, n_probe, n_in)
+        self._a_prev = [x] + [np.stack([r.a[i] for r in records]) for i in range(L - 1)]  # [layer] (n_snap, n_probe, n_in)
+        # ‖dW_l‖ = ‖delta_l‖ ‖a_prev‖ for every snapshot and probe digit: (n_snap, n_probe, n_layers)
+        self._dW_norm = np.stack([np.linalg.norm(d, axis=2) * np.linalg.norm(a, axis=2)
+                                  for d, a in zip(self._delta, self._a_prev)], axis=2)
+        self._update_norm = np.asarray(trace.scalars["update_norm"], dtype=float)  # (n_steps, n_layers)
+
+    def _build(self, step, probe):
+        trace = self.trace
+        _, self._slider = step_controls(self._steps, value=self._nearest(self._steps[0] if step is None else step))
+        traitlets.link((self._slider, "value"), (self, "step"))
+        self._probe_menu = widgets.Dropdown(
+            options=[(f"probe {i}: a {int(y)}", i) for i, y in enumerate(trace.probe_labels)],
+            description="probe digit", layout=widgets.Layout(width="220px"))
+        traitlets.link((self._probe_menu, "value"), (self, "probe"))
+        self.probe = int(probe)
+        self._plot = self._figure()
+        self._figure_image = image_widget()
+        self._table = widgets.HTML()
+        self.children = [
+            widgets.HTML(f"<b>Backward pass</b> — {trace.dataset} {'→'.join(map(str, trace.sizes))} "
+                         f"({trace.layers[0]['activation']}): how one digit's error travels back through the "
+                         "layers, and the weight change it asks for."),
+            widgets.HBox([self._probe_menu, self._slider]),
+            self.errors,
+            self._figure_image,
+            self._table,
+        ]
+
+    def _figure(self):
+        """Per layer (output at the top): delta as a column, dW as a heatmap; right: ‖dW‖ per layer, log scale."""
+        trace = self.trace
+        L = trace.n_layers
+        fig = new_figure(9.0, 1.35 * L + 1.3)
+        fig.set_dpi(DPI)
+        grid = fig.add_gridspec(L, 3, width_ratios=[0.25, 2.4, 1.7])
+        self._delta_images, self._dW_images = [], []
+        for row, i in enumerate(reversed(range(L))):
+            n_out, n_in = trace.layers[i]["shape"]
+            ax_d, ax_w = fig.add_subplot(grid[row, 0]), fig.add_subplot(grid[row, 1])
+            self._delta_images.append(ax_d.imshow(np.zeros((n_out, 1)), cmap="RdBu_r", norm=Normalize(-1, 1),
+                                                  aspect="auto", interpolation="nearest"))
+            self._dW_images.append(ax_w.imshow(np.zeros((n_out, n_in)), cmap="RdBu_r", norm=Normalize(-1, 1),
+                                               aspect="auto", interpolation="antialiased"))
+            for ax in (ax_d, ax_w):
+                ax.set_xticks([])
+                ax.set_yticks([])
+            ax_d.set_ylabel(f"δ{i + 1}", fontsize=9, rotation=0, labelpad=12)
+            ax_w.set_title(f"dW = δ a_prevᵀ, {layer_label(trace, i)}: {n_out} rows × {n_in} columns",
+                           fontsize=8, pad=2)
+        self._delta_images.reverse()  # index by layer again
+        self._dW_images.reverse()
+
+        ax = fig.add_subplot(grid[:, 2])
+        layers = np.arange(L)
+        colors = [LAYER_COLORS[i % len(LAYER_COLORS)] for i in layers]
+        self._bars = ax.bar(layers, np.ones(L), color=colors, label="‖dW‖ for this digit")
+        (self._updates,) = ax.plot(layers, np.ones(L), "D", color=COLORS["epoch"], ms=6,
+                                   label="‖ΔW‖ applied at this step (the batch's update)")
+        both = np.concatenate([self._dW_norm.ravel(), self._update_norm.ravel()])
+        both = both[np.isfinite(both) & (both > 0)]
+        lo, hi = (both.min(), both.max()) if both.size else (1e-8, 1.0)
+        ax.set_yscale("log")
+        ax.set_ylim(lo / 2, hi * 2)
+        plain_log_labels(ax)
+        ax.set_xticks(layers, [f"layer {i + 1}" for i in layers], fontsize=8)
+        ax.set_xlim(-0.6, L - 0.4)
+        ax.tick_params(labelsize=8)
+        ax.grid(True, axis="y", alpha=0.3)
+        ax.set_title("How big each layer's gradient is (log scale)", fontsize=9)
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=1, frameon=False)
+        fig.supxlabel("Colours: red > 0, blue < 0, each panel on ± its own largest |value| (see the table for "
+                      "the sizes). δ: one number per unit; dW: one per weight.", fontsize=8)
+        return BlitFigure(fig, [*self._delta_images, *self._dW_images, *self._bars, self._updates])
+
+    # -- each change -------------------------------------------------------------------------
+
+    @traitlets.validate("step")
+    def _valid_step(self, proposal):
+        return self._nearest(proposal["value"]) if hasattr(self, "_steps") else proposal["value"]
+
+    @traitlets.validate("probe")
+    def _valid_probe(self, proposal):
+        n = len(self.trace.probe_labels) if hasattr(self, "trace") else None
+        if n is not None and not 0 <= proposal["value"] < n:
+            raise traitlets.TraitError(f"probe must be from 0 to {n - 1} (the trace follows {n} probe digits); "
+                                       f"got {proposal['value']}")
+        return proposal["value"]
+
+    def _nearest(self, step):
+        return int(self._steps[int(np.argmin(np.abs(self._steps - int(step))))])
+
+    def digit_gradients(self, step=None, probe=None):
+        """``(delta, dW)`` per layer for a probe digit at a snapshot: this digit's ``dW_l = delta_l a_{l-1}^T``."""
+        k = int(np.searchsorted(self._steps, self._nearest(self.step if step is None else step)))
+        j = self.probe if probe is None else probe
+        delta = [d[k, j] for d in self._delta]  # [layer] (n_out,)
+        dW = [np.outer(d, a[k, j]) for d, a in zip(delta, self._a_prev)]  # [layer] (n_out, n_in)
+        return delta, dW
+
+    @shows_errors
+    def _on_change(self, change=None):
+        k = int(np.searchsorted(self._steps, self.step))
+        delta, dW = self.digit_gradients()
+        norms = self._dW_norm[k, self.probe]  # (n_layers,)
+        s = min(self.step, self.trace.n_steps - 1)
+        updates = self._update_norm[s] if s >= 0 else np.full(len(norms), np.nan)  # (n_layers,)
+        rows = []
+        for i, (d, g) in enumerate(zip(delta, dW)):
+            top_d, top_w = float(np.abs(d).max()) or 1.0, float(np.abs(g).max()) or 1.0
+            self._delta_images[i].set_data(d[:, None])
+            self._delta_images[i].set_norm(Normalize(-top_d, top_d))
+            self._dW_images[i].set_data(g)
+            self._dW_images[i].set_norm(Normalize(-top_w, top_w))
+            self._bars[i].set_height(max(float(norms[i]), 1e-30))
+            rows.append(f"<tr><td>layer {i + 1} ({self.trace.layers[i]['activation']})</td>"
+                        f"<td>{np.linalg.norm(d):.3g}</td><td>{top_d:.3g}</td><td>{norms[i]:.3g}</td>"
+                        f"<td>{top_w:.3g}</td><td>{updates[i]:.3g}</td></tr>")
+        self._updates.set_ydata(updates)
+        label = int(self.trace.probe_labels[self.probe])
+        with hold_sync(self._figure_image, self._table):
+            self._figure_image.value = self._plot.png()
+            self._table.value = (
+                f"<p>Probe digit {self.probe} (a {label}) at step {self.step}. The larger ‖dW‖, the more this "
+                "digit pulls on that layer's weights.</p>"
+                '<table style="border-collapse:collapse" cellpadding="4"><tr><th>layer</th><th>‖δ‖</th>'
+                "<th>max |δ|</th><th>‖dW‖ (this digit)</th><th>max |dW|</th><th>‖ΔW‖ applied (batch)</th></tr>"
+                + "".join(rows) + "</table>")
