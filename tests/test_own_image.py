@@ -1,0 +1,126 @@
+"""A student's own digit picture, prepared the way MNIST (or the 8x8 digits) were made."""
+
+import io
+
+import numpy as np
+import pytest
+from matplotlib import colormaps
+from PIL import Image, ImageDraw
+
+from explainer.data import prepare_image, read_ink
+from explainer.errors import DataError
+
+
+def stroke_picture(size=(600, 400), ink=0, paper=255, offset=(0, 0), width=30):
+    """A '7' drawn off-centre on a large picture: dark on light by default."""
+    img = Image.new("L", size, paper)
+    draw = ImageDraw.Draw(img)
+    dx, dy = offset
+    draw.line([(60 + dx, 40 + dy), (220 + dx, 40 + dy), (110 + dx, 330 + dy)], fill=ink, width=width)
+    return img
+
+
+def png(img, **kwargs):
+    buffer = io.BytesIO()
+    img.save(buffer, format=kwargs.pop("format", "PNG"), **kwargs)
+    return buffer.getvalue()
+
+
+def centre_of_mass(x):
+    rows, cols = np.indices(x.shape)
+    return (rows * x).sum() / x.sum(), (cols * x).sum() / x.sum()
+
+
+def test_mnist_style_crops_fits_20x20_and_centres_by_mass():
+    x = prepare_image(png(stroke_picture()), (28, 28))
+    assert x.shape == (784,) and x.dtype == np.float32
+    assert 0 <= x.min() and x.max() <= 1 and x.max() > 0.9  # ink 1, paper 0, like X_train
+    image = x.reshape(28, 28)
+    cy, cx = centre_of_mass(image)
+    assert abs(cy - 14) < 0.6 and abs(cx - 14) < 0.6
+    rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
+    height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    assert 19 <= height <= 21  # the longer side (the 7 is taller than wide) fills the 20-pixel box
+    assert width < height  # the aspect ratio was kept
+    assert image[0].sum() == image[-1].sum() == 0  # a margin all round, as in MNIST
+
+
+def test_where_the_digit_sits_in_the_picture_does_not_matter():
+    centred = prepare_image(png(stroke_picture()), (28, 28))
+    moved = prepare_image(png(stroke_picture(offset=(250, 40))), (28, 28))
+    np.testing.assert_allclose(moved, centred, atol=1e-5)
+
+
+def test_light_on_dark_is_inverted():
+    dark_on_light = prepare_image(png(stroke_picture()), (28, 28))
+    light_on_dark = prepare_image(png(stroke_picture(ink=255, paper=0)), (28, 28))
+    np.testing.assert_allclose(light_on_dark, dark_on_light, atol=1e-5)
+    # grey paper and grey ink: the same digit, however faint
+    faint = prepare_image(png(stroke_picture(ink=90, paper=160)), (28, 28))
+    np.testing.assert_allclose(faint, dark_on_light, atol=0.05)
+
+
+def test_transparent_background_takes_the_ink_from_opacity():
+    strokes = stroke_picture(ink=255, paper=0)  # the opacity: 255 on the strokes
+    rgba = Image.new("RGBA", strokes.size, (30, 60, 200, 0))  # blue strokes on nothing
+    rgba.putalpha(strokes)
+    np.testing.assert_allclose(prepare_image(png(rgba)), prepare_image(png(stroke_picture())), atol=1e-5)
+
+
+def test_colour_jpeg_with_noise_still_centres():
+    rng = np.random.default_rng(0)
+    grey = np.asarray(stroke_picture(), dtype=float) + rng.normal(0, 12, (400, 600))
+    rgb = Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8)).convert("RGB")
+    x = prepare_image(png(rgb, format="JPEG", quality=40), (28, 28)).reshape(28, 28)
+    cy, cx = centre_of_mass(x)
+    assert abs(cy - 14) < 1 and abs(cx - 14) < 1
+    assert (x > 0).mean() < 0.35  # noise was not taken for ink
+
+
+def test_digits_style_8x8_is_in_sixteenths_and_fills_the_height():
+    x = prepare_image(png(stroke_picture()), (8, 8))
+    assert x.shape == (64,) and x.dtype == np.float32
+    np.testing.assert_allclose(x * 16, np.round(x * 16), atol=1e-6)  # counts of 0-16 inked pixels, / 16
+    image = x.reshape(8, 8)
+    assert image[0].any() and image[-1].any()  # the tall 7 spans the whole height, as the 8x8 digits do
+    assert image.max() <= 1 and image.max() >= 0.5
+
+
+def test_array_and_pillow_sources_agree_with_png_bytes():
+    img = stroke_picture()
+    expected = prepare_image(png(img))
+    np.testing.assert_allclose(prepare_image(img), expected, atol=1e-6)
+    np.testing.assert_allclose(prepare_image(np.asarray(img)), expected, atol=1e-6)
+    np.testing.assert_allclose(prepare_image(np.asarray(img) / 255.0), expected, atol=1e-5)
+
+
+def test_read_ink_marks_the_strokes_only():
+    ink = read_ink(stroke_picture())
+    assert ink.shape == (400, 600)
+    assert ink.max() == 1 and ink[0, 0] == 0
+    assert 0.01 < (ink > 0).mean() < 0.2
+
+
+@pytest.mark.parametrize("source, words", [
+    (b"this is not a picture", "not a picture"),
+    (b"", "empty"),
+    (np.full((60, 60), 200, dtype=np.uint8), "blank"),
+    (np.random.default_rng(1).integers(0, 256, (80, 80)), "does not look like a digit"),
+    (np.zeros((4, 4)), "4x4 pixels"),
+    (np.array([[0.0, np.nan] * 10] * 20), "NaN"),
+    ("/no/such/picture.png", "no picture at"),
+])
+def test_bad_pictures_say_what_is_wrong(source, words):
+    with pytest.raises(DataError, match=words):
+        prepare_image(source)
+
+
+def test_a_photo_of_a_scene_is_refused():
+    gradient = (colormaps["viridis"](np.linspace(0, 1, 120 * 160).reshape(120, 160))[..., :3] * 255).astype(np.uint8)
+    with pytest.raises(DataError, match="does not look like a digit"):
+        prepare_image(png(Image.fromarray(gradient)))
+
+
+def test_unknown_image_shape_names_the_choices():
+    with pytest.raises(ValueError, match=r"\(28, 28\), \(8, 8\)"):
+        prepare_image(png(stroke_picture()), (16, 16))
