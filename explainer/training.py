@@ -148,6 +148,7 @@ class Trainer:
         self.steps = 0  # steps taken; the next one is step number `steps`
         self.finished = False  # finish() has run
         self.stopped = None  # why the run cannot go on (a diverged loss), or None
+        self.last_scalars = None  # the last step's epoch, loss, accuracy, lr (also when its epoch's end diverged)
         self._closed = False
         self._order = None  # this epoch's shuffled sample indices, (n,)
         self._loss_sum = self._correct = 0.0  # running sums over this epoch's batches
@@ -306,6 +307,7 @@ class Trainer:
         updates = optimizer.update(net.params, net.grads)
         scalars = {"epoch": epoch, "loss": loss, "accuracy": hits / len(batch), "lr": optimizer.lr}
         recorder.record_step(s, net, scalars, updates)
+        self.last_scalars = scalars
         self._loss_sum += loss * len(batch)
         self._correct += hits
         self.steps = s + 1

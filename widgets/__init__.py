@@ -54,6 +54,7 @@ mosaic) is in :mod:`widgets.common`.
 from .backprop_explorer import BackpropExplorer
 from .canvas import DrawingCanvas
 from .forward_explorer import ForwardExplorer
+from .live_training import LiveTraining
 from .training_dashboard import TrainingDashboard
 
 __all__ = ["TrainingDashboard", "ForwardExplorer", "BackpropExplorer", "DrawingCanvas"]

@@ -1,0 +1,169 @@
+"""LiveTraining driven headless: it trains, draws, records a trace, pauses, and says what went wrong."""
+
+import io
+import time
+
+import numpy as np
+import pytest
+import traitlets
+from PIL import Image
+
+from explainer import Experiment, run
+from explainer.data import write_idx
+from explainer.trace import Trace, TraceRecorder
+from widgets import LiveTraining
+from widgets.live_training import available_datasets
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def pixels(png):
+    png = bytes(png)  # an Image widget holds a memoryview
+    assert png.startswith(PNG), f"not a PNG: {png[:20]!r}"
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def classes(widget):
+    """Every CSS class in a widget tree."""
+    found = set(getattr(widget, "_dom_classes", ()))
+    for child in getattr(widget, "children", ()):
+        found |= classes(child)
+    return found
+
+
+def until(condition, seconds=30.0):
+    end = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def live(tmp_path):
+    dashboard = LiveTraining(trace_path=tmp_path / "live.zarr", hidden="16", epochs=2, steps_per_second=0)
+    yield dashboard
+    dashboard.pause()
+
+
+def test_run_steps_trains_redraws_and_records(live, tmp_path):
+    loss_before, filters_before = pixels(live._loss_image.value), pixels(live._filters_image.value)
+    assert live.step == 0 and live.errors.message == ""
+    assert live.run_steps(25) == 25 and live.step == 25
+    loss_after, filters_after = pixels(live._loss_image.value), pixels(live._filters_image.value)
+    assert loss_after.shape == loss_before.shape and (loss_after != loss_before).any(axis=2).sum() > 200
+    assert filters_after.shape == filters_before.shape and (filters_after != filters_before).any()
+    assert "step 25 of 80" in live._status.value
+    assert live.trace_path == str(tmp_path / "live.zarr")
+    trace = Trace.open(live.trace_path)  # flushed by run_steps
+    assert trace.n_steps == 25 and trace.status == "running" and trace.sizes == [64, 16, 10]
+    assert trace.snapshot_steps[0] == 0 and np.isfinite(trace.scalars["loss"]).all()
+    assert live.step_once() == 1 and Trace.open(live.trace_path).n_steps == 26  # the same run goes on
+
+
+def test_a_live_run_is_the_same_run_as_explainer_train(live, tmp_path):
+    # 2 epochs of 40 steps; asking for more stops at the end, with the test set evaluated
+    assert live.run_steps(1000) == 80 and live.step == 80
+    assert "finished: test accuracy" in live._status.value
+    trace = Trace.open(live.trace_path)
+    assert trace.complete and trace.n_steps == 80 and trace.n_epochs == 2
+    with TraceRecorder(tmp_path / "fit.zarr") as recorder:
+        run(Experiment(hidden=(16,), epochs=2, optimizer="adam", lr=1e-3, batch_size=32), recorder=recorder,
+            progress=False)
+    fitted = Trace.open(tmp_path / "fit.zarr")
+    assert trace.config["training"] == fitted.config["training"]
+    assert trace.scalars["loss"].tobytes() == fitted.scalars["loss"].tobytes()
+    assert trace.weights(79)[0][0].tobytes() == fitted.weights(79)[0][0].tobytes()
+    assert trace.evaluation.test_accuracy == fitted.evaluation.test_accuracy
+    assert live.run_steps(1) == 1 and live.trace_path.endswith("live-2.zarr")  # a finished run: the next is new
+
+
+def test_pausing_mid_run_leaves_a_readable_trace(tmp_path):
+    live = LiveTraining(trace_path=tmp_path / "paused.zarr", hidden="16", epochs=20, steps_per_second=200)
+    began = time.perf_counter()
+    live.start()
+    assert time.perf_counter() - began < 2.0  # play returns at once: the kernel stays free
+    until(lambda: live.step >= 15)
+    live.pause()
+    assert not live.playing
+    paused_at = live.step
+    time.sleep(0.2)
+    assert live.step == paused_at  # it has stopped
+    trace = Trace.open(live.trace_path)
+    assert trace.n_steps == paused_at and 15 <= paused_at < 800 and trace.status == "running"
+    assert "paused" in live._status.value
+    assert live.run_steps(5) == 5 and live.step == paused_at + 5  # resumes the same run
+    assert Trace.open(live.trace_path).n_steps == paused_at + 5
+
+
+def test_play_trains_to_the_end_in_the_background(live):
+    live.start()
+    assert live.wait(60) and not live.playing
+    assert live.step == 80 and Trace.open(live.trace_path).complete
+    assert live._buttons["play"].disabled is False and live._controls["lr"].disabled is False
+
+
+def test_a_diverging_learning_rate_is_shown_and_a_sane_one_trains_after(live):
+    live.optimizer, live.lr = "sgd", 50.0
+    taken = live.run_steps(80)
+    assert 0 < taken < 80  # it stopped
+    message = live.errors.message
+    assert "training diverged at step" in message and "learning rate 50 is too high for sgd" in message
+    assert "explainer-error" in live.errors._dom_classes and live.errors.layout.display != "none"
+    assert "diverged" in live._status.value
+    diverged = live.trace_path
+    assert Trace.open(diverged).status == "interrupted"
+    live.lr = 0.1
+    assert live.errors.message == ""
+    assert live.run_steps(20) == 20 and live.step == 20 and live.trace_path != diverged
+    assert np.isfinite(Trace.open(live.trace_path).scalars["loss"]).all()
+
+
+def test_bad_hidden_sizes_give_a_message_and_no_run(live, tmp_path):
+    live.hidden = "abc"
+    assert "hidden sizes must be whole numbers" in live.errors.message and "'abc'" in live.errors.message
+    assert live.run_steps(3) == 0 and live.step == 0
+    assert not (tmp_path / "live.zarr").exists()
+    live.hidden = "8, 8"
+    assert live.errors.message == ""
+    assert live.run_steps(2) == 2 and Trace.open(live.trace_path).sizes == [64, 8, 8, 10]
+
+
+def test_changing_a_setting_ends_the_run_and_keeps_its_trace(live):
+    live.run_steps(5)
+    first = live.trace_path
+    live.batch_size = 64
+    assert live.step == 0
+    assert Trace.open(first).status == "interrupted" and Trace.open(first).n_steps == 5
+    live.run_steps(2)
+    assert live.trace_path != first and Trace.open(live.trace_path).config["training"]["batch_size"] == 64
+    live.new_run()
+    assert live.step == 0 and live.run_steps(1) == 1 and Trace.open(live.trace_path).n_steps == 1
+
+
+def test_bad_choices_are_refused_with_the_choices():
+    with pytest.raises(traitlets.TraitError, match="activation must be one of 'relu', .*got 'relu6'"):
+        LiveTraining(activation="relu6")
+    with pytest.raises(traitlets.TraitError, match="optimizer must be one of 'sgd', .*got 'lbfgs'"):
+        LiveTraining(optimizer="lbfgs")
+    with pytest.raises(TypeError, match="no setting 'learning_rate'; settings: dataset, hidden"):
+        LiveTraining(learning_rate=0.1)
+    assert LiveTraining(epochs=0).errors.message.startswith("epochs must be a whole number >= 1")
+
+
+def test_parts_carry_their_css_classes(live):
+    found = classes(live)
+    for css in ("explainer-play", "explainer-pause", "explainer-step-once", "explainer-filters", "explainer-loss",
+                "explainer-error"):
+        assert css in found
+    assert live._loss_image.format == "png" and live._filters_image.format == "png"
+
+
+def test_mnist_is_offered_only_when_its_files_are_on_disk(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXPLAINER_MNIST_DIR", str(tmp_path))
+    assert available_datasets() == ["digits"]
+    with pytest.raises(traitlets.TraitError, match="mnist files are not on this machine .*explainer data fetch"):
+        LiveTraining(dataset="mnist")
+    for name, shape in [("train-images-idx3-ubyte", (20, 28, 28)), ("train-labels-idx1-ubyte", (20,)),
+                        ("t10k-images-idx3-ubyte", (10, 28, 28)), ("t10k-labels-idx1-ubyte", (10,))]:
+        write_idx(tmp_path / name, np.zeros(shape, dtype=np.uint8))
+    assert available_datasets() == ["digits", "mnist"]
