@@ -1,0 +1,312 @@
+"""The trace dashboards, driven from Python on a tiny real trace recorded here.
+
+What a student does in the browser (move the slider, pick a digit, draw,
+upload) is a traitlet change here; the tests check what the dashboard then
+shows against the trace's own numbers and against explainer.Network.
+"""
+
+import datetime
+import io
+import shutil
+
+import numpy as np
+import pytest
+from matplotlib import colormaps
+from PIL import Image
+
+from explainer import Experiment, Network, run
+from explainer.data import prepare_image
+from explainer.figures.weights import PERCENTILE
+from explainer.trace import Trace, TraceRecorder
+from widgets import BackpropExplorer, ForwardExplorer, TrainingDashboard, common
+from widgets.common import CSS, filter_layout
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def trace_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("widgets") / "digits.zarr"
+    with TraceRecorder(path, n_probe=20) as recorder:
+        run(Experiment.preset("digits", hidden=(16, 12), epochs=2), recorder=recorder, progress=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def trace(trace_path):
+    return Trace.open(trace_path)
+
+
+@pytest.fixture(scope="module")
+def training(trace_path):
+    return TrainingDashboard(trace_path)
+
+
+@pytest.fixture(scope="module")
+def forward(trace_path):
+    return ForwardExplorer(trace_path)
+
+
+def decode(png):
+    png = bytes(png)  # an Image widget holds its value as a memoryview
+    assert png.startswith(PNG_SIGNATURE)
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def network_at(trace, step):
+    """An explainer.Network holding the recorded weights of ``step``: the oracle for own digits."""
+    net = Network(**trace.config["network"])
+    for layer, (W, b) in zip(net.layers, trace.weights(step)):
+        layer.W[...], layer.b[...] = W, b
+    return net
+
+
+def digit_png(trace, i, scale=20):
+    """Probe digit ``i`` drawn large, dark ink on light paper: what a student might upload."""
+    image = trace.probe_x[i].reshape(trace.image_shape)
+    big = np.kron(255 - image * 255, np.ones((scale, scale)))
+    big = np.pad(big, scale, constant_values=255).astype(np.uint8)  # paper all round
+    buffer = io.BytesIO()
+    Image.fromarray(big).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def upload(explorer, content, name="digit.png"):
+    explorer.upload.value = ({"name": name, "type": "image/png", "size": len(content), "content": memoryview(content),
+                              "last_modified": datetime.datetime.now(datetime.UTC)},)
+
+
+# -- TrainingDashboard -----------------------------------------------------------------
+
+
+def test_filters_image_is_the_recorded_weights_at_the_step(training, trace):
+    steps = [int(s) for s in trace.snapshot_steps]
+    training.step = steps[0]
+    first = training._filters_image.value
+    training.step = steps[-1]
+    last = training._filters_image.value
+    assert first != last
+
+    # decode the PNG and read each tile's colours back: they are RdBu_r of the recorded W at that step
+    picture = decode(last)
+    W = trace.weights(steps[-1])[0][0]  # (n_hidden, n_in)
+    h, w = trace.image_shape
+    vmax = np.percentile(np.abs(W), PERCENTILE)
+    scale, cols, _ = filter_layout(len(W), (h, w))
+    expected_rgb = colormaps["RdBu_r"](np.clip((W / vmax + 1) / 2, 0, 1))[..., :3] * 255  # (n_hidden, n_in, 3)
+    for j in (0, len(W) // 2, len(W) - 1):
+        y0, x0 = 1 + (j // cols) * (h * scale + 1), 1 + (j % cols) * (w * scale + 1)
+        tile = picture[y0 : y0 + h * scale : scale, x0 : x0 + w * scale : scale]  # one screen pixel per weight
+        np.testing.assert_allclose(tile.reshape(-1, 3), expected_rgb[j], atol=6)
+    hottest = np.unravel_index(np.argmax(W), W.shape)  # the largest weight is drawn red
+    r, c = divmod(int(hottest[1]), w)
+    j = int(hottest[0])
+    red = picture[1 + (j // cols) * (h * scale + 1) + r * scale, 1 + (j % cols) * (w * scale + 1) + c * scale]
+    assert red[0] > red[2] + 50
+
+
+def test_step_snaps_to_the_nearest_snapshot_and_moves_the_slider(training, trace):
+    steps = np.asarray(trace.snapshot_steps)
+    between = int(steps[-1] + steps[-2]) // 2 + 1
+    training.step = between
+    assert isinstance(training.step, int)
+    assert training.step == int(steps[np.argmin(np.abs(steps - between))])
+    assert training._slider.value == training.step
+    assert training._slider.options[training._slider.index][1] == training.step
+
+
+def test_play_button_and_slider_drive_the_step(training, trace):
+    training._play.value = 3
+    assert training.step == int(trace.snapshot_steps[3])
+    training._slider.value = int(trace.snapshot_steps[5])
+    assert training.step == int(trace.snapshot_steps[5])
+
+
+def test_only_the_cursor_moves_on_the_curves(training, trace):
+    steps = [int(s) for s in trace.snapshot_steps]
+    training.step = steps[2]
+    before = decode(training._curves.value)
+    training.step = steps[-1]
+    after = decode(training._curves.value)
+    changed = np.flatnonzero((before != after).any(axis=(0, 2)))  # columns that differ
+    assert changed.size > 0
+    assert changed.size < 0.1 * before.shape[1]  # two thin cursor lines, not a redrawn figure
+
+
+def test_histograms_follow_the_step(training, trace):
+    training.step = int(trace.snapshot_steps[0])
+    start = training._hists.value
+    training.step = int(trace.snapshot_steps[-1])
+    assert training._hists.value != start
+    edges, counts = training._hist_W[0]
+    k = len(trace.snapshot_steps) - 1
+    W = np.clip(trace.weights(training.step)[0][0], edges[0], edges[-1])
+    np.testing.assert_array_equal(counts[k], np.histogram(W, edges)[0])
+
+
+def test_every_picture_is_a_real_png(training, forward):
+    for image in (training._curves, training._hists, training._filters_image, forward._figure_image,
+                  forward._units_image, forward._input_image):
+        assert image.format == "png"
+        Image.open(io.BytesIO(bytes(image.value))).verify()  # raises if it is not a complete PNG
+
+
+def test_css_classes_for_the_browser_tests(training, forward):
+    assert CSS["step_slider"] in training._slider._dom_classes
+    assert CSS["play"] in training._play._dom_classes
+    assert CSS["filters"] in training._filters_image._dom_classes
+    assert CSS["error"] in training.errors._dom_classes
+    assert CSS["prediction"] in forward._prediction._dom_classes
+    assert CSS["upload"] in forward.upload._dom_classes
+    assert CSS["canvas"] in forward.canvas._dom_classes
+    assert CSS["step_slider"] in forward._slider._dom_classes
+
+
+def test_default_trace_is_used_when_none_is_given(trace_path, monkeypatch):
+    asked = []
+    monkeypatch.setattr(common, "default_trace", lambda progress=True: asked.append(progress) or trace_path)
+    dashboard = TrainingDashboard()
+    assert asked and dashboard.trace.path == trace_path
+    assert not dashboard.errors.message
+
+
+def test_a_trace_argument_of_the_wrong_type_is_a_message():
+    dashboard = TrainingDashboard(trace=42)
+    assert "trace must be a path" in dashboard.errors.message
+
+
+# -- damaged traces ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def damaged_path(trace_path, tmp_path):
+    path = tmp_path / "damaged.zarr"
+    shutil.copytree(trace_path, path)
+    snapshots = path / "snapshots"
+    chunks = [f for f in snapshots.rglob("*") if f.is_file() and f.name != "zarr.json"]
+    assert chunks, f"no chunk files under {snapshots}: has the trace layout changed?"
+    for f in chunks:  # every recorded snapshot is gone, its metadata left: as after an incomplete copy
+        f.unlink()
+    return path
+
+
+@pytest.mark.parametrize("dashboard", [TrainingDashboard, ForwardExplorer, BackpropExplorer])
+def test_damaged_trace_is_a_message_in_the_dashboard(dashboard, damaged_path):
+    shown = dashboard(damaged_path)  # does not raise
+    assert "damaged" in shown.errors.message and "'snapshots/" in shown.errors.message
+    assert shown.errors in shown.children and shown.errors.layout.display != "none"
+
+
+@pytest.mark.parametrize("dashboard", [TrainingDashboard, ForwardExplorer, BackpropExplorer])
+def test_not_a_trace_is_a_message_in_the_dashboard(dashboard, tmp_path):
+    shown = dashboard(tmp_path / "nothing-here.zarr")
+    assert "no trace at" in shown.errors.message
+
+
+# -- ForwardExplorer ------------------------------------------------------------------------
+
+
+def test_probe_prediction_is_the_recorded_argmax(forward, trace):
+    for step in (int(trace.snapshot_steps[0]), int(trace.snapshot_steps[-1])):
+        forward.step = step
+        recorded = trace.probe_record(step).probabilities.argmax(axis=1)  # (n_probe,)
+        for i in range(0, len(recorded), 3):
+            forward.probe = i
+            assert forward.source == "probe"
+            assert forward.prediction == recorded[i]
+            assert str(recorded[i]) in forward._prediction.value
+
+
+def test_uploaded_digit_is_predicted_as_network_does(forward, trace):
+    step = int(trace.snapshot_steps[-1])
+    forward.step = step
+    content = digit_png(trace, 7)
+    upload(forward, content)
+    assert forward.source == "upload" and not forward.errors.message
+    x = prepare_image(content, trace.image_shape)
+    expected = int(network_at(trace, step).predict(x[None])[0])
+    assert forward.prediction == expected
+    assert str(expected) in forward._prediction.value
+    # an earlier step: the same upload, the earlier weights
+    early = int(trace.snapshot_steps[1])
+    forward.step = early
+    assert forward.prediction == int(network_at(trace, early).predict(x[None])[0])
+
+
+def test_drawn_digit_is_predicted_as_network_does(forward, trace):
+    step = int(trace.snapshot_steps[-1])
+    forward.step = step
+    content = digit_png(trace, 13, scale=25)
+    forward.canvas.png = content  # what the canvas sends when the pen is lifted
+    assert forward.source == "drawing" and not forward.errors.message
+    x = prepare_image(content, trace.image_shape)
+    z, a = forward.forward(x[None])
+    net = network_at(trace, step)
+    np.testing.assert_allclose(a[-1], net.predict_proba(x[None]), rtol=1e-5, atol=1e-6)
+    assert forward.prediction == int(net.predict(x[None])[0])
+    assert decode(forward._input_image.value).min() < 50  # the prepared digit is shown, in dark ink
+
+
+def test_not_a_digit_upload_is_a_message_and_the_dashboard_keeps_working(forward, trace):
+    forward.probe = 2
+    forward.source = "probe"
+    before = forward.prediction
+    upload(forward, b"GIF89a, or rather not a picture at all", name="notes.txt")
+    assert "not a picture" in forward.errors.message
+    assert forward.prediction == before  # what was shown stays
+    noise = np.random.default_rng(0).integers(0, 256, (64, 64), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(noise).save(buffer, format="PNG")
+    upload(forward, buffer.getvalue())
+    assert "does not look like a digit" in forward.errors.message
+    forward.probe = 4  # still usable: the next choice works and clears the message
+    assert forward.errors.message == ""
+    assert forward.prediction == trace.probe_record(forward.step).probabilities[4].argmax()
+
+
+def test_drawing_source_without_a_drawing_says_what_to_do(trace_path):
+    explorer = ForwardExplorer(trace_path)
+    explorer.source = "drawing"
+    assert "draw a digit" in explorer.errors.message
+    explorer.source = "probe"
+    assert explorer.errors.message == ""
+
+
+def test_top_units_are_the_largest_z(forward, trace):
+    forward.source = "probe"
+    forward.probe = 5
+    z1 = trace.probe_record(forward.step).z[0][5]  # (n_hidden,)
+    top = np.argsort(z1)[::-1][:3]
+    caption = forward._units_caption.value
+    for unit in top:
+        assert f"unit {unit}<br>z = {z1[unit]:.2f}" in caption
+
+
+# -- BackpropExplorer -------------------------------------------------------------------
+
+
+def test_digit_gradients_match_a_backward_pass_of_network(trace_path, trace):
+    explorer = BackpropExplorer(trace_path)
+    step, i = int(trace.snapshot_steps[4]), 6
+    explorer.step, explorer.probe = step, i
+    delta, dW = explorer.digit_gradients()
+    oracle = network_at(trace, step).inspect(trace.probe_x[i : i + 1], trace.probe_labels[i : i + 1])
+    for layer in range(trace.n_layers):
+        np.testing.assert_allclose(delta[layer], oracle.delta[layer][0], rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(dW[layer], oracle.dW[layer], rtol=1e-4, atol=1e-6)  # one digit: N = 1
+    table = explorer._table.value
+    assert f"{np.linalg.norm(oracle.dW[0]):.3g}" in table
+
+
+def test_backprop_picture_changes_with_step_and_probe(trace_path, trace):
+    explorer = BackpropExplorer(trace_path)
+    explorer.step = int(trace.snapshot_steps[0])
+    first = bytes(explorer._figure_image.value)
+    explorer.step = int(trace.snapshot_steps[-1])
+    later = bytes(explorer._figure_image.value)
+    explorer.probe = 3
+    other = bytes(explorer._figure_image.value)
+    assert len({first, later, other}) == 3
+    with pytest.raises(Exception, match="probe must be from 0 to 19"):
+        explorer.probe = 20
+    assert explorer.probe == 3
