@@ -90,6 +90,7 @@ class TrainingDashboard(widgets.VBox):
         self._play, self._slider = step_controls(self._steps)
         traitlets.link((self._slider, "value"), (self, "step"))
         self._status = widgets.HTML()
+        self._png_cache = {}  # snapshot index -> (curves, histograms, filters) PNG bytes
         self._curves_plot, self._cursors = self._curves_figure()
         self._hist_plot, self._bars = self._histogram_figure()
         self._curves = image_widget(self._curves_plot.png())
@@ -190,18 +191,24 @@ class TrainingDashboard(widgets.VBox):
     @shows_errors
     def _on_step(self, change=None):
         k = int(np.searchsorted(self._steps, self.step))  # the snapshot's index
-        for cursor in self._cursors:
-            cursor.set_xdata([self.step, self.step])
-        for i in range(self.trace.n_layers):
-            self._bars[2 * i].set_data(self._hist_W[i][1][k])
-            self._bars[2 * i + 1].set_data(self._hist_dW[i][1][k])
+        curves, hists, filters = self._pictures(k)
         with hold_sync(self._curves, self._hists, self._filters_image, self._filters_caption, self._status):
-            self._curves.value = self._curves_plot.png()
-            self._hists.value = self._hist_plot.png()
-            self._filters_image.value = filters_png(self._filters[k], self._vmax[k])
+            self._curves.value, self._hists.value, self._filters_image.value = curves, hists, filters
             self._filters_caption.value = (f"<small>Colours span ±{self._vmax[k]:.3g}, the 99th percentile of "
                                            f"|W<sub>1</sub>| at this step.</small>")
             self._status.value = self._describe(k)
+
+    def _pictures(self, k):
+        """The three PNGs of snapshot ``k``: drawn on its first visit, then kept."""
+        if k not in self._png_cache:
+            for cursor in self._cursors:
+                cursor.set_xdata([self._steps[k], self._steps[k]])
+            for i in range(self.trace.n_layers):
+                self._bars[2 * i].set_data(self._hist_W[i][1][k])
+                self._bars[2 * i + 1].set_data(self._hist_dW[i][1][k])
+            self._png_cache[k] = (self._curves_plot.png(), self._hist_plot.png(),
+                                  filters_png(self._filters[k], self._vmax[k]))
+        return self._png_cache[k]
 
     def _describe(self, k):
         s, scalars = self.step, self.trace.scalars
