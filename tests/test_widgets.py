@@ -19,7 +19,7 @@ from explainer.data import prepare_image
 from explainer.figures.weights import PERCENTILE
 from explainer.trace import Trace, TraceRecorder
 from widgets import BackpropExplorer, ForwardExplorer, TrainingDashboard, common
-from widgets.common import CSS, filter_layout
+from widgets.common import CSS, FILTER_GAP, filter_layout
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -95,13 +95,15 @@ def test_filters_image_is_the_recorded_weights_at_the_step(training, trace):
     scale, cols, _ = filter_layout(len(W), (h, w))
     expected_rgb = colormaps["RdBu_r"](np.clip((W / vmax + 1) / 2, 0, 1))[..., :3] * 255  # (n_hidden, n_in, 3)
     for j in (0, len(W) // 2, len(W) - 1):
-        y0, x0 = 1 + (j // cols) * (h * scale + 1), 1 + (j % cols) * (w * scale + 1)
+        y0 = FILTER_GAP + (j // cols) * (h * scale + FILTER_GAP)
+        x0 = FILTER_GAP + (j % cols) * (w * scale + FILTER_GAP)
         tile = picture[y0 : y0 + h * scale : scale, x0 : x0 + w * scale : scale]  # one screen pixel per weight
         np.testing.assert_allclose(tile.reshape(-1, 3), expected_rgb[j], atol=6)
     hottest = np.unravel_index(np.argmax(W), W.shape)  # the largest weight is drawn red
     r, c = divmod(int(hottest[1]), w)
     j = int(hottest[0])
-    red = picture[1 + (j // cols) * (h * scale + 1) + r * scale, 1 + (j % cols) * (w * scale + 1) + c * scale]
+    red = picture[FILTER_GAP + (j // cols) * (h * scale + FILTER_GAP) + r * scale,
+                  FILTER_GAP + (j % cols) * (w * scale + FILTER_GAP) + c * scale]
     assert red[0] > red[2] + 50
 
 
@@ -310,3 +312,67 @@ def test_backprop_picture_changes_with_step_and_probe(trace_path, trace):
     with pytest.raises(Exception, match="probe must be from 0 to 19"):
         explorer.probe = 20
     assert explorer.probe == 3
+
+
+# -- the drawing canvas's own JavaScript, in Chromium with a stand-in widget model -------------
+
+
+CANVAS_PAGE = """<!doctype html><html><body><div id="el"></div><script type="module">
+const state = {drawing: "", size: 224, brush: 18};
+const handlers = {};
+window.state = state;
+const model = {
+  get: (key) => state[key],
+  set: (key, value) => { state[key] = value; (handlers["change:" + key] || []).forEach((f) => f()); },
+  save_changes: () => { window.saved = (window.saved || 0) + 1; },
+  on: (event, f) => { (handlers[event] = handlers[event] || []).push(f); },
+};
+const module = await import("data:text/javascript;base64,ESM");
+module.default.render({ model, el: document.getElementById("el") });
+window.ready = true;
+</script></body></html>"""
+
+
+@pytest.mark.slow
+def test_canvas_javascript_draws_and_sends_a_png(tmp_path, trace):
+    """Draw a 7 with the mouse: the canvas sends a PNG that prepares into a centred digit; clear empties it."""
+    import base64
+    import os
+
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    if not os.path.exists("/usr/bin/chromium"):
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from widgets.canvas import _ESM
+
+    page_file = tmp_path / "canvas.html"
+    page_file.write_text(CANVAS_PAGE.replace("ESM", base64.b64encode(_ESM.encode()).decode()))
+    with sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path="/usr/bin/chromium", headless=True,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"])
+        try:
+            page = browser.new_page()
+            page.goto(page_file.as_uri())
+            page.wait_for_function("window.ready === true", timeout=15_000)
+            box = page.locator("canvas").bounding_box()
+            x0, y0 = box["x"], box["y"]
+            page.mouse.move(x0 + 60, y0 + 50)
+            page.mouse.down()
+            for t in np.linspace(0, 1, 12):
+                page.mouse.move(x0 + 60 + 110 * t, y0 + 50)
+            for t in np.linspace(0, 1, 12):
+                page.mouse.move(x0 + 170 - 75 * t, y0 + 50 + 140 * t)
+            assert page.evaluate("window.state.drawing") == ""  # nothing is sent while the pen is down
+            page.mouse.up()
+            url = page.evaluate("window.state.drawing")
+            assert page.evaluate("window.saved") == 1
+            page.locator("button", has_text="clear").click()
+            assert page.evaluate("window.state.drawing") == ""
+        finally:
+            browser.close()
+    assert url.startswith("data:image/png;base64,")
+    x = prepare_image(base64.b64decode(url.split(",", 1)[1]), (28, 28)).reshape(28, 28)
+    rows, cols = np.indices(x.shape)
+    assert abs((rows * x).sum() / x.sum() - 14) < 0.6 and abs((cols * x).sum() / x.sum() - 14) < 0.6
+    assert x[:14].sum() > x[14:].sum() * 0.5 and 0.05 < (x > 0).mean() < 0.4  # a 7's bar on top, a stroke

@@ -39,6 +39,7 @@ __all__ = [
     "upscale",
     "colour_lut",
     "FILTER_PALETTE",
+    "FILTER_GAP",
     "diverging_index",
     "diverging_rgb",
     "filter_vmax",
@@ -191,6 +192,9 @@ def diverging_rgb(values, vmax):
     return FILTER_PALETTE[diverging_index(values, vmax)]
 
 
+FILTER_GAP = 2  # grey pixels between the tiles of a mosaic
+
+
 def filter_vmax(images):
     """The colour range of a filter picture: the same as explainer.figures.filters (99th percentile of |W|)."""
     return float(np.percentile(np.abs(images), PERCENTILE)) or 1.0
@@ -203,7 +207,7 @@ def filter_layout(n, shape, scale=None, cols=None):
     return scale, cols, math.ceil(n / cols)
 
 
-def filter_mosaic(images, vmax=None, scale=None, gap=1, cols=None):
+def filter_mosaic(images, vmax=None, scale=None, gap=None, cols=None):
     """First-layer filters (n, height, width) as one mosaic of palette indices (see ``FILTER_PALETTE``).
 
     Tile ``j`` sits at row ``j // cols``, column ``j % cols``; its pixel
@@ -216,6 +220,7 @@ def filter_mosaic(images, vmax=None, scale=None, gap=1, cols=None):
     n, h, w = images.shape
     vmax = filter_vmax(images) if vmax is None else vmax
     scale, cols, rows = filter_layout(n, (h, w), scale, cols)
+    gap = FILTER_GAP if gap is None else gap
     th, tw = h * scale, w * scale
     mosaic = np.full((gap + rows * (th + gap), gap + cols * (tw + gap)), GAP, dtype=np.uint8)
     shades = diverging_index(images, vmax)  # (n, h, w)
