@@ -31,13 +31,15 @@ from pathlib import Path
 import ipywidgets as widgets
 import numpy as np
 import traitlets
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 from explainer import PRESETS, Experiment, Trainer
 from explainer.activations import ACTIVATIONS
 from explainer.data import DATASETS, MNIST_FILES, load_dataset
 from explainer.data.mnist import locate_mnist
 from explainer.errors import TrainingDivergedError
-from explainer.figures.style import COLORS, default_window, new_figure, smooth
+from explainer.figures.style import COLORS, default_window, smooth
 from explainer.figures.weights import MAX_FILTERS
 from explainer.optimizers import OPTIMIZERS
 from explainer.tables import lookup
@@ -178,7 +180,7 @@ class LiveTraining(widgets.VBox):
                                     tooltip="stop, and write the trace so far"),
             "step_once": widgets.Button(description="step", icon="step-forward", tooltip="one mini-batch"),
             "new_run": widgets.Button(description="new run", icon="refresh",
-                                      tooltip="forget this run; the next play starts again from random weights"),
+                                      tooltip="end this run (its trace stays); the next play starts from the initial weights"),
         }
         actions = {"play": self.start, "pause": self.pause, "step_once": self.step_once, "new_run": self.new_run}
         for name, button in self._buttons.items():
@@ -267,19 +269,19 @@ class LiveTraining(widgets.VBox):
         try:
             with self._lock:
                 ready = self._ready()
-            last_draw, began, taken = 0.0, time.monotonic(), 0
+            last_draw = due = time.monotonic()  # due: when the next step is due, at the chosen pace
             while ready and not self._stop.is_set():
                 with self._lock:
                     if not self._advance():
                         break
-                taken += 1
                 now = time.monotonic()
                 if now - last_draw >= REDRAW_SECONDS:
                     with self._lock:
                         self._redraw()
                     last_draw = now
-                if self.steps_per_second > 0:  # keep to the pace; wake at once on pause
-                    self._stop.wait(max(0.0, began + taken / self.steps_per_second - time.monotonic()))
+                if self.steps_per_second > 0:  # keep to the pace (never catching up more than 0.1 s)
+                    due = max(due + 1 / self.steps_per_second, now - 0.1)
+                    self._stop.wait(max(0.0, due - time.monotonic()))  # wakes at once on pause
         except Exception as error:  # noqa: BLE001 -- a thread's exception would be lost: show it
             self.errors.show(error)
         finally:
@@ -330,6 +332,11 @@ class LiveTraining(widgets.VBox):
             trainer.close()  # the trace keeps every step up to here, marked interrupted
             self.errors.show(f"{error}\nChange the learning rate (or another setting) and press play to "
                              "start a new run.")
+            return False
+        except Exception as error:  # noqa: BLE001 -- e.g. the disk is full: the run cannot go on
+            self._over = trainer.stopped or f"stopped: {type(error).__name__}"
+            self.errors.show(error)
+            trainer.close()
             return False
         finally:
             if trainer.steps:  # a step whose epoch's end diverged was still taken, and recorded
@@ -480,35 +487,51 @@ def _check_choice(table, name, parameter):
 class LossPlot:
     """Each step's batch loss (log scale), its moving mean, and each epoch's validation accuracy.
 
-    The axes are drawn once for a run's length; the curves are redrawn over
-    them (:class:`~widgets.blit.BlitFigure`). A loss outside the loss axis
-    (a diverging run) widens it, once, by a redraw of the whole figure.
+    The axes are drawn once and the curves redrawn over them
+    (:class:`~widgets.blit.BlitFigure`). The step axis starts one epoch long
+    and doubles whenever the run outgrows it, so the first steps, where most
+    happens, are not squeezed into a corner; a loss outside the loss axis (a
+    diverging run) widens it. Either redraws the whole figure, a few times a run.
     """
 
-    def __init__(self, total_steps, steps_per_epoch, low=1e-3, high=10.0):
+    def __init__(self, total_steps, steps_per_epoch):
         self.total, self.per_epoch = total_steps, steps_per_epoch
-        self.window = default_window(total_steps)
-        self._build(low, high)
+        self.limits = None
 
-    def _build(self, low, high):
-        self.low, self.high = low, high
-        fig = new_figure(6.2, 3.4)
-        fig.set_dpi(DPI)
+    def _limits(self, loss):
+        """``(last step shown, lowest loss shown, highest)`` for these losses."""
+        x = min(self.per_epoch, self.total)
+        while x < min(len(loss), self.total):
+            x = min(2 * x, self.total)
+        seen = loss[np.isfinite(loss) & (loss > 0)]
+        low = min(1e-3, 10 ** np.floor(np.log10(seen.min()))) if len(seen) else 1e-3
+        high = max(10.0, 10 ** np.ceil(np.log10(seen.max()))) if len(seen) else 10.0
+        return max(x, 1), float(low), float(high)
+
+    def _build(self, limits):
+        self.limits = (last, low, high) = limits
+        # fixed margins: constrained layout (explainer.figures' default) would double the cost of
+        # this redraw, made a few times a run
+        fig = Figure(figsize=(6.2, 3.4), dpi=DPI, facecolor="white")
+        fig.subplots_adjust(left=0.12, right=0.87, bottom=0.14, top=0.85)
         ax = fig.subplots()
         acc = ax.twinx()
         self.raw, = ax.plot([], [], color=COLORS["raw"], lw=0.6, alpha=0.7, label="each step's batch loss")
-        self.mean, = ax.plot([], [], color=COLORS["train"], lw=1.6, label=f"mean of {self.window} steps")
+        self.mean, = ax.plot([], [], color=COLORS["train"], lw=1.6, label="its moving mean")
         self.val, = acc.plot([], [], "s--", color=COLORS["val"], ms=4, lw=1, label="validation accuracy (right)")
-        ax.set_xlim(0, max(self.total, 1))
+        ax.set_xlim(0, last)
         ax.set_yscale("log")
         ax.set_ylim(low, high)
+        ax.yaxis.set_major_formatter(lambda v, _: f"{v:g}")  # 0.01, not mathtext's 10^-2: cheaper, plainer
+        ax.yaxis.set_minor_locator(NullLocator())
         ax.set_ylabel("cross-entropy loss (log scale)")
-        ax.set_xlabel("training step")
+        ax.set_xlabel(f"training step (of {self.total})")
         ax.grid(True, alpha=0.3)
         acc.set_ylim(0, 1.03)
         acc.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
         acc.set_ylabel("validation accuracy", color=COLORS["val"])
-        top = ax.secondary_xaxis("top", functions=(lambda s: s / self.per_epoch, lambda e: e * self.per_epoch))
+        per_epoch = self.per_epoch
+        top = ax.secondary_xaxis("top", functions=(lambda s: s / per_epoch, lambda e: e * per_epoch))
         top.set_xlabel("epoch")
         ax.legend(handles=[self.raw, self.mean, self.val], loc="lower left", fontsize=8)
         self.blit = BlitFigure(fig, [self.raw, self.mean, self.val])
@@ -516,12 +539,11 @@ class LossPlot:
     def png(self, loss, val_steps, val_accuracy):
         """PNG bytes of the curves for ``loss`` (n_steps,) and the validation points."""
         loss = np.asarray(loss, dtype=float)  # (n_steps,)
-        seen = loss[np.isfinite(loss) & (loss > 0)]
-        if len(seen) and (seen.min() < self.low or seen.max() > self.high):
-            self._build(min(self.low, 10 ** np.floor(np.log10(seen.min()))),
-                        max(self.high, 10 ** np.ceil(np.log10(seen.max()))))
+        limits = self._limits(loss)
+        if limits != self.limits:
+            self._build(limits)
         steps = np.arange(len(loss))  # (n_steps,)
         self.raw.set_data(steps, loss)
-        self.mean.set_data(steps, smooth(loss, self.window) if len(loss) else loss)
+        self.mean.set_data(steps, smooth(loss, default_window(len(loss))))
         self.val.set_data(val_steps, val_accuracy)
         return self.blit.png()
