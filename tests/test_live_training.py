@@ -167,3 +167,19 @@ def test_mnist_is_offered_only_when_its_files_are_on_disk(tmp_path, monkeypatch)
                         ("t10k-images-idx3-ubyte", (10, 28, 28)), ("t10k-labels-idx1-ubyte", (10,))]:
         write_idx(tmp_path / name, np.zeros(shape, dtype=np.uint8))
     assert available_datasets() == ["digits", "mnist"]
+
+
+def test_buttons_drive_it_and_closing_stops_training(tmp_path):
+    live = LiveTraining(trace_path=tmp_path / "buttons.zarr", hidden="8", epochs=50, steps_per_second=100)
+    live._buttons["step_once"].click()
+    assert live.step == 1
+    live._buttons["play"].click()
+    assert live.playing and live._buttons["play"].disabled and live._controls["hidden"].disabled
+    until(lambda: live.step >= 5)
+    live._buttons["pause"].click()
+    assert not live.playing and not live._controls["hidden"].disabled
+    live.start()
+    live.close()  # stops the thread and closes the run: its trace is flushed and marked interrupted
+    assert not live.playing
+    trace = Trace.open(live.trace_path)
+    assert trace.status == "interrupted" and trace.n_steps == live.step

@@ -185,7 +185,7 @@ class LiveTraining(widgets.VBox):
         actions = {"play": self.start, "pause": self.pause, "step_once": self.step_once, "new_run": self.new_run}
         for name, button in self._buttons.items():
             button.add_class(CSS.get(name, f"explainer-{name.replace('_', '-')}"))
-            button.on_click(lambda _, act=actions[name]: act())
+            button.on_click(lambda _, action=actions[name]: self._click(action))
         self._status = widgets.HTML()
         self._where = widgets.HTML()
         self._where.add_class("explainer-trace-path")
@@ -262,6 +262,31 @@ class LiveTraining(widgets.VBox):
             self._end_run()
             self._show_settings()
 
+    def close(self):
+        """Stop training, close the run's trace, and close the dashboard's widgets."""
+        if not hasattr(self, "_lock"):  # refused by __init__ (a bad setting): nothing was started
+            return super().close()
+        self.pause()
+        with self._lock:
+            self._end_run()
+        for widget in self._all_widgets():
+            widget.close()
+        super().close()
+
+    def _all_widgets(self, box=None):
+        """Every widget inside the dashboard, innermost first."""
+        for child in (box or self).children:
+            if isinstance(child, widgets.Box):
+                yield from self._all_widgets(child)
+            yield child
+
+    def _click(self, action):
+        """A button's action; whatever goes wrong is shown in the dashboard, not lost in the kernel's log."""
+        try:
+            action()
+        except Exception as error:  # noqa: BLE001
+            self.errors.show(error)
+
     # -- training ------------------------------------------------------------------------
 
     def _play(self):
@@ -285,10 +310,14 @@ class LiveTraining(widgets.VBox):
         except Exception as error:  # noqa: BLE001 -- a thread's exception would be lost: show it
             self.errors.show(error)
         finally:
-            with self._lock:
-                self._flush()
-                self._redraw()
-            self.playing = False
+            try:
+                with self._lock:
+                    self._flush()
+                    self._redraw()
+            except Exception as error:  # noqa: BLE001
+                self.errors.show(error)
+            finally:
+                self.playing = False
 
     def _ready(self):
         """Make sure there is a run that can take a step: start one if there is none, or it is over.
@@ -300,6 +329,7 @@ class LiveTraining(widgets.VBox):
         self._end_run()
         try:
             experiment = self._experiment()
+            self._status.value = f"<b>starting</b> · loading {experiment.dataset}, building the network…"
             data = _data(experiment.dataset, experiment.seed)
             net = experiment.network(data.X_train.shape[1], data.n_classes)
             path = self._next_path()
