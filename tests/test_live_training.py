@@ -183,3 +183,13 @@ def test_buttons_drive_it_and_closing_stops_training(tmp_path):
     assert not live.playing
     trace = Trace.open(live.trace_path)
     assert trace.status == "interrupted" and trace.n_steps == live.step
+
+
+def test_the_training_dashboard_opens_a_paused_live_run(live):
+    from widgets import TrainingDashboard
+
+    live.run_steps(45)  # past the first epoch's end: an epoch row, and snapshots up to step 40
+    dashboard = TrainingDashboard(live.trace_path)
+    assert dashboard.errors.message == ""
+    assert dashboard.trace.n_steps == 45 and dashboard.trace.n_epochs == 1
+    assert pixels(dashboard._filters_image.value).size > 0
