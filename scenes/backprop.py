@@ -18,6 +18,7 @@ from scenes.choice import chosen_sample, chosen_step, chosen_trace
 from scenes.palette import PALETTE
 from scenes.pieces import DigitImage, NetworkDiagram
 from scenes.pieces.network import inked_inputs
+from scenes.slides import LectureScene
 
 MAX_SHOWN = 10  # neurons drawn per layer; wider layers are truncated
 
@@ -27,7 +28,7 @@ def digit_loss(probabilities, label):
     return float(-np.log(max(float(probabilities[label]), 1e-12)))
 
 
-class Backprop(Scene):
+class Backprop(LectureScene):
     def setup(self):
         self.trace = trace = chosen_trace()
         self.sample = chosen_sample(trace)
@@ -40,7 +41,7 @@ class Backprop(Scene):
         k = trace.snapshot_index(self.step)
         self.next = trace.probe_record(int(trace.snapshot_steps[min(k + 1, trace.n_snapshots - 1)]))
         self.lr = trace.config["training"]["lr"]
-        self.camera.background_color = PALETTE.background
+        self.camera.background_color = ManimColor(PALETTE.background)
 
     def construct(self):
         trace, record, s = self.trace, self.record, self.sample
@@ -59,6 +60,7 @@ class Backprop(Scene):
             edges.set_stroke(opacity=0.15)
         labels = net.output_labels()
         self.play(FadeIn(title), FadeIn(digit), FadeIn(marks), FadeIn(net), FadeIn(labels))
+        self.next_slide()  # the forward pass this digit went through
 
         # the output error, and which way each output should move
         p, delta_out = record.probabilities[s], record.delta[L - 1][s]
@@ -78,6 +80,7 @@ class Backprop(Scene):
         self.play(Write(error), net.animate.set_signed(L, delta_out),
                   *([LaggedStart(*[GrowArrow(a) for a in arrows], lag_ratio=0.1)] if len(arrows) else []))
         self.wait(0.5)
+        self.next_slide()  # the output error
 
         # the error flows backward, layer by layer
         chain = MathTex(r"\delta^{l} = \left(\delta^{l+1} W^{l+1}\right) \odot f'(z^{l})", font_size=32)
@@ -85,6 +88,7 @@ class Backprop(Scene):
         rules = VGroup(chain, grad).arrange(DOWN, aligned_edge=LEFT, buff=0.25).set_color(PALETTE.text)
         rules.next_to(error, DOWN, buff=0.5, aligned_edge=LEFT)
         self.play(Write(rules))
+        self.next_slide()  # the rules, before they run
         for layer in reversed(range(L)):
             a_prev = self.x if layer == 0 else record.a[layer - 1][s]
             dW = np.outer(record.delta[layer][s], a_prev)  # this digit's gradient: (n_out, n_in)
@@ -94,7 +98,7 @@ class Backprop(Scene):
                 target = net.copy().set_signed(layer, record.delta[layer - 1][s])
                 animations += [Transform(c, t) for c, t in zip(net.layers[layer], target.layers[layer])]
             self.play(*animations, run_time=1.2)
-        self.wait(0.5)
+            self.next_slide()  # one layer further back
 
         # the update, and the loss on this digit before and after
         update = MathTex(rf"W \leftarrow W - \eta\, dW, \quad \eta = {self.lr:g}", font_size=32)
@@ -111,5 +115,6 @@ class Backprop(Scene):
         VGroup(update, verdict).arrange(DOWN, aligned_edge=LEFT, buff=0.25).next_to(rules, DOWN, buff=0.5,
                                                                                       aligned_edge=LEFT)
         self.play(Write(update))
+        self.next_slide()  # the update, before its effect
         self.play(FadeIn(verdict))
         self.wait(2)

@@ -14,11 +14,12 @@ from manim import *
 from scenes.choice import chosen_step, chosen_trace
 from scenes.palette import PALETTE
 from scenes.pieces import FilterGrid, LossCurve
+from scenes.slides import LectureScene
 
 MAX_UNITS = 64  # tiles shown; wider layers show their first 64
 
 
-class FirstLayerFilters(Scene):
+class FirstLayerFilters(LectureScene):
     def setup(self):
         self.trace = chosen_trace()
         last = chosen_step(self.trace)
@@ -27,7 +28,7 @@ class FirstLayerFilters(Scene):
         n_units = self.trace.sizes[1]
         self.shown = min(n_units, MAX_UNITS)
         self.filters = np.stack([self.trace.first_layer_filters(int(s))[: self.shown] for s in self.steps])
-        self.camera.background_color = PALETTE.background
+        self.camera.background_color = ManimColor(PALETTE.background)
 
     def construct(self):
         trace, steps = self.trace, self.steps
@@ -62,8 +63,10 @@ class FirstLayerFilters(Scene):
         curve.follow(step_of)
 
         self.play(FadeIn(title), FadeIn(grid), FadeIn(caption))
+        self.next_slide()  # the filters at initialisation: noise
         self.play(Create(curve.axes), FadeIn(curve_labels), FadeIn(counter), FadeIn(legend))
         self.play(Create(curve.line), FadeIn(curve.cursor), run_time=1.5)
         self.wait(0.5)
+        self.next_slide()  # the run's loss curve
         self.play(k.animate.set_value(len(steps) - 1), run_time=min(12, 0.2 * len(steps) + 2), rate_func=linear)
         self.wait(1)

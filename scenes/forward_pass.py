@@ -19,11 +19,12 @@ from scenes.choice import chosen_sample, chosen_step, chosen_trace
 from scenes.palette import PALETTE
 from scenes.pieces import DigitImage, NetworkDiagram
 from scenes.pieces.network import inked_inputs
+from scenes.slides import LectureScene
 
 MAX_SHOWN = 10  # neurons drawn per layer; wider layers are truncated
 
 
-class ForwardPass(Scene):
+class ForwardPass(LectureScene):
     def setup(self):
         self.trace = trace = chosen_trace()
         self.sample = chosen_sample(trace)
@@ -32,7 +33,7 @@ class ForwardPass(Scene):
         self.record = trace.probe_record(self.step, exact=True)
         self.x = trace.probe_x[self.sample]
         self.label = int(trace.probe_labels[self.sample])
-        self.camera.background_color = PALETTE.background
+        self.camera.background_color = ManimColor(PALETTE.background)
 
     def construct(self):
         trace, record, s = self.trace, self.record, self.sample
@@ -41,6 +42,7 @@ class ForwardPass(Scene):
         caption = Text(f"a probe digit: a {self.label}", font_size=22, color=PALETTE.muted).next_to(digit, DOWN)
         self.play(FadeIn(title), FadeIn(digit), FadeIn(caption))
         self.wait(0.5)
+        self.next_slide()  # the digit
 
         # a wide input layer is drawn through some of its pixels: ones with ink, marked on the digit
         net = NetworkDiagram(trace.sizes, max_shown=MAX_SHOWN, width=5.6, height=5.2,
@@ -58,10 +60,12 @@ class ForwardPass(Scene):
         if len(marks):
             pixels = VGroup(*[m.copy().set_fill(rgb_to_color([float(self.x[i])] * 3), opacity=1)
                               for m, i in zip(marks, shown)])
-            self.play(LaggedStart(*[p.animate.set_width(0.8 * c.width).move_to(c) for p, c in zip(pixels, net.layers[0])], lag_ratio=0.08))
+            self.play(LaggedStart(*[p.animate.set_width(0.8 * c.width).move_to(c) for p, c in zip(pixels, net.layers[0])],
+                                  lag_ratio=0.08))
             self.remove(*pixels)
         target = net.copy().set_activations(0, self.x)
         self.play(*[Transform(c, t) for c, t in zip(net.layers[0], target.layers[0])])
+        self.next_slide()  # the input column, a0 = x
 
         formula = None
         for layer, (W, _) in enumerate(self.weights):
@@ -69,6 +73,7 @@ class ForwardPass(Scene):
             self.play(Create(edges), run_time=1.2)
             target = net.copy().set_activations(layer + 1, record.a[layer][s])
             self.play(*[Transform(c, t) for c, t in zip(net.layers[layer + 1], target.layers[layer + 1])])
+            self.next_slide()  # one layer further
             if layer == 0:
                 formula = self.explain_one_neuron(net)
         self.play(FadeOut(formula))
@@ -108,4 +113,5 @@ class ForwardPass(Scene):
         self.play(Write(formula[1]), Write(formula[2]))
         self.play(Write(formula[3]))
         self.wait(1)
+        self.next_slide()  # one neuron's z and a
         return formula

@@ -14,6 +14,7 @@ from manim import *
 from scenes.choice import chosen_step, chosen_trace
 from scenes.palette import PALETTE
 from scenes.pieces import ConfusionGrid, LossCurve, ProbeRow
+from scenes.slides import LectureScene
 
 
 def one_of_each_class(labels, n_classes=10):
@@ -21,13 +22,13 @@ def one_of_each_class(labels, n_classes=10):
     return [int(np.flatnonzero(labels == c)[0]) for c in range(n_classes) if np.any(labels == c)]
 
 
-class TrainingStory(Scene):
+class TrainingStory(LectureScene):
     def setup(self):
         self.trace = trace = chosen_trace()
         last = chosen_step(trace)
         self.steps = trace.snapshot_steps[trace.snapshot_steps <= last]
         self.samples = one_of_each_class(trace.probe_labels)
-        self.camera.background_color = PALETTE.background
+        self.camera.background_color = ManimColor(PALETTE.background)
 
     def construct(self):
         trace, steps = self.trace, self.steps
@@ -63,6 +64,7 @@ class TrainingStory(Scene):
         self.play(FadeIn(title), Create(loss.axes), Create(accuracy.axes), FadeIn(curves[0][1]), FadeIn(curves[1][1]),
                   FadeIn(counter))
         self.play(FadeIn(row), FadeIn(row_title), FadeIn(score), FadeIn(loss.cursor), FadeIn(accuracy.cursor))
+        self.next_slide()  # before training: the guesses at initialisation
         score.add_updater(lambda t: t.become(score_text()))
         # the curves are drawn up to the cursor as it moves
         drawn = VGroup(always_redraw(lambda: loss.upto(step_of())), always_redraw(lambda: accuracy.upto(step_of())))
@@ -71,6 +73,7 @@ class TrainingStory(Scene):
         self.wait(1)
 
         if trace.evaluation is not None:
+            self.next_slide()  # after training
             ev = trace.evaluation
             grid = ConfusionGrid(ev.confusion, cell=0.5)
             caption = Text(f"test set: {ev.test_accuracy:.1%} right ({int(np.trace(ev.confusion))} of "

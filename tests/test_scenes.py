@@ -268,3 +268,82 @@ def test_confusion_grid_shows_the_recorded_counts(tiny_trace):
     grid = ConfusionGrid(confusion)
     counts = [int(cell[1].text) for cell in grid.cells]
     assert counts == confusion.ravel().tolist()
+
+
+SCENE_FILES = {"FirstLayerFilters": "first_layer_filters", "ForwardPass": "forward_pass", "Backprop": "backprop",
+               "TrainingStory": "training_story"}
+
+
+def slide_pauses(tiny_trace, monkeypatch, scene_name):
+    """Run a scene without drawing (Manim's dry run); return how many animations had played at each next_slide(),
+    and in all."""
+    import importlib
+
+    from manim import tempconfig
+
+    monkeypatch.setenv("EXPLAINER_TRACE", str(tiny_trace))
+    monkeypatch.setenv("EXPLAINER_SAMPLE", "1")
+    scene_class = getattr(importlib.import_module(f"scenes.{SCENE_FILES[scene_name]}"), scene_name)
+    pauses = []
+    monkeypatch.setattr(scene_class, "next_slide", lambda self, *a, **k: pauses.append(self.renderer.num_plays))
+    with tempconfig({"dry_run": True, "save_last_frame": True, "disable_caching": True, "quality": "low_quality"}):
+        scene = scene_class()
+        scene.setup()
+        scene.construct()  # every play, skipped, and no file finished (a Slide would write its slides)
+    return pauses, scene.renderer.num_plays
+
+
+@pytest.mark.parametrize("scene_name", list(SCENE_FILES))
+def test_every_scene_pauses_between_its_phases(tiny_trace, monkeypatch, scene_name):
+    from manim import Scene
+
+    from scenes.slides import LectureScene
+
+    pauses, plays = slide_pauses(tiny_trace, monkeypatch, scene_name)
+    assert len(pauses) >= 2  # at least three slides
+    assert 0 < pauses[0] and all(a < b for a, b in zip(pauses, pauses[1:])) and pauses[-1] < plays  # between phases
+    assert issubclass(LectureScene, Scene)
+
+
+def test_slides_only_with_a_manim_they_work_with(monkeypatch):
+    import types
+
+    from manim._config.utils import ManimConfig
+
+    from scenes import slides
+
+    fake = types.ModuleType("manim_slides")
+    fake.__version__ = "5.7.0"
+    fake.Slide = type("Slide", (), {})
+    monkeypatch.setitem(sys.modules, "manim_slides", fake)
+    monkeypatch.delattr(ManimConfig, "write_to_movie", raising=False)  # Manim 0.22 has no write_to_movie
+    slide, why = slides._slide_class()
+    assert slide is None and "needs Manim < 0.22" in why and "pip install -e '.[slides]'" in why
+    monkeypatch.setattr(ManimConfig, "write_to_movie", property(lambda self: True), raising=False)  # Manim 0.21
+    assert slides._slide_class() == (fake.Slide, None)
+    monkeypatch.setitem(sys.modules, "manim_slides", None)  # not installed: plain scenes, nothing to say
+    assert slides._slide_class() == (None, None)
+
+
+def slides_work():
+    from scenes.slides import SLIDES
+
+    return SLIDES
+
+
+@pytest.mark.skipif(not slides_work(), reason="manim-slides with a Manim it works with is not installed (the slides extra)")
+def test_manim_slides_cuts_a_scene_at_its_pauses(tiny_trace, tmp_path, monkeypatch):
+    import json
+
+    pauses, _ = slide_pauses(tiny_trace, monkeypatch, "FirstLayerFilters")
+    result = subprocess.run(
+        [sys.executable, "-m", "manim_slides", "render", "-ql", "--media_dir", str(tmp_path / "media"),
+         str(ROOT / "scenes" / "first_layer_filters.py"), "FirstLayerFilters"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "EXPLAINER_TRACE": str(tiny_trace)},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    written = json.loads((tmp_path / "slides" / "FirstLayerFilters.json").read_text())
+    assert len(written["slides"]) == len(pauses) + 1
+    assert all((tmp_path / s["file"]).is_file() for s in written["slides"])
+    assert written["background_color"].lower() == "#111318"
