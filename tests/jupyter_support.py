@@ -267,6 +267,7 @@ def jupyter_lab(root_dir, state):
         "--LabApp.extension_manager=readonly",
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: run cells by command, see the kernel's state
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
@@ -308,16 +309,33 @@ def open_and_run_all(page, base_url, token, notebook_name, timeout_ms=120_000):
     the kernel is idle. Raises ``AssertionError`` with the text of any error output.
     """
     page.goto(f"{base_url}/lab/tree/{notebook_name}?token={token}&reset")
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
-    page.get_by_role("menuitem", name="Run", exact=True).click()
-    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
     page.wait_for_function(
-        """() => {
-            const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')];
-            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-        }""",
-        timeout=timeout_ms,
+        "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget; return w && w.sessionContext; }",
+        timeout=60_000,
     )
+    # Wait until the notebook's kernel is connected and idle, then run all cells through JupyterLab's
+    # own command (a menu click made while the kernel is still connecting can be lost).
+    page.evaluate(
+        """async (timeout) => {
+            const app = window.jupyterapp, panel = app.shell.currentWidget;
+            await panel.context.ready;
+            await panel.sessionContext.ready;
+            const end = Date.now() + timeout;
+            for (;;) {
+                const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+                if (kernel && kernel.connectionStatus === "connected" && kernel.status === "idle") break;
+                if (Date.now() > end) throw new Error("the kernel did not become ready");
+                await new Promise(r => setTimeout(r, 200));
+            }
+            app.commands.execute("notebook:run-all-cells");
+        }""",
+        60_000,
+    )
+    all_ran = """() => {
+        const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')];
+        return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+    }"""
+    page.wait_for_function(all_ran, timeout=timeout_ms)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout_ms)
     errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
     if errors.count():

@@ -1,0 +1,174 @@
+"""The dashboards as a student meets them: a notebook opened in JupyterLab, in Debian's Chromium.
+
+A JupyterLab server serves a copy of docs/notebooks/; Playwright drives Chromium (the system's
+``/usr/bin/chromium``, never a downloaded browser) to run every cell and then use the dashboard with
+the keyboard and the mouse, the way a student would. What is checked is what ends up on screen:
+the filters picture changes when the step slider moves, and the predicted digit shown changes to the
+right one when a picture of a digit is uploaded.
+
+Screenshots go to ``$EXPLAINER_SCREENSHOTS`` (or a temporary folder, printed at the end).
+Without Chromium these tests are skipped, except under ``CI=true``, where that is a failure.
+"""
+
+import re
+
+import numpy as np
+import pytest
+from jupyter_support import (
+    NOTEBOOKS,
+    chromium_page,
+    copy_notebooks,
+    jupyter_lab,
+    open_and_run_all,
+    require_chromium,
+    screenshot_dir,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+TRAINING = "01_training_dashboard.ipynb"
+FORWARD = "02_forward_explorer.ipynb"
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    path = screenshot_dir(tmp_path_factory)
+    yield path
+    print(f"\nbrowser screenshots: {path}")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    require_chromium()
+    root = copy_notebooks([TRAINING, FORWARD], tmp_path_factory.mktemp("lab-root"))
+    with jupyter_lab(root, tmp_path_factory.mktemp("lab-state")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def page(lab, tmp_path_factory):
+    # tall enough that a whole dashboard fits on screen: element screenshots show all of it
+    with chromium_page(tmp_path_factory.mktemp("chromium-profile"), width=1400, height=2400) as page:
+        yield page
+
+
+def _bring_to_top(page, locator):
+    """Scroll the notebook so that ``locator``'s top is at the top of the view (whole-element screenshots)."""
+    locator.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)  # let it paint
+
+
+def _readout(slider):
+    return slider.locator(".widget-readout").inner_text().strip()
+
+
+def test_step_slider_changes_the_filters(lab, page, shots):
+    from playwright.sync_api import expect
+
+    panel = open_and_run_all(page, *lab, TRAINING)
+    slider = panel.locator(".explainer-step-slider").first
+    filters = panel.locator("img.explainer-filters, .explainer-filters img").first
+    expect(filters).to_be_visible()
+    dashboard = panel.locator(".explainer-dashboard").first
+    _bring_to_top(page, dashboard)
+    step_before, src_before, pixels_before = _readout(slider), filters.get_attribute("src"), filters.screenshot()
+    assert src_before and src_before.startswith("blob:"), f"the filters image has no picture: src={src_before!r}"
+    dashboard.screenshot(path=str(shots / "training_before.png"))
+
+    slider.locator(".noUi-handle").focus()  # ipywidgets 8 sliders are noUiSlider
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+
+    expect(slider.locator(".widget-readout")).not_to_have_text(step_before)
+    step_after = _readout(slider)
+    assert int(step_after) > int(step_before), f"the slider went from step {step_before} to {step_after}"
+    expect(filters).not_to_have_attribute("src", src_before)  # the kernel sent a new picture
+    page.wait_for_timeout(500)
+    assert filters.screenshot() != pixels_before, "the filters picture on screen did not change"
+    dashboard.screenshot(path=str(shots / "training_after.png"))
+
+    page.keyboard.press("End")  # the trained network's filters, for the record
+    expect(slider.locator(".widget-readout")).not_to_have_text(step_after)
+    page.wait_for_timeout(500)
+    dashboard.screenshot(path=str(shots / "training_end.png"))
+    page.screenshot(path=str(shots / "training_page.png"))
+    errors = panel.locator(".explainer-error")
+    assert all(not e.is_visible() for e in errors.all()), "the dashboard shows an error"
+
+
+# ------------------------------------------------------------------ a digit of one's own
+
+
+def _forward(trace, x, step):
+    """The network at ``step`` applied to one input ``x`` (n_in,): the output probabilities."""
+    from explainer.activations import get_activation
+
+    a = x[None, :].astype(np.float64)  # (1, n_in)
+    for (W, b), layer in zip(trace.weights(step), trace.layers):
+        z = a @ W.T.astype(np.float64) + b  # (1, n_out)
+        a = get_activation(layer["activation"]).forward(z)
+    return a[0]
+
+
+def _shown_digit(text):
+    """The predicted digit in the prediction widget's text (the first digit after 'predict...')."""
+    found = re.search(r"predict\w*\D*?(\d)", text, flags=re.IGNORECASE) or re.search(r"(\d)", text)
+    assert found, f"no digit in the prediction shown: {text!r}"
+    return int(found.group(1))
+
+
+def _digit_picture(trace, avoid, folder):
+    """A held-out test digit, drawn dark on light as a 64x64 PNG, that the network at the last
+    snapshot reads correctly after the dashboard's own preprocessing, and whose digit is not
+    ``avoid`` (the prediction on screen before the upload). Returns (path, digit)."""
+    from PIL import Image
+
+    from explainer.data import load_dataset
+    from explainer.data.own_image import prepare_image
+
+    data = load_dataset(trace.dataset, seed=trace.config["data"]["split"]["seed"], progress=False)
+    last = int(trace.snapshot_steps[-1])
+    for x, label in zip(data.X_test, data.y_test):
+        if label == avoid:
+            continue
+        ink = (np.asarray(x).reshape(trace.image_shape) / np.max(x) * 255).astype(np.uint8)
+        picture = Image.fromarray(255 - ink).resize((64, 64), Image.Resampling.BILINEAR)
+        path = folder / f"digit-{int(label)}.png"
+        picture.save(path)
+        seen = prepare_image(path, trace.image_shape)  # what the dashboard will feed the network
+        probabilities = _forward(trace, seen, last)
+        if int(np.argmax(probabilities)) == label and probabilities.max() > 0.9:
+            return path, int(label)
+    raise AssertionError("no test digit is read correctly after preprocessing: cannot make a fair upload")
+
+
+def test_uploaded_digit_is_predicted(lab, page, shots, tmp_path):
+    from playwright.sync_api import expect
+
+    from explainer.trace import Trace, default_trace
+
+    panel = open_and_run_all(page, *lab, FORWARD)
+    prediction = panel.locator(".explainer-prediction").first
+    expect(prediction).to_be_visible()
+    before = _shown_digit(prediction.inner_text())
+    dashboard = panel.locator(".explainer-dashboard").first
+    _bring_to_top(page, dashboard)
+    dashboard.screenshot(path=str(shots / "forward_before.png"))
+
+    picture, digit = _digit_picture(Trace.open(default_trace(progress=False)), before, tmp_path)
+    upload = panel.locator(".explainer-upload").first
+    upload.locator("xpath=self::input | .//input").first.set_input_files(str(picture))
+
+    expect(prediction).to_contain_text(str(digit))
+    page.wait_for_timeout(500)
+    shown = _shown_digit(prediction.inner_text())
+    assert shown == digit != before, f"uploaded a {digit}; the dashboard shows {shown} (before: {before})"
+    dashboard.screenshot(path=str(shots / "forward_after_upload.png"))
+    page.screenshot(path=str(shots / "forward_page.png"))
+    errors = panel.locator(".explainer-error")
+    assert all(not e.is_visible() for e in errors.all()), "the dashboard shows an error"
+
+
+def test_notebooks_under_test_exist():
+    for name in (TRAINING, FORWARD):
+        assert (NOTEBOOKS / name).exists(), f"docs/notebooks/{name} is missing"
