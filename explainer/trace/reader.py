@@ -25,7 +25,17 @@ import numpy as np
 import zarr
 
 from ..errors import ExplainerError
-from .schema import EPOCH_FIELDS, SCHEMA, SCHEMA_VERSION, SNAPSHOT_PROBE, STEP_PER_LAYER, STEP_SCALARS
+from .schema import (
+    EPOCH_FIELDS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    SNAPSHOT_PARAMS,
+    SNAPSHOT_PROBE,
+    STEP_PER_LAYER,
+    STEP_SCALARS,
+    parameter_slices,
+    unit_slices,
+)
 
 __all__ = ["Trace", "TraceError", "ProbeRecord", "Snapshot", "Evaluation", "open_trace"]
 
@@ -100,6 +110,7 @@ class Trace:
                 f"(up to {SCHEMA_VERSION}; written by explainer {attrs.get('explainer_version')}): "
                 "upgrade explainer with `pip install -U explainer`"
             )
+        self.schema_version = version  # 1: per-layer snapshot arrays (read still); 2: see schema.py
         try:
             self.attrs = attrs
             self.config = attrs["config"]
@@ -191,34 +202,47 @@ class Trace:
 
     def weights(self, step, exact=False):
         """``[(W, b), ...]`` per layer at the snapshot nearest to ``step``."""
-        k = self.snapshot_index(step, exact)
-        return [(self._row(f"snapshots/layer{i}/W", k), self._row(f"snapshots/layer{i}/b", k))
-                for i in range(self.n_layers)]
+        return self._parameters("snapshots/params", self.snapshot_index(step, exact))
 
     def gradients(self, step, exact=False):
         """``[(dW, db), ...]`` per layer: the training batch's gradients at that snapshot."""
-        k = self.snapshot_index(step, exact)
-        return [(self._row(f"snapshots/layer{i}/dW", k), self._row(f"snapshots/layer{i}/db", k))
-                for i in range(self.n_layers)]
+        return self._parameters("snapshots/grads", self.snapshot_index(step, exact))
 
     def probe_record(self, step, exact=False):
         """The probe set's ``z``, ``a``, ``delta`` and probabilities at the snapshot nearest to ``step``."""
         k = self.snapshot_index(step, exact)
-        arrays = {name: [self._row(f"snapshots/layer{i}/{name}", k) for i in range(self.n_layers)]
-                  for name in SNAPSHOT_PROBE}
+        if self.schema_version == 1:  # one array per layer and name
+            arrays = {name: [self._row(f"snapshots/layer{i}/{name}", k) for i in range(self.n_layers)]
+                      for name in SNAPSHOT_PROBE}
+        else:
+            row = self._row("snapshots/probe", k)  # (3, n_probe, n_units)
+            arrays = {name: [np.ascontiguousarray(row[j, :, units]) for units in unit_slices(self._shapes)]
+                      for j, name in enumerate(SNAPSHOT_PROBE)}
         return ProbeRecord(step=int(self.snapshot_steps[k]), loss=float(self._row("snapshots/loss", k)), **arrays)
 
     def snapshot(self, step, exact=False):
         """Everything at the snapshot nearest to ``step``."""
         k = self.snapshot_index(step, exact)
         s = int(self.snapshot_steps[k])
-        (W, b), (dW, db) = zip(*self.weights(s)), zip(*self.gradients(s))
-        return Snapshot(step=s, W=list(W), b=list(b), dW=list(dW), db=list(db), probe=self.probe_record(s))
+        (W, b), (dW, db) = zip(*self.weights(s, exact=True)), zip(*self.gradients(s, exact=True))
+        return Snapshot(step=s, W=list(W), b=list(b), dW=list(dW), db=list(db), probe=self.probe_record(s, exact=True))
 
     def first_layer_filters(self, step, exact=False):
         """The first layer's weights as images: (n_hidden, height, width)."""
         W, _ = self.weights(step, exact)[0]
         return W.reshape(len(W), *self.image_shape)
+
+    @property
+    def _shapes(self):
+        return [tuple(layer["shape"]) for layer in self.layers]
+
+    def _parameters(self, key, k):
+        """Row ``k`` of ``snapshots/params`` or ``grads``, cut into ``[(W, b), ...]`` per layer."""
+        if self.schema_version == 1:  # one array per layer and name
+            names = ("W", "b") if key.endswith("params") else ("dW", "db")
+            return [tuple(self._row(f"snapshots/layer{i}/{name}", k) for name in names) for i in range(self.n_layers)]
+        row = self._row(key, k)  # (n_params,)
+        return [(row[w].reshape(shape), row[b]) for shape, (w, b) in zip(self._shapes, parameter_slices(self._shapes))]
 
     # -- the end -------------------------------------------------------------
 
@@ -264,10 +288,15 @@ class Trace:
         Reading checks each array when it is first used; this checks them all
         at once (a few milliseconds per array). Raises :class:`TraceError`.
         """
-        keys = ["probe/x", "probe/labels", "probe/index", "snapshots/step", "snapshots/loss"]
+        keys = ["probe/x", "probe/labels", "probe/index"]
+        keys += ["snapshots/step", "snapshots/loss"]
+        if self.schema_version == 1:
+            keys += [f"snapshots/layer{i}/{name}" for i in range(self.n_layers)
+                     for name in SNAPSHOT_PARAMS + SNAPSHOT_PROBE]
+        else:
+            keys += [f"snapshots/{name}" for name in ("params", "grads", "probe")]
         keys += [f"steps/{name}" for name in STEP_SCALARS + STEP_PER_LAYER]
         keys += [f"epochs/{name}" for name in EPOCH_FIELDS]
-        keys += [f"snapshots/layer{i}/{name}" for i in range(self.n_layers) for name in ("W", "b", "dW", "db", "z", "a", "delta")]
         if self.complete:
             keys += [f"evaluation/{name}" for name in ("confusion", "predicted", "confidence", "labels")]
         for key in keys:

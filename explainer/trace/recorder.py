@@ -8,24 +8,38 @@
 What the recorder is given is kept in memory for a while (at most
 ``flush_every`` steps of scalars and ``SNAPSHOT_CHUNK`` snapshots, so memory
 stays bounded however long the run) and then flushed: every ``flush_seconds``
-of training, whenever those buffers fill, and at the end. Few large writes cost
-far less than many small ones (Zarr's overhead is per write, 2 to 4 ms). A flush writes the new rows and then raises
-the group's ``committed`` counts (see :mod:`explainer.trace.schema`); Zarr
+of training, whenever those buffers fill (a full chunk of snapshots is
+written on its own), and at the end. Few large writes cost far less than many
+small ones: Zarr's overhead is per array and per write, about a millisecond
+each, so a snapshot is three arrays (see :mod:`explainer.trace.schema`) and a
+flush hands all its writes to Zarr at once. A flush writes the new rows and
+then raises the group's ``committed`` counts (see :mod:`explainer.trace.schema`); Zarr
 writes every file atomically, so a run killed at any moment leaves a trace that
 opens with everything up to its last flush.
 """
 
+import asyncio
 import shutil
 import time
 from pathlib import Path
 
 import numpy as np
 import zarr
+from zarr.core.sync import sync
 
 from .. import __version__
 from ..data import choose_probe
 from .schedule import DEFAULT_SCHEDULE, snapshot_steps
-from .schema import EPOCH_FIELDS, SCHEMA, SCHEMA_VERSION, SNAPSHOT_PROBE, STEP_PER_LAYER, STEP_SCALARS
+from .schema import (
+    EPOCH_FIELDS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    SNAPSHOT_PROBE,
+    STEP_PER_LAYER,
+    STEP_SCALARS,
+    parameter_slices,
+    unit_slices,
+)
 
 __all__ = ["TraceRecorder"]
 
@@ -69,7 +83,7 @@ class TraceRecorder:
         self.flush_seconds, self.flush_every = flush_seconds, flush_every
         self.overwrite = overwrite
         self._n_rows = 0  # per-step scalars not yet flushed, in self._buffer
-        self._snapshots = []  # snapshots not yet flushed
+        self._n_snaps = 0  # snapshots not yet flushed
         self._epochs = []  # epoch metrics not yet flushed
         self.root = None
         self._closed = False
@@ -87,7 +101,7 @@ class TraceRecorder:
         if self.overwrite and self.path.exists():
             shutil.rmtree(self.path) if self.path.is_dir() else self.path.unlink()
         self.root = zarr.open_group(self.path, mode="w-", zarr_format=3)
-        n_layers = len(net.layers)
+        n_layers, shapes = len(net.layers), [layer.W.shape for layer in net.layers]
         self.root.attrs.update(
             {
                 "schema": SCHEMA,
@@ -105,87 +119,90 @@ class TraceRecorder:
                 "committed": dict(self.committed),
             }
         )
-        probe = self.root.create_group("probe")
-        _array(probe, "x", self.probe_x)
-        _array(probe, "labels", self.probe_labels)
-        _array(probe, "index", np.asarray(index))
         # Arrays are made now, at their planned size; `committed` says how much is real.
-        # A handle on each is kept: looking one up re-reads its metadata from disk.
-        specs = {}  # path -> (shape, chunks, dtype, options)
+        n_snap, n_probe = len(self.steps), len(self.probe_x)
+        self._param_slices, self._unit_slices = parameter_slices(shapes), unit_slices(shapes)
+        n_params, n_units = self._param_slices[-1][1].stop, self._unit_slices[-1].stop
+
+        def parts(W, b):  # what sits where in a row of params or grads, for readers of the raw store
+            return [{"name": f"layer{i}/{name}", "shape": list(shape), "start": part.start}
+                    for i, ((n_out, n_in), (w, b_)) in enumerate(zip(shapes, self._param_slices))
+                    for name, shape, part in ((W, (n_out, n_in), w), (b, (n_out,), b_))]
+
+        specs = {  # path -> (shape, chunks, dtype, options)
+            "probe/x": self.probe_x, "probe/labels": self.probe_labels, "probe/index": np.asarray(index),
+            "snapshots/step": ((n_snap,), (max(n_snap, 1),), "int64", {}),
+            "snapshots/loss": ((n_snap,), (max(n_snap, 1),), "float32", {}),
+            # trained weights are float noise to a compressor: zstd saved 8% of their size
+            # and made writing 7x and reading 5x slower, so they are stored raw
+            "snapshots/params": ((n_snap, n_params), (SNAPSHOT_CHUNK, n_params), net.dtype,
+                                 {"compressors": None, "attributes": {"parts": parts("W", "b")}}),
+            "snapshots/grads": ((n_snap, n_params), (SNAPSHOT_CHUNK, n_params), net.dtype,
+                                {"compressors": None, "attributes": {"parts": parts("dW", "db")}}),
+            "snapshots/probe": ((n_snap, len(SNAPSHOT_PROBE), n_probe, n_units),
+                                (SNAPSHOT_CHUNK, len(SNAPSHOT_PROBE), n_probe, n_units), net.dtype,
+                                {"attributes": {"axis1": list(SNAPSHOT_PROBE),
+                                                "units": [[u.start, u.stop] for u in self._unit_slices]}}),
+        }
         for name in STEP_SCALARS:
             specs[f"steps/{name}"] = ((total_steps,), (STEP_CHUNK,), "int32" if name == "epoch" else "float32", {})
         for name in STEP_PER_LAYER:
             specs[f"steps/{name}"] = ((total_steps, n_layers), (STEP_CHUNK, n_layers), "float32", {})
-        n_snap, n_probe = len(self.steps), len(self.probe_x)
-        specs["snapshots/step"] = ((n_snap,), (max(n_snap, 1),), "int64", {})
-        specs["snapshots/loss"] = ((n_snap,), (max(n_snap, 1),), "float32", {})
-        for i, layer in enumerate(net.layers):
-            n_out, n_in = layer.W.shape
-            for name, shape in (("W", (n_out, n_in)), ("dW", (n_out, n_in)), ("b", (n_out,)), ("db", (n_out,))):
-                # trained weights are float noise to a compressor: zstd saved 8% of their size
-                # and made writing 7x and reading 5x slower, so they are stored raw
-                specs[f"snapshots/layer{i}/{name}"] = (
-                    (n_snap, *shape), (SNAPSHOT_CHUNK, *shape), net.dtype, {"compressors": None})
-            for name in SNAPSHOT_PROBE:
-                shape = (n_probe, n_out)
-                specs[f"snapshots/layer{i}/{name}"] = ((n_snap, *shape), (SNAPSHOT_CHUNK, *shape), net.dtype, {})
         n_epochs = max(1, total_steps // steps_per_epoch)
         for name in EPOCH_FIELDS:
             dtype = "int64" if name in ("epoch", "step") else "float64"
             specs[f"epochs/{name}"] = ((n_epochs,), (n_epochs,), dtype, {})
-        for group in ["steps", "snapshots", "epochs"] + [f"snapshots/layer{i}" for i in range(n_layers)]:
-            self.root.create_group(group)
-        made = {path: _empty(self.root, path, *spec) for path, spec in specs.items()}
+        # A handle on each array is kept: looking one up re-reads its metadata from disk.
+        made = _create_arrays(self.root, specs)
         self._steps = {name: made[f"steps/{name}"] for name in STEP_SCALARS + STEP_PER_LAYER}
-        self._snap_step, self._snap_loss = made["snapshots/step"], made["snapshots/loss"]
-        self._snap_layers = [
-            {name: made[f"snapshots/layer{i}/{name}"] for name in ("W", "dW", "b", "db", *SNAPSHOT_PROBE)}
-            for i in range(n_layers)
-        ]
+        self._snap_arrays = {name: made[f"snapshots/{name}"] for name in ("step", "loss", "params", "grads", "probe")}
         self._epoch_arrays = {name: made[f"epochs/{name}"] for name in EPOCH_FIELDS}
-        self._w2 = [None] * n_layers  # ||W||^2 per layer, carried by record_step
+        # what is not yet written waits in these buffers, rows of the arrays above
         self._buffer = {name: np.zeros((self.flush_every, *array.shape[1:]), dtype=array.dtype)
                         for name, array in self._steps.items()}
+        self._snap_buffer = {name: np.zeros((SNAPSHOT_CHUNK, *array.shape[1:]), dtype=array.dtype)
+                             for name, array in self._snap_arrays.items()}
+        self._n_snaps = 0  # snapshots waiting in self._snap_buffer
+        self._w2 = [float(W.ravel() @ W.ravel()) for W in (layer.W for layer in net.layers)]  # ||W_0||^2
 
     def wants_snapshot(self, step):
         return step in self._wanted
 
     def record_snapshot(self, step, net):
         probe = net.inspect(self.probe_x, self.probe_labels)
-        self._w2 = [float(layer.W.ravel() @ layer.W.ravel()) for layer in net.layers]  # exact, see record_step
-        layers = [
-            {"W": layer.W.copy(), "b": layer.b.copy(), "dW": layer.dW.copy(), "db": layer.db.copy(),
-             "z": probe.z[i], "a": probe.a[i], "delta": probe.delta[i]}
-            for i, layer in enumerate(net.layers)
-        ]
-        self._snapshots.append((step, probe.loss, layers))
-        if len(self._snapshots) >= SNAPSHOT_CHUNK:
-            self.flush()
+        j, buffer = self._n_snaps, self._snap_buffer
+        buffer["step"][j], buffer["loss"][j] = step, probe.loss
+        for layer, (w, b), units, z, a, delta in zip(net.layers, self._param_slices, self._unit_slices,
+                                                     probe.z, probe.a, probe.delta):
+            buffer["params"][j, w], buffer["params"][j, b] = layer.W.ravel(), layer.b
+            buffer["grads"][j, w], buffer["grads"][j, b] = layer.dW.ravel(), layer.db
+            for k, values in enumerate((z, a, delta)):  # the order of SNAPSHOT_PROBE
+                buffer["probe"][j, k, :, units] = values  # (n_probe, n_out)
+        self._n_snaps = j + 1
+        if (self.committed["snapshots"] + self._n_snaps) % SNAPSHOT_CHUNK == 0:  # a chunk is full:
+            self._flush(steps=False)  # written on its own
 
     def record_step(self, step, net, scalars, updates):
         # Every per-step number describes step s: the weights W_s it used (the ones
         # a snapshot at s holds), its gradient, and the update u_s = W_{s+1} - W_s.
-        # W already holds W_{s+1}. ||W||^2 is carried from step to step,
-        #     ||W_{s+1}||^2 = ||W_s||^2 + 2 W_s.u + ||u||^2 = ||W_s||^2 + 2 W.u - ||u||^2,
-        # and set exactly at every snapshot: one dot product per layer fewer.
+        # W already holds W_{s+1}: its squared norm is kept for the next step's row
+        # (||W_0||^2 comes from start).
         r, buffer, w2 = self._n_rows, self._buffer, self._w2
         for name in STEP_SCALARS:
             buffer[name][r] = scalars[name]
+        weight_norm, grad_norm = buffer["weight_norm"][r], buffer["grad_norm"][r]
+        update_norm, dead_share = buffer["update_norm"][r], buffer["dead_share"][r]
         last = len(net.layers) - 1
         for i, (layer, u) in enumerate(zip(net.layers, updates[0::2])):
             w, u, g = layer.W.ravel(), u.ravel(), layer.dW.ravel()
-            wu, uu = float(w @ u), float(u @ u)
-            if w2[i] is None:
-                w2[i] = float(w @ w) - 2 * wu + uu  # ||W - u||^2
-            buffer["weight_norm"][r, i] = max(w2[i], 0.0) ** 0.5
-            w2[i] += 2 * wu - uu
-            buffer["update_norm"][r, i] = uu**0.5
-            buffer["grad_norm"][r, i] = float(g @ g) ** 0.5
+            weight_norm[i] = w2[i] ** 0.5
+            w2[i] = float(w @ w)
+            update_norm[i] = float(u @ u) ** 0.5
+            grad_norm[i] = float(g @ g) ** 0.5
             # a unit is dead on this batch when it is zero for every sample in it;
             # the output layer (softmax) never is
             if i < last:
-                alive = np.count_nonzero(layer.a.any(axis=0))
-                buffer["dead_share"][r, i] = 1 - alive / layer.a.shape[1]
+                dead_share[i] = 1 - np.count_nonzero(layer.a.any(axis=0)) / layer.a.shape[1]
         self._n_rows = r + 1
         if self._n_rows >= self.flush_every or time.monotonic() - self._last_flush > self.flush_seconds:
             self.flush()
@@ -195,11 +212,10 @@ class TraceRecorder:
 
     def finish(self, evaluation):
         self.flush()
-        group = self.root.create_group("evaluation")
-        for name in ("confusion", "predicted", "confidence", "labels"):
-            _array(group, name, np.asarray(evaluation[name]))
-        group.attrs.update({"test_loss": float(evaluation["test_loss"]),
-                            "test_accuracy": float(evaluation["test_accuracy"])})
+        self.root.create_group("evaluation", attributes={
+            "test_loss": float(evaluation["test_loss"]), "test_accuracy": float(evaluation["test_accuracy"])})
+        _create_arrays(self.root, {f"evaluation/{name}": np.asarray(evaluation[name])
+                               for name in ("confusion", "predicted", "confidence", "labels")})
         self.root.attrs["status"] = "complete"
 
     def close(self):
@@ -222,33 +238,35 @@ class TraceRecorder:
 
     def flush(self):
         """Write everything pending, then commit it (one metadata write)."""
-        self._last_flush = time.monotonic()
-        if self.root is None or not (self._n_rows or self._snapshots or self._epochs):
+        self._flush()
+
+    def _flush(self, steps=True):
+        """Write what is pending (``steps=False``: the snapshots alone), then raise ``committed``."""
+        if steps:
+            self._last_flush = time.monotonic()
+        if self.root is None or not (self._n_snaps or steps and (self._n_rows or self._epochs)):
             return
         counts = dict(self.committed)
         writes = []  # (array, rows, values)
-        if self._n_rows:
+        if steps and self._n_rows:
             start, n = counts["steps"], self._n_rows
             writes += [(array, slice(start, start + n), self._buffer[name][:n])
                        for name, array in self._steps.items()]
             counts["steps"] = start + n
             self._n_rows = 0
-        if self._snapshots:
-            snaps, self._snapshots = self._snapshots, []
-            rows = slice(counts["snapshots"], counts["snapshots"] + len(snaps))
-            writes.append((self._snap_step, rows, [step for step, _, _ in snaps]))
-            writes.append((self._snap_loss, rows, [loss for _, loss, _ in snaps]))
-            for i, arrays in enumerate(self._snap_layers):
-                writes += [(array, rows, np.stack([layers[i][name] for _, _, layers in snaps]))
-                           for name, array in arrays.items()]
-            counts["snapshots"] = rows.stop
-        if self._epochs:
+        if self._n_snaps:
+            start, n = counts["snapshots"], self._n_snaps
+            writes += [(array, slice(start, start + n), self._snap_buffer[name][:n])
+                       for name, array in self._snap_arrays.items()]
+            counts["snapshots"] = start + n
+            self._n_snaps = 0
+        if steps and self._epochs:
             epochs, self._epochs = self._epochs, []
             rows = slice(counts["epochs"], counts["epochs"] + len(epochs))
-            writes += [(array, rows, [e.get(name, np.nan) for e in epochs]) for name, array in self._epoch_arrays.items()]
+            writes += [(array, rows, np.array([e.get(name, np.nan) for e in epochs], dtype=array.dtype))
+                       for name, array in self._epoch_arrays.items()]
             counts["epochs"] = rows.stop
-        for array, rows, values in writes:
-            array[rows] = values
+        _write_arrays(writes)
         # commit last: readers trust only what `committed` covers
         self.root.attrs["committed"] = counts
         self.committed = counts
@@ -259,13 +277,32 @@ class TraceRecorder:
 _WRITE_ALL = {"write_empty_chunks": True}
 
 
-def _empty(group, name, shape, chunks, dtype, options=None):
-    return group.create_array(name, shape=shape, chunks=chunks, dtype=dtype, fill_value=0, config=_WRITE_ALL,
-                              **(options or {}))
+def _create_arrays(root, specs):
+    """Make every array of ``specs`` at once; return ``{path: zarr.Array}``.
+
+    A spec is either the data itself or ``(shape, chunks, dtype, options)`` for an
+    array of zeros. The arrays are made concurrently, in one call into Zarr's
+    event loop: made one after the other, each costs a few milliseconds.
+    """
+    def create(path, spec):
+        common = {"name": path, "fill_value": 0, "config": _WRITE_ALL}
+        if isinstance(spec, np.ndarray):
+            chunks = tuple(max(1, n) for n in spec.shape) or (1,)
+            return zarr.api.asynchronous.create_array(root.store, data=spec, chunks=chunks, **common)
+        shape, chunks, dtype, options = spec
+        return zarr.api.asynchronous.create_array(root.store, shape=shape, chunks=chunks, dtype=dtype,
+                                                  **common, **options)
+
+    async def create_all():
+        return await asyncio.gather(*(create(path, spec) for path, spec in specs.items()))
+
+    return {path: zarr.Array(array) for path, array in zip(specs, sync(create_all()))}
 
 
-def _array(group, name, data):
-    chunks = tuple(max(1, n) for n in data.shape) or (1,)
-    array = group.create_array(name, shape=data.shape, chunks=chunks, dtype=data.dtype, config=_WRITE_ALL)
-    array[...] = data
-    return array
+def _write_arrays(writes):
+    """Write ``(array, rows, values)`` triples concurrently, in one call into Zarr's event loop."""
+    async def write_all():
+        await asyncio.gather(*(array.async_array.setitem(rows, values) for array, rows, values in writes))
+
+    if writes:
+        sync(write_all())

@@ -13,19 +13,33 @@
                                     for every sample of the batch)
       snapshots/step                (n_snapshots,) the step of each snapshot
       snapshots/loss                (n_snapshots,) the probe set's loss
-      snapshots/layer<i>/<name>     W, b, dW, db          (n_snapshots, n_out[, n_in])
-                                    (W and b as step s used them, before its update)
-                                    z, a, delta           (n_snapshots, n_probe, n_out)
+      snapshots/params              (n_snapshots, n_params) every layer's W and b as step s
+                                    used them (before its update), flattened and laid end
+                                    to end in the order of ``net.params``: W0, b0, W1, b1, ...
+      snapshots/grads               (n_snapshots, n_params) the batch's dW, db, laid out alike
+      snapshots/probe               (n_snapshots, 3, n_probe, n_units) the probe set's z, a,
+                                    delta (in that order along axis 1), every layer's units
+                                    side by side: layer 0's n_out columns first, then layer 1's
       epochs/<name>                 (n_epochs,) epoch, step, train_loss, train_accuracy,
                                     val_loss, val_accuracy, seconds
       evaluation/<name>             confusion (n_classes, n_classes); predicted,
                                     confidence, labels (n_test,); attrs test_loss,
                                     test_accuracy
 
+Where each layer sits in a row of ``params``, ``grads`` and ``probe`` follows
+from the layer shapes in the group attributes (:func:`parameter_slices`,
+:func:`unit_slices`); ``params`` and ``grads`` also name their parts in their
+own attributes, for anyone reading the store with plain Zarr. A snapshot is
+three arrays, not seven per layer, because Zarr's cost is per array and per
+write: fewer arrays make recording and the first read of a snapshot cheaper.
+
 Arrays grow along their first axis as training runs. A flush writes the new
 rows, then raises ``committed``; readers trust only the rows below
 ``committed``, so a run killed mid-flush still opens with everything that was
 committed before. Layers are numbered from 0 (the first hidden layer).
+
+Version 2 replaced version 1's per-layer arrays (``snapshots/layer<i>/W``, ...,
+``z``, ``a``, ``delta``) by ``params``, ``grads`` and ``probe``.
 """
 
 __all__ = [
@@ -36,13 +50,45 @@ __all__ = [
     "SNAPSHOT_PARAMS",
     "SNAPSHOT_PROBE",
     "EPOCH_FIELDS",
+    "parameter_slices",
+    "unit_slices",
 ]
 
 SCHEMA = "explainer-trace"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 STEP_SCALARS = ("loss", "accuracy", "lr", "epoch")
 STEP_PER_LAYER = ("weight_norm", "grad_norm", "update_norm", "dead_share")
 SNAPSHOT_PARAMS = ("W", "b", "dW", "db")
-SNAPSHOT_PROBE = ("z", "a", "delta")
+SNAPSHOT_PROBE = ("z", "a", "delta")  # the order along axis 1 of snapshots/probe
 EPOCH_FIELDS = ("epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds")
+
+
+def parameter_slices(shapes):
+    """Where each layer's ``W`` and ``b`` sit in a row of ``snapshots/params``.
+
+    ``shapes`` are the layers' ``W`` shapes, ``(n_out, n_in)``. For 64-16-10::
+
+        >>> parameter_slices([(16, 64), (10, 16)])
+        [(slice(0, 1024, None), slice(1024, 1040, None)), (slice(1040, 1200, None), slice(1200, 1210, None))]
+    """
+    slices, start = [], 0
+    for n_out, n_in in shapes:
+        w = slice(start, start + n_out * n_in)
+        b = slice(w.stop, w.stop + n_out)
+        slices.append((w, b))
+        start = b.stop
+    return slices
+
+
+def unit_slices(shapes):
+    """Which columns of ``snapshots/probe`` hold each layer's units.
+
+        >>> unit_slices([(16, 64), (10, 16)])
+        [slice(0, 16, None), slice(16, 26, None)]
+    """
+    slices, start = [], 0
+    for n_out, _ in shapes:
+        slices.append(slice(start, start + n_out))
+        start += n_out
+    return slices
