@@ -237,6 +237,7 @@ def filters_png(images, vmax=None, scale=None):
 
 def image_widget(png=b"", css=None, **kwargs):
     """An ``ipywidgets.Image`` holding PNG bytes, with an optional CSS class."""
+    kwargs.setdefault("layout", widgets.Layout(align_self="flex-start"))  # its own size: a box would stretch it
     image = widgets.Image(value=png, format="png", **kwargs)
     if css:
         image.add_class(css)

@@ -96,15 +96,17 @@ class ForwardExplorer(widgets.VBox):
                                             description="probe digit", layout=widgets.Layout(width="220px"))
         traitlets.link((self._probe_menu, "value"), (self, "probe"))
         self.probe = int(probe)
-        self._source_buttons = widgets.ToggleButtons(options=[("probe digit", "probe"), ("drawing", "drawing"),
-                                                              ("upload", "upload")], description="input")
-        self._source_buttons.style.button_width = "90px"
+        self._source_buttons = widgets.ToggleButtons(options=[("probe", "probe"), ("drawing", "drawing"),
+                                                              ("upload", "upload")],
+                                                     tooltips=["a probe digit from the trace", "the digit you drew",
+                                                               "the picture you uploaded"])
+        self._source_buttons.style.button_width = "80px"
         traitlets.link((self._source_buttons, "value"), (self, "source"))
         self.canvas = DrawingCanvas()
         self.upload = widgets.FileUpload(accept="image/png,image/jpeg,.png,.jpg,.jpeg", multiple=False,
                                          description="upload a digit")
         self.upload.add_class(CSS["upload"])
-        self._input_image = image_widget()
+        self._input_image = image_widget(layout=widgets.Layout(align_self="flex-start", border="1px solid #bbb"))
         self._input_caption = widgets.HTML()
         self._prediction = widgets.HTML()
         self._prediction.add_class(CSS["prediction"])
@@ -121,7 +123,7 @@ class ForwardExplorer(widgets.VBox):
             self.upload,
             widgets.HTML(f"<small>What the network sees ({h}×{w}, prepared like its training images):</small>"),
             self._input_image, self._input_caption,
-        ], layout=widgets.Layout(width="290px"))
+        ], layout=widgets.Layout(width="300px", min_width="300px"))
         right = widgets.VBox([
             widgets.HBox([self._prediction, self._confidence]),
             self._figure_image,

@@ -102,7 +102,8 @@ class TrainingDashboard(widgets.VBox):
         self.children = [
             widgets.HTML(f"<b>Training</b> — {self.trace.dataset} {'→'.join(map(str, self.trace.sizes))}, "
                          f"{self.trace.n_steps} steps, {len(self._steps)} snapshots. Press play or move the slider."),
-            widgets.HBox([self._play, self._slider, self._status]),
+            widgets.HBox([self._play, self._slider]),
+            self._status,
             self.errors,
             widgets.HBox([self._curves, self._hists], layout=widgets.Layout(flex_flow="row wrap")),
             widgets.HTML(f"<b>First-layer filters</b>: each tile is one of the {n} rows of W<sub>1</sub> "
@@ -119,7 +120,7 @@ class TrainingDashboard(widgets.VBox):
         loss, accuracy = trace.scalars["loss"], trace.scalars["accuracy"]  # (n_steps,)
         norms = np.maximum(np.asarray(trace.scalars["grad_norm"], dtype=float), np.finfo(float).tiny)
         ep, window = trace.epochs, default_window(trace.n_steps)
-        fig = new_figure(7.0, 7.4)
+        fig = new_figure(6.0, 7.2)
         fig.set_dpi(DPI)
         ax_loss, ax_acc, ax_grad = fig.subplots(3, 1, sharex=True)
 
@@ -161,7 +162,7 @@ class TrainingDashboard(widgets.VBox):
         """Per layer, a histogram of W and one of log10 |dW|, with bars redrawn at each step."""
         trace = self.trace
         n = trace.n_layers
-        fig = new_figure(6.8, 1.45 * n + 0.7)
+        fig = new_figure(5.8, 1.45 * n + 0.7)
         fig.set_dpi(DPI)
         axes = np.atleast_2d(fig.subplots(n, 2))  # (n_layers, 2)
         bars = []
