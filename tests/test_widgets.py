@@ -256,6 +256,10 @@ def test_not_a_digit_upload_is_a_message_and_the_dashboard_keeps_working(forward
     upload(forward, b"GIF89a, or rather not a picture at all", name="notes.txt")
     assert "not a picture" in forward.errors.message
     assert forward.prediction == before  # what was shown stays
+    assert forward.upload.value == ()  # emptied: the same file chosen again is a new change
+    forward.errors.clear()
+    upload(forward, b"GIF89a, or rather not a picture at all", name="notes.txt")
+    assert "not a picture" in forward.errors.message
     noise = np.random.default_rng(0).integers(0, 256, (64, 64), dtype=np.uint8)
     buffer = io.BytesIO()
     Image.fromarray(noise).save(buffer, format="PNG")

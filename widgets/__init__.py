@@ -27,6 +27,12 @@ the last line of a cell):
     For a probe digit at a step: each layer's ``delta`` and this digit's
     ``dW = delta a_prev^T`` as heatmaps, and the size of the update per
     layer. Traitlets ``step`` (default the last), ``probe``.
+``DrawingCanvas()``
+    The canvas of ForwardExplorer (``explorer.canvas``), an anywidget: draw
+    with the mouse; when the pen lifts, traitlet ``drawing`` becomes the
+    picture as a PNG data URL ("" when cleared). ``canvas.png`` is its bytes;
+    assigning PNG bytes to ``canvas.png`` is what a test does instead of
+    drawing.
 ``LiveTraining`` (widgets/live_training.py, another module) trains in the
     notebook and records a trace these dashboards open.
 
@@ -57,4 +63,4 @@ from .forward_explorer import ForwardExplorer
 from .live_training import LiveTraining
 from .training_dashboard import TrainingDashboard
 
-__all__ = ["TrainingDashboard", "ForwardExplorer", "BackpropExplorer", "DrawingCanvas"]
+__all__ = ["TrainingDashboard", "ForwardExplorer", "BackpropExplorer", "DrawingCanvas", "LiveTraining"]

@@ -214,7 +214,9 @@ class ForwardExplorer(widgets.VBox):
         files = self.upload.value
         if not files:
             return
-        self._own["upload"] = prepare_image(bytes(files[0]["content"]), self.trace.image_shape)
+        content = bytes(files[0]["content"])
+        self.upload.value = ()  # emptied, so that choosing the same file again is a change too
+        self._own["upload"] = prepare_image(content, self.trace.image_shape)
         self._switch_to("upload")
 
     def _switch_to(self, source):
