@@ -104,7 +104,7 @@ class ForwardExplorer(widgets.VBox):
         traitlets.link((self._source_buttons, "value"), (self, "source"))
         self.canvas = DrawingCanvas()
         self.upload = widgets.FileUpload(accept="image/png,image/jpeg,.png,.jpg,.jpeg", multiple=False,
-                                         description="upload a digit")
+                                         description="upload a picture", layout=widgets.Layout(width="240px"))
         self.upload.add_class(CSS["upload"])
         self._input_image = image_widget(layout=widgets.Layout(align_self="flex-start", border="1px solid #bbb"))
         self._input_caption = widgets.HTML()
