@@ -26,7 +26,6 @@ from .common import (
     CSS,
     FILTER_PALETTE,
     ErrorArea,
-    colour_lut,
     filter_mosaic,
     hold_sync,
     image_widget,
@@ -40,6 +39,7 @@ from .common import (
 __all__ = ["ForwardExplorer", "TOP_UNITS"]
 
 TOP_UNITS = 6  # first-layer units shown as "responding most"
+UNIT_GAP = 3  # pixels between their tiles
 DPI = 80
 SIGNED = ("tanh", "leaky_relu", "identity")  # activations that go below zero: drawn on a diverging map
 
@@ -147,20 +147,19 @@ class ForwardExplorer(widgets.VBox):
         fig = new_figure(7.6, 2.9)
         fig.set_dpi(DPI)
         axes = np.atleast_1d(fig.subplots(1, n_hidden + 1, width_ratios=[1] * n_hidden + [1.6]))
-        self._layer_images, self._layer_shapes = [], []
+        self._layer_images = []  # per hidden layer: (image, grid shape, signed)
         animated = []
         for i in range(n_hidden):
             n = trace.sizes[i + 1]
             cols = int(np.ceil(np.sqrt(n)))
             shape = (int(np.ceil(n / cols)), cols)
             signed = trace.layers[i]["activation"] in SIGNED
-            cmap = colour_lut("RdBu_r" if signed else "viridis")
             image = axes[i].imshow(np.zeros(shape), cmap="RdBu_r" if signed else "viridis",
                                    norm=Normalize(-1 if signed else 0, 1), interpolation="nearest")
             axes[i].set_xticks([])
             axes[i].set_yticks([])
             axes[i].set_title(f"a, {layer_label(trace, i)}".replace(" (", "\n("), fontsize=8)
-            self._layer_images.append((image, shape, signed, cmap))
+            self._layer_images.append((image, shape, signed))
             animated.append(image)
         ax_out = axes[-1]
         classes = np.arange(trace.sizes[-1])
@@ -174,7 +173,6 @@ class ForwardExplorer(widgets.VBox):
                       if not any(im[2] for im in self._layer_images) else
                       "each square is one unit's a, on ± the largest |a| of any probe digit at this step", fontsize=8)
         animated += list(self._bars)
-
         return BlitFigure(fig, animated)
 
     # -- state changes -------------------------------------------------------------
@@ -262,36 +260,45 @@ class ForwardExplorer(widgets.VBox):
         weights, record = self._snapshot(self.step)
         p = a[-1]  # (n_classes,)
         predicted = int(np.argmax(p))
-        for i, (image, shape, signed, _) in enumerate(self._layer_images):
-            values = np.full(shape[0] * shape[1], np.nan)
-            values[: len(a[i])] = a[i]
-            top = float(np.nanmax(np.abs(record.a[i]))) or 1.0  # this step's range over the probe digits
-            image.set_data(values.reshape(shape))
-            image.set_norm(Normalize(-top if signed else 0, top))
-        for k, bar in enumerate(self._bars):
-            bar.set_height(float(p[k]))
-            bar.set_color(COLORS["right"] if k == predicted else COLORS["other"])
-        W1, _ = weights[0]  # (n_hidden, n_in)
-        units = np.argsort(z[0])[::-1][:TOP_UNITS]  # the units with the largest z first
-        tiles = np.concatenate([W1[units], W1[units] * x])  # row 1: their filters W1j; row 2: W1j * x
-        tiles /= np.maximum(np.abs(tiles).max(axis=1, keepdims=True), 1e-12)  # each tile on its own ±range
+        self._draw_activations(a, record)
+        units_png, units_caption = self._top_units(x, z[0], weights[0][0])
         h, w = self.trace.image_shape
-        units_png = png_bytes(filter_mosaic(tiles.reshape(-1, h, w), 1.0, scale=self._unit_scale, gap=3,
-                                            cols=TOP_UNITS), palette=FILTER_PALETTE)
-        cell = w * self._unit_scale + 3
-        units_caption = "".join(f'<div style="width:{cell}px; text-align:center; font-size:11px">unit {unit}<br>'
-                                f"z = {z[0][unit]:.2f}</div>" for unit in units)
-        picture = upscale((255 - np.clip(x, 0, 1) * 255).astype(np.uint8).reshape(h, w), max(1, 140 // h))
+        picture = upscale((255 - np.clip(x, 0, 1) * 255).astype(np.uint8).reshape(h, w), max(1, 140 // h))  # ink dark
         with hold_sync(self._figure_image, self._input_image, self._input_caption, self._prediction,
                        self._confidence, self._units_image, self._units_caption):
             self._figure_image.value = self._plot.png()
             self._units_image.value = units_png
-            self._units_caption.value = f'<div style="display:flex">{units_caption}</div>'
+            self._units_caption.value = units_caption
             self._input_image.value = png_bytes(picture)
             self._input_caption.value = ("<small>" + (f"probe digit {self.probe}, labelled {label}" if label is not None
                                                       else f"your {self.source}") + f", at step {self.step}</small>")
-            self._prediction.value = (f'<span style="font-size:22px">predicted: <b>{predicted}</b></span>')
+            self._prediction.value = f'<span style="font-size:22px">predicted: <b>{predicted}</b></span>'
             verdict = "" if label is None else (" ✓" if predicted == label else f" ✗ (it is a {label})")
             self._confidence.value = (f'<span style="font-size:14px; margin-left:12px">with probability '
                                       f"{p[predicted]:.0%}{verdict}</span>")
             self.prediction = predicted
+
+    def _draw_activations(self, a, record):
+        """Each hidden layer's a on its grid, scaled to the probe digits' range at this step; the output bars."""
+        for i, (image, shape, signed) in enumerate(self._layer_images):
+            values = np.full(shape[0] * shape[1], np.nan)  # (rows * cols,): the grid's spare cells stay blank
+            values[: len(a[i])] = a[i]
+            top = float(np.nanmax(np.abs(record.a[i]))) or 1.0
+            image.set_data(values.reshape(shape))
+            image.set_norm(Normalize(-top if signed else 0, top))
+        p = a[-1]
+        for k, bar in enumerate(self._bars):
+            bar.set_height(float(p[k]))
+            bar.set_color(COLORS["right"] if k == int(np.argmax(p)) else COLORS["other"])
+
+    def _top_units(self, x, z1, W1):
+        """The first-layer units with the largest z: their filters W1j over W1j * x, as a PNG, and a caption."""
+        units = np.argsort(z1)[::-1][:TOP_UNITS]  # (TOP_UNITS,) the largest z first
+        tiles = np.concatenate([W1[units], W1[units] * x])  # (2 * TOP_UNITS, n_in)
+        tiles /= np.maximum(np.abs(tiles).max(axis=1, keepdims=True), 1e-12)  # each tile on its own ± range
+        h, w = self.trace.image_shape
+        mosaic = filter_mosaic(tiles.reshape(-1, h, w), 1.0, scale=self._unit_scale, gap=UNIT_GAP, cols=TOP_UNITS)
+        cell = w * self._unit_scale + UNIT_GAP
+        caption = "".join(f'<div style="width:{cell}px; text-align:center; font-size:11px">unit {unit}<br>'
+                          f"z = {z1[unit]:.2f}</div>" for unit in units)
+        return png_bytes(mosaic, palette=FILTER_PALETTE), f'<div style="display:flex">{caption}</div>'
