@@ -193,6 +193,7 @@ def diverging_rgb(values, vmax):
 
 
 FILTER_GAP = 2  # grey pixels between the tiles of a mosaic
+MOSAIC_WIDTH = 960  # pixels: a mosaic wider than this would not fit beside a notebook's margins
 
 
 def filter_vmax(images):
@@ -200,10 +201,18 @@ def filter_vmax(images):
     return float(np.percentile(np.abs(images), PERCENTILE)) or 1.0
 
 
-def filter_layout(n, shape, scale=None, cols=None):
-    """``(scale, cols, rows)`` of a mosaic of ``n`` tiles of ``shape`` (height, width)."""
-    scale = scale or max(1, 56 // shape[0])  # 8x8 -> 7, 28x28 -> 2
-    cols = cols or math.ceil(math.sqrt(n * 2))  # wider than tall: fits under the curves
+def filter_layout(n, shape, scale=None, cols=None, gap=None):
+    """``(scale, cols, rows)`` of a mosaic of ``n`` tiles of ``shape`` (height, width).
+
+    Twice as many columns as rows, tiles about 56 pixels a side (8x8 at 7x,
+    28x28 at 2x), smaller when that would make the mosaic wider than
+    ``MOSAIC_WIDTH``: 512 MNIST filters come out at 1x.
+    """
+    gap = FILTER_GAP if gap is None else gap
+    cols = cols or math.ceil(math.sqrt(n * 2))
+    if scale is None:
+        fits = (MOSAIC_WIDTH - gap) // cols - gap  # pixels a tile may take
+        scale = max(1, min(56 // shape[0], fits // shape[1]))
     return scale, cols, math.ceil(n / cols)
 
 
@@ -219,8 +228,8 @@ def filter_mosaic(images, vmax=None, scale=None, gap=None, cols=None):
     images = np.asarray(images)  # (n, height, width)
     n, h, w = images.shape
     vmax = filter_vmax(images) if vmax is None else vmax
-    scale, cols, rows = filter_layout(n, (h, w), scale, cols)
     gap = FILTER_GAP if gap is None else gap
+    scale, cols, rows = filter_layout(n, (h, w), scale, cols, gap)
     th, tw = h * scale, w * scale
     mosaic = np.full((gap + rows * (th + gap), gap + cols * (tw + gap)), GAP, dtype=np.uint8)
     shades = diverging_index(images, vmax)  # (n, h, w)

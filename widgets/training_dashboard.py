@@ -73,18 +73,25 @@ class TrainingDashboard(widgets.VBox):
     # -- once, when the dashboard opens ------------------------------------------
 
     def _precompute(self):
+        """Read every snapshot once: keep the first layer's W as images, and histograms of every W and dW."""
         trace = self.trace
         self._steps = np.asarray(trace.snapshot_steps, dtype=np.int64)  # (n_snap,)
         if not len(self._steps):
             raise ValueError(f"{trace.path} holds no snapshot yet: nothing to scrub through")
-        self._filters = np.stack([trace.first_layer_filters(int(s)) for s in self._steps])  # (n_snap, n_hidden, h, w)
+        steps = [int(s) for s in self._steps]
+        W = [[w for w, _ in trace.weights(s)] for s in steps]  # [snap][layer] (n_out, n_in)
+        self._filters = np.stack([w[0] for w in W]).reshape(len(steps), -1, *trace.image_shape)  # (n_snap, n_hidden, h, w)
         self._vmax = np.array([filter_vmax(f) for f in self._filters])  # (n_snap,)
-        W = [[W for W, _ in trace.weights(int(s))] for s in self._steps]  # [snap][layer] (n_out, n_in)
-        dW = [[dW for dW, _ in trace.gradients(int(s))] for s in self._steps]
         self._hist_W = [_histograms([w[i] for w in W], _weight_edges([w[i] for w in W]))
                         for i in range(trace.n_layers)]  # per layer: (edges, counts (n_snap, BINS))
-        self._hist_dW = [_histograms([np.log10(np.abs(g[i][g[i] != 0])) for g in dW], _log_edges([g[i] for g in dW]))
-                         for i in range(trace.n_layers)]
+        del W
+        # the gradients are read twice (their range, then their histograms) rather than all held at once
+        edges = _log_edges(trace, steps)
+        counts = [[] for _ in range(trace.n_layers)]
+        for s in steps:
+            for i, (dW, _) in enumerate(trace.gradients(s)):
+                counts[i].append(_histograms([_log_sizes(dW)], edges[i])[1][0])
+        self._hist_dW = [(edges[i], np.stack(counts[i])) for i in range(trace.n_layers)]
 
     def _build(self, step):
         self._play, self._slider = step_controls(self._steps)
@@ -235,17 +242,26 @@ def _weight_edges(arrays):
     return np.linspace(-top, top, BINS + 1)
 
 
-def _log_edges(arrays):
-    """Bins over log10 |dW| from the smallest to the largest gradient (zeros left out)."""
-    nonzero = [np.abs(a[a != 0]) for a in arrays]
-    nonzero = [a for a in nonzero if a.size]
-    if not nonzero:
-        return np.linspace(-8, 0, BINS + 1)
-    lo = min(float(np.percentile(a, 1)) for a in nonzero)
-    hi = max(float(a.max()) for a in nonzero)
-    hi = np.log10(hi)
-    lo = max(np.log10(lo), hi - DECADES)
-    return np.linspace(lo, max(hi, lo + 1), BINS + 1)
+def _log_sizes(dW):
+    """log10 |dW| of the non-zero gradients (a zero has no logarithm: a unit that did not learn)."""
+    return np.log10(np.abs(dW[dW != 0]))
+
+
+def _log_edges(trace, steps):
+    """Per layer, bins over log10 |dW| from (nearly) the smallest to the largest gradient of any snapshot."""
+    lo, hi = np.full(trace.n_layers, np.inf), np.full(trace.n_layers, -np.inf)
+    for s in steps:
+        for i, (dW, _) in enumerate(trace.gradients(s)):
+            sizes = _log_sizes(dW)
+            if sizes.size:
+                lo[i], hi[i] = min(lo[i], float(np.percentile(sizes, 1))), max(hi[i], float(sizes.max()))
+    edges = []
+    for low, high in zip(lo, hi):
+        if not np.isfinite(high):  # no gradient at all
+            low, high = -8.0, 0.0
+        low = max(low, high - DECADES)
+        edges.append(np.linspace(low, max(high, low + 1), BINS + 1))
+    return edges
 
 
 def _histograms(arrays, edges):
