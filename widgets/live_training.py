@@ -31,22 +31,19 @@ from pathlib import Path
 import ipywidgets as widgets
 import numpy as np
 import traitlets
-from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
 
 from explainer import PRESETS, Experiment, Trainer
 from explainer.activations import ACTIVATIONS
 from explainer.data import DATASETS, MNIST_FILES, load_dataset
 from explainer.data.mnist import locate_mnist
 from explainer.errors import TrainingDivergedError
-from explainer.figures.style import COLORS, default_window, smooth
 from explainer.figures.weights import MAX_FILTERS
 from explainer.optimizers import OPTIMIZERS
 from explainer.tables import lookup
 from explainer.trace import TraceRecorder
 
-from .blit import BlitFigure
 from .common import CSS, ErrorArea, filter_vmax, filters_png, image_widget
+from .live_plot import LossPlot
 
 __all__ = ["LiveTraining", "HIDDEN_ACTIVATIONS", "SPEEDS", "LIVE_DIR", "REDRAW_SECONDS", "available_datasets"]
 
@@ -56,7 +53,6 @@ LIVE_DIR = Path("runs/live")  # where runs go when no trace_path is given (relat
 REDRAW_SECONDS = 0.25  # while playing, redraw at most this often: a redraw costs a few ms, a step far less
 MAX_WIDTH = 4096  # widest hidden layer accepted: wider ones train too slowly to watch
 SETTINGS = ("dataset", "hidden", "activation", "optimizer", "lr", "batch_size", "epochs", "seed")
-DPI = 80
 
 
 def available_datasets():
@@ -512,68 +508,3 @@ def _check_choice(table, name, parameter):
     except ValueError as e:
         raise traitlets.TraitError(str(e)) from None
     return name
-
-
-class LossPlot:
-    """Each step's batch loss (log scale), its moving mean, and each epoch's validation accuracy.
-
-    The axes are drawn once and the curves redrawn over them
-    (:class:`~widgets.blit.BlitFigure`). The step axis starts one epoch long
-    and doubles whenever the run outgrows it, so the first steps, where most
-    happens, are not squeezed into a corner; a loss outside the loss axis (a
-    diverging run) widens it. Either redraws the whole figure, a few times a run.
-    """
-
-    def __init__(self, total_steps, steps_per_epoch):
-        self.total, self.per_epoch = total_steps, steps_per_epoch
-        self.limits = None
-
-    def _limits(self, loss):
-        """``(last step shown, lowest loss shown, highest)`` for these losses."""
-        x = min(self.per_epoch, self.total)
-        while x < min(len(loss), self.total):
-            x = min(2 * x, self.total)
-        seen = loss[np.isfinite(loss) & (loss > 0)]
-        low = min(1e-3, 10 ** np.floor(np.log10(seen.min()))) if len(seen) else 1e-3
-        high = max(10.0, 10 ** np.ceil(np.log10(seen.max()))) if len(seen) else 10.0
-        return max(x, 1), float(low), float(high)
-
-    def _build(self, limits):
-        self.limits = (last, low, high) = limits
-        # fixed margins: constrained layout (explainer.figures' default) would double the cost of
-        # this redraw, made a few times a run
-        fig = Figure(figsize=(6.2, 3.4), dpi=DPI, facecolor="white")
-        fig.subplots_adjust(left=0.12, right=0.87, bottom=0.14, top=0.85)
-        ax = fig.subplots()
-        acc = ax.twinx()
-        self.raw, = ax.plot([], [], color=COLORS["raw"], lw=0.6, alpha=0.7, label="each step's batch loss")
-        self.mean, = ax.plot([], [], color=COLORS["train"], lw=1.6, label="its moving mean")
-        self.val, = acc.plot([], [], "s--", color=COLORS["val"], ms=4, lw=1, label="validation accuracy (right)")
-        ax.set_xlim(0, last)
-        ax.set_yscale("log")
-        ax.set_ylim(low, high)
-        ax.yaxis.set_major_formatter(lambda v, _: f"{v:g}")  # 0.01, not mathtext's 10^-2: cheaper, plainer
-        ax.yaxis.set_minor_locator(NullLocator())
-        ax.set_ylabel("cross-entropy loss (log scale)")
-        ax.set_xlabel(f"training step (of {self.total})")
-        ax.grid(True, alpha=0.3)
-        acc.set_ylim(0, 1.03)
-        acc.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-        acc.set_ylabel("validation accuracy", color=COLORS["val"])
-        per_epoch = self.per_epoch
-        top = ax.secondary_xaxis("top", functions=(lambda s: s / per_epoch, lambda e: e * per_epoch))
-        top.set_xlabel("epoch")
-        ax.legend(handles=[self.raw, self.mean, self.val], loc="lower left", fontsize=8)
-        self.blit = BlitFigure(fig, [self.raw, self.mean, self.val])
-
-    def png(self, loss, val_steps, val_accuracy):
-        """PNG bytes of the curves for ``loss`` (n_steps,) and the validation points."""
-        loss = np.asarray(loss, dtype=float)  # (n_steps,)
-        limits = self._limits(loss)
-        if limits != self.limits:
-            self._build(limits)
-        steps = np.arange(len(loss))  # (n_steps,)
-        self.raw.set_data(steps, loss)
-        self.mean.set_data(steps, smooth(loss, default_window(len(loss))))
-        self.val.set_data(val_steps, val_accuracy)
-        return self.blit.png()
