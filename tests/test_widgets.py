@@ -380,3 +380,25 @@ def test_canvas_javascript_draws_and_sends_a_png(tmp_path, trace):
     rows, cols = np.indices(x.shape)
     assert abs((rows * x).sum() / x.sum() - 14) < 0.6 and abs((cols * x).sum() / x.sum() - 14) < 0.6
     assert x[:14].sum() > x[14:].sum() * 0.5 and 0.05 < (x > 0).mean() < 0.4  # a 7's bar on top, a stroke
+
+
+def test_blitting_draws_what_a_full_redraw_draws():
+    from explainer.figures.style import new_figure
+    from widgets.blit import BlitFigure
+
+    fig = new_figure(4, 3)
+    ax = fig.subplots()
+    ax.plot(np.arange(10), np.arange(10) ** 0.5, lw=2)
+    ax.set_xlim(0, 9)
+    cursor = ax.axvline(2, color="black")
+    plot = BlitFigure(fig, [cursor])
+    cursor.set_xdata([6, 6])
+    blitted = plot.render().copy()  # the cursor moved from 2 to 6 over the saved background
+    cursor.set_animated(False)
+    fig.canvas.draw()  # everything drawn afresh, cursor included
+    full = np.asarray(fig.canvas.buffer_rgba())[..., :3]
+    assert blitted.shape == full.shape
+    assert (blitted != full).any(axis=2).mean() < 0.002  # at most where the cursor crosses the curve
+    column = int(round(ax.transData.transform((2, 0))[0]))
+    rows = slice(int(fig.bbox.height - ax.bbox.y1) + 5, int(fig.bbox.height - ax.bbox.y0) - 5)
+    assert (blitted[rows, column] > 200).all(axis=1).mean() > 0.9  # no trace of the old cursor at x = 2
