@@ -11,13 +11,21 @@ On MNIST with 784-128-64-10 (ReLU, Adam, batch 128), in one run:
 - the time to open the trace, and to fetch the weights or the probe record at
   random steps (cold: the first read of each array; warm: after it).
 
+The overhead is given three ways: the ratio of the median wall-clock times;
+the median of each recorded run over the plain run just before it (a busy
+spell slows both runs of a pair alike); and the time inside the hooks over the
+rest of the recorded run. The load average before and after is printed, since
+on a shared machine the first two are only as good as the quiet they ran in.
+
 Usage::
 
     .venv/bin/python bench/trace.py               # 10 epochs, the issue's setting
     .venv/bin/python bench/trace.py --epochs 2    # quicker
+    .venv/bin/python bench/trace.py --threads 1   # steadier on a busy machine
 """
 
 import argparse
+import os
 import shutil
 import statistics
 import tempfile
@@ -25,6 +33,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from explainer import Experiment, fit
 from explainer.data import load_dataset
@@ -70,7 +79,11 @@ def main():
     parser.add_argument("--repeats", type=int, default=2, help="runs of each kind, interleaved")
     parser.add_argument("--schedule", default=DEFAULT_SCHEDULE)
     parser.add_argument("--fetches", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                        help="threads for numpy's BLAS (default: all cores); 1 is steadier on a busy machine")
     args = parser.parse_args()
+    threadpool_limits(args.threads, user_api="blas")
+    load_before = os.getloadavg()
 
     experiment = Experiment.preset("mnist", hidden=(128, 64), epochs=args.epochs, batch_size=128, lr_decay=1.0)
     data = load_dataset("mnist", seed=experiment.seed)
@@ -86,6 +99,8 @@ def main():
         return (time.perf_counter() - start) / args.epochs, history
 
     try:
+        warmup = Experiment.preset("mnist", hidden=(128, 64), epochs=1, batch_size=128, lr_decay=1.0)
+        fit(warmup.network(n_in, n_classes), data, warmup.train_config(), progress=False)  # untimed
         for repeat in range(args.repeats):
             seconds, _ = train()
             plain.append(seconds)
@@ -114,12 +129,14 @@ def main():
 
     p, r = statistics.median(plain), statistics.median(recorded)
     overhead = r / p - 1
+    paired = statistics.median(b / a - 1 for a, b in zip(plain, recorded))
     hook_share = [sum(h.values()) / (total * args.epochs - sum(h.values())) for h, total in zip(in_hooks, recorded)]
     median_hooks = {name: statistics.median(h[name] for h in in_hooks) for name in HOOKS}
     rows = [
         ("s/epoch, recording off", f"{p:.3f}", f"runs: {', '.join(f'{x:.3f}' for x in plain)}"),
         ("s/epoch, recording on", f"{r:.3f}", f"runs: {', '.join(f'{x:.3f}' for x in recorded)}"),
         ("overhead, wall clock", f"{overhead:+.1%}", f"<= {TARGETS['overhead']:.0%} (noisy: see the runs above)"),
+        ("overhead, paired runs", f"{paired:+.1%}", "median of recorded / plain run before it"),
         ("overhead, time in hooks", f"{statistics.median(hook_share):+.1%}", f"<= {TARGETS['overhead']:.0%}"),
         *[(f"  in {name}", f"{seconds:.3f} s", "per run") for name, seconds in median_hooks.items() if seconds > 0.001],
         ("snapshots", f"{n_snapshots}", f"schedule {args.schedule}"),
@@ -133,7 +150,9 @@ def main():
         ("probe record, max", f"{max(probe) * 1e3:.1f} ms", ""),
         ("all per-step scalars", f"{scalars * 1e3:.1f} ms", ""),
     ]
-    print(f"\nMNIST 784-128-64-10, relu, adam, batch 128, {args.epochs} epochs, {args.repeats} runs of each")
+    load = ", ".join(f"{x:.2f}" for x in load_before) + " before; " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"\nMNIST 784-128-64-10, relu, adam, batch 128, {args.epochs} epochs, {args.repeats} runs of each, "
+          f"{args.threads} BLAS thread(s); load average {load} after")
     print(f"{'measure':<28}{'value':>12}  target")
     for name, value, target in rows:
         print(f"{name:<28}{value:>12}  {target}")

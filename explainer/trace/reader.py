@@ -33,6 +33,7 @@ from .schema import (
     SNAPSHOT_PROBE,
     STEP_PER_LAYER,
     STEP_SCALARS,
+    WHOLE_NUMBERS,
     parameter_slices,
     unit_slices,
 )
@@ -110,7 +111,7 @@ class Trace:
                 f"(up to {SCHEMA_VERSION}; written by explainer {attrs.get('explainer_version')}): "
                 "upgrade explainer with `pip install -U explainer`"
             )
-        self.schema_version = version  # 1: per-layer snapshot arrays (read still); 2: see schema.py
+        self.schema_version = version  # older versions are read too (see schema.py)
         try:
             self.attrs = attrs
             self.config = attrs["config"]
@@ -173,12 +174,18 @@ class Trace:
     def scalars(self):
         """Per-step arrays: ``loss``, ``accuracy``, ``lr``, ``epoch`` (n_steps,) and
         ``weight_norm``, ``grad_norm``, ``update_norm``, ``dead_share`` (n_steps, n_layers)."""
-        return {name: self._read(f"steps/{name}", self.n_steps) for name in STEP_SCALARS + STEP_PER_LAYER}
+        if self.schema_version < 3:  # one array per name
+            return {name: self._read(f"steps/{name}", self.n_steps) for name in STEP_SCALARS + STEP_PER_LAYER}
+        table, layers = self._read("steps/scalars", self.n_steps), self._read("steps/layers", self.n_steps)
+        return {**_columns(table, STEP_SCALARS, np.int32),
+                **{name: np.ascontiguousarray(layers[:, j]) for j, name in enumerate(STEP_PER_LAYER)}}
 
     @cached_property
     def epochs(self):
         """Per-epoch arrays: ``train_loss``, ``val_accuracy``, ... (n_epochs,)."""
-        return {name: self._read(f"epochs/{name}", self.n_epochs) for name in EPOCH_FIELDS}
+        if self.schema_version < 3:  # one array per name
+            return {name: self._read(f"epochs/{name}", self.n_epochs) for name in EPOCH_FIELDS}
+        return _columns(self._read("epochs/metrics", self.n_epochs), EPOCH_FIELDS, np.int64)
 
     # -- snapshots ---------------------------------------------------------
 
@@ -295,8 +302,11 @@ class Trace:
                      for name in SNAPSHOT_PARAMS + SNAPSHOT_PROBE]
         else:
             keys += [f"snapshots/{name}" for name in ("params", "grads", "probe")]
-        keys += [f"steps/{name}" for name in STEP_SCALARS + STEP_PER_LAYER]
-        keys += [f"epochs/{name}" for name in EPOCH_FIELDS]
+        if self.schema_version < 3:
+            keys += [f"steps/{name}" for name in STEP_SCALARS + STEP_PER_LAYER]
+            keys += [f"epochs/{name}" for name in EPOCH_FIELDS]
+        else:
+            keys += ["steps/scalars", "steps/layers", "epochs/metrics"]
         if self.complete:
             keys += [f"evaluation/{name}" for name in ("confusion", "predicted", "confidence", "labels")]
         for key in keys:
@@ -353,6 +363,12 @@ class Trace:
         except Exception as e:
             raise TraceError(f"{self.path} is a damaged trace: row {k} of '{key}' cannot be read "
                              f"({type(e).__name__}: {e}); record it again") from None
+
+
+def _columns(table, names, whole):
+    """A table's columns by name; the columns that hold counts as integers of dtype ``whole``."""
+    return {name: np.ascontiguousarray(table[:, j], dtype=whole if name in WHOLE_NUMBERS else table.dtype)
+            for j, name in enumerate(names)}
 
 
 def _describe_steps(steps):

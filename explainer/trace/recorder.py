@@ -131,8 +131,8 @@ class TraceRecorder:
 
         specs = {  # path -> (shape, chunks, dtype, options)
             "probe/x": self.probe_x, "probe/labels": self.probe_labels, "probe/index": np.asarray(index),
-            "snapshots/step": ((n_snap,), (max(n_snap, 1),), "int64", {}),
-            "snapshots/loss": ((n_snap,), (max(n_snap, 1),), "float32", {}),
+            "snapshots/step": ((n_snap,), (max(n_snap, 1),), "int64", {"compressors": None}),
+            "snapshots/loss": ((n_snap,), (max(n_snap, 1),), "float32", {"compressors": None}),
             # trained weights are float noise to a compressor: zstd saved 8% of their size
             # and made writing 7x and reading 5x slower, so they are stored raw
             "snapshots/params": ((n_snap, n_params), (SNAPSHOT_CHUNK, n_params), net.dtype,
@@ -144,19 +144,20 @@ class TraceRecorder:
                                 {"attributes": {"axis1": list(SNAPSHOT_PROBE),
                                                 "units": [[u.start, u.stop] for u in self._unit_slices]}}),
         }
-        for name in STEP_SCALARS:
-            specs[f"steps/{name}"] = ((total_steps,), (STEP_CHUNK,), "int32" if name == "epoch" else "float32", {})
-        for name in STEP_PER_LAYER:
-            specs[f"steps/{name}"] = ((total_steps, n_layers), (STEP_CHUNK, n_layers), "float32", {})
-        n_epochs = max(1, total_steps // steps_per_epoch)
-        for name in EPOCH_FIELDS:
-            dtype = "int64" if name in ("epoch", "step") else "float64"
-            specs[f"epochs/{name}"] = ((n_epochs,), (n_epochs,), dtype, {})
+        # the small tables are stored raw: compressing them saves little and costs time at every write
+        n_epochs, raw = max(1, total_steps // steps_per_epoch), {"compressors": None}
+        specs["steps/scalars"] = ((total_steps, len(STEP_SCALARS)), (STEP_CHUNK, len(STEP_SCALARS)), "float32",
+                                  {**raw, "attributes": {"columns": list(STEP_SCALARS)}})
+        specs["steps/layers"] = ((total_steps, len(STEP_PER_LAYER), n_layers),
+                                 (STEP_CHUNK, len(STEP_PER_LAYER), n_layers), "float32",
+                                 {**raw, "attributes": {"axis1": list(STEP_PER_LAYER)}})
+        specs["epochs/metrics"] = ((n_epochs, len(EPOCH_FIELDS)), (n_epochs, len(EPOCH_FIELDS)), "float64",
+                                   {**raw, "attributes": {"columns": list(EPOCH_FIELDS)}})
         # A handle on each array is kept: looking one up re-reads its metadata from disk.
         made = _create_arrays(self.root, specs)
-        self._steps = {name: made[f"steps/{name}"] for name in STEP_SCALARS + STEP_PER_LAYER}
+        self._steps = {name: made[f"steps/{name}"] for name in ("scalars", "layers")}
         self._snap_arrays = {name: made[f"snapshots/{name}"] for name in ("step", "loss", "params", "grads", "probe")}
-        self._epoch_arrays = {name: made[f"epochs/{name}"] for name in EPOCH_FIELDS}
+        self._epoch_metrics = made["epochs/metrics"]
         # what is not yet written waits in these buffers, rows of the arrays above
         self._buffer = {name: np.zeros((self.flush_every, *array.shape[1:]), dtype=array.dtype)
                         for name, array in self._steps.items()}
@@ -187,22 +188,18 @@ class TraceRecorder:
         # a snapshot at s holds), its gradient, and the update u_s = W_{s+1} - W_s.
         # W already holds W_{s+1}: its squared norm is kept for the next step's row
         # (||W_0||^2 comes from start).
-        r, buffer, w2 = self._n_rows, self._buffer, self._w2
-        for name in STEP_SCALARS:
-            buffer[name][r] = scalars[name]
-        weight_norm, grad_norm = buffer["weight_norm"][r], buffer["grad_norm"][r]
-        update_norm, dead_share = buffer["update_norm"][r], buffer["dead_share"][r]
+        r, w2 = self._n_rows, self._w2
+        self._buffer["scalars"][r] = [scalars[name] for name in STEP_SCALARS]
+        row = self._buffer["layers"][r]  # (4, n_layers): the rows of STEP_PER_LAYER
         last = len(net.layers) - 1
         for i, (layer, u) in enumerate(zip(net.layers, updates[0::2])):
             w, u, g = layer.W.ravel(), u.ravel(), layer.dW.ravel()
-            weight_norm[i] = w2[i] ** 0.5
+            weight_norm = w2[i] ** 0.5
             w2[i] = float(w @ w)
-            update_norm[i] = float(u @ u) ** 0.5
-            grad_norm[i] = float(g @ g) ** 0.5
             # a unit is dead on this batch when it is zero for every sample in it;
             # the output layer (softmax) never is
-            if i < last:
-                dead_share[i] = 1 - np.count_nonzero(layer.a.any(axis=0)) / layer.a.shape[1]
+            dead = 1 - np.count_nonzero(layer.a.any(axis=0)) / layer.a.shape[1] if i < last else 0.0
+            row[:, i] = weight_norm, float(g @ g) ** 0.5, float(u @ u) ** 0.5, dead
         self._n_rows = r + 1
         if self._n_rows >= self.flush_every or time.monotonic() - self._last_flush > self.flush_seconds:
             self.flush()
@@ -263,8 +260,8 @@ class TraceRecorder:
         if steps and self._epochs:
             epochs, self._epochs = self._epochs, []
             rows = slice(counts["epochs"], counts["epochs"] + len(epochs))
-            writes += [(array, rows, np.array([e.get(name, np.nan) for e in epochs], dtype=array.dtype))
-                       for name, array in self._epoch_arrays.items()]
+            values = np.array([[e.get(name, np.nan) for name in EPOCH_FIELDS] for e in epochs], dtype=np.float64)
+            writes.append((self._epoch_metrics, rows, values))
             counts["epochs"] = rows.stop
         _write_arrays(writes)
         # commit last: readers trust only what `committed` covers
