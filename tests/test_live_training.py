@@ -193,3 +193,14 @@ def test_the_training_dashboard_opens_a_paused_live_run(live):
     assert dashboard.errors.message == ""
     assert dashboard.trace.n_steps == 45 and dashboard.trace.n_epochs == 1
     assert pixels(dashboard._filters_image.value).size > 0
+
+
+def test_setting_trace_path_chooses_where_the_next_run_goes(live, tmp_path):
+    live.run_steps(3)
+    first = live.trace_path
+    live.trace_path = str(tmp_path / "mine.zarr")  # ends the run, like any setting
+    assert live.step == 0 and Trace.open(first).status == "interrupted"
+    assert live.run_steps(0) == 0 and not (tmp_path / "mine.zarr").exists()  # no steps: no run is started
+    assert live.run_steps(4) == 4 and live.trace_path == str(tmp_path / "mine.zarr")
+    assert Trace.open(tmp_path / "mine.zarr").n_steps == 4
+    assert "mine.zarr" in live._where.value

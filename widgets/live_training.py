@@ -114,7 +114,8 @@ class LiveTraining(widgets.VBox):
     steps_per_second = traitlets.Float(50.0, help="play's pace; 0: as fast as it can")
     step = traitlets.Int(0, help="steps the current run has taken (the next step's number)")
     playing = traitlets.Bool(False, help="training in the background")
-    trace_path = traitlets.Unicode("", help="the trace the current (or last) run records to")
+    trace_path = traitlets.Unicode("", help="the trace the current (or last) run records to; set it to choose "
+                                   "where the next run goes")
 
     def __init__(self, trace_path=None, **settings):
         known = (*SETTINGS, "steps_per_second")
@@ -133,6 +134,7 @@ class LiveTraining(widgets.VBox):
         self._lock = threading.RLock()  # one of: a step, a redraw, a run's start or end
         self._stop = threading.Event()
         self._thread = None
+        self._naming = False
         self._trainer = self._recorder = None  # the current run
         self._over = ""  # why the current run is over ("finished ...", "diverged ..."), or ""
         self._loss = np.zeros(0, dtype=np.float32)  # (total_steps,) the run's batch losses so far
@@ -237,7 +239,7 @@ class LiveTraining(widgets.VBox):
         with self._lock:
             taken = 0
             try:
-                if self._ready():
+                if n and self._ready():
                     first = self._trainer.steps
                     while self._trainer.steps - first < n and self._advance():
                         pass
@@ -342,7 +344,11 @@ class LiveTraining(widgets.VBox):
         self.errors.clear()
         self._trainer, self._recorder = trainer, recorder
         self._loss = np.full(trainer.total_steps, np.nan, dtype=np.float32)  # (total_steps,)
-        self.trace_path = str(path)
+        self._naming = True  # not a path chosen from outside: see _on_trace_path
+        try:
+            self.trace_path = str(path)
+        finally:
+            self._naming = False
         self.step = 0
         return True
 
@@ -433,10 +439,18 @@ class LiveTraining(widgets.VBox):
             self._buttons["pause"].disabled = not self.playing
 
     def _on_trace_path(self, change=None):
+        """Show where runs are recorded; a path set from outside is where the next run goes."""
+        if change is not None and not self._naming:
+            if self.playing:
+                self.pause()
+            with self._lock:
+                self._base = Path(self.trace_path) if self.trace_path else None
+                self._end_run()
+                self._show_settings()
         if self.trace_path:
-            self._where.value = (f"<small>Recording to <code>{self.trace_path}</code>; open it with "
-                                 f"<code>TrainingDashboard(\"{self.trace_path}\")</code> (pause first to see every "
-                                 "step).</small>")
+            self._where.value = (f"<small>Trace: <code>{self.trace_path}</code>; open it with "
+                                 f"<code>TrainingDashboard(\"{self.trace_path}\")</code> (it holds every step up to "
+                                 "the last pause).</small>")
         else:
             self._where.value = "<small>Each run is recorded as a trace under <code>runs/live/</code>.</small>"
 
