@@ -115,6 +115,12 @@ def test_bad_pictures_say_what_is_wrong(source, words):
         prepare_image(source)
 
 
+def test_a_huge_picture_is_refused_before_it_is_decoded():
+    huge = png(Image.new("1", (12_000, 9_000), 1))  # 108 million pixels, a few kB of PNG
+    with pytest.raises(DataError, match="12000x9000 pixels"):
+        prepare_image(huge)
+
+
 def test_a_photo_of_a_scene_is_refused():
     gradient = (colormaps["viridis"](np.linspace(0, 1, 120 * 160).reshape(120, 160))[..., :3] * 255).astype(np.uint8)
     with pytest.raises(DataError, match="does not look like a digit"):

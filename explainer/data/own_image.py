@@ -25,6 +25,7 @@ so.
 
 import io
 import os
+import warnings
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -73,10 +74,7 @@ def read_ink(source):
     ink from the opacity.
     """
     grey = _grey_levels(source)  # (h, w) float32 in [0, 1]
-    h, w = grey.shape
-    if min(h, w) < MIN_SIDE or max(h, w) > MAX_SIDE:
-        raise DataError(f"the picture is {w}x{h} pixels; a digit picture must be {MIN_SIDE} to {MAX_SIDE} pixels "
-                        "on each side: crop or resize it")
+    _check_size(grey.shape[1], grey.shape[0])
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     paper = float(np.median(border))
     ink = np.abs(grey - paper)  # (h, w): distance from the paper's colour
@@ -153,7 +151,10 @@ def _grey_levels(source):
 
 def _open(file, name):
     try:
-        image = Image.open(file)
+        with warnings.catch_warnings():  # Pillow's warning about big pictures: _check_size says it better
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(file)  # reads the header only
+        _check_size(*image.size)  # before decoding: a huge picture would cost its size in memory
         image.load()
     except UnidentifiedImageError:
         raise DataError(f"{name} is not a picture Pillow can read: use a PNG or JPEG of a digit") from None
@@ -164,11 +165,14 @@ def _open(file, name):
     return image
 
 
-def _image_grey(image):
-    w, h = image.size
-    if min(w, h) < MIN_SIDE or max(w, h) > MAX_SIDE:  # before converting: a huge picture costs memory
+def _check_size(w, h):
+    if min(w, h) < MIN_SIDE or max(w, h) > MAX_SIDE:
         raise DataError(f"the picture is {w}x{h} pixels; a digit picture must be {MIN_SIDE} to {MAX_SIDE} pixels "
                         "on each side: crop or resize it")
+
+
+def _image_grey(image):
+    _check_size(*image.size)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         alpha = np.asarray(image.convert("RGBA"), dtype=np.float32)[..., 3] / 255  # (h, w)
         if (alpha < 0.5).mean() > 0.01:  # a transparent background: the strokes are the opaque part
