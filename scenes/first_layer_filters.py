@@ -13,7 +13,7 @@ from manim import *
 
 from scenes.choice import chosen_step, chosen_trace
 from scenes.palette import PALETTE
-from scenes.pieces import FilterGrid, LossCurve
+from scenes.pieces import FilterGrid, LossCurve, StepCounter
 from scenes.slides import LectureScene
 
 MAX_UNITS = 64  # tiles shown; wider layers show their first 64
@@ -56,9 +56,8 @@ class FirstLayerFilters(LectureScene):
 
         k = ValueTracker(0)  # which snapshot is shown
         step_of = lambda: int(steps[int(round(k.get_value()))])
-        counter = VGroup(Text("step", font_size=28, color=PALETTE.muted), Integer(0, font_size=40, color=PALETTE.text))
-        counter.arrange(RIGHT, buff=0.2).next_to(legend, UP, buff=0.4, aligned_edge=LEFT)
-        counter[1].add_updater(lambda number: number.set_value(step_of()))
+        counter = StepCounter(label_size=28, number_size=40, buff=0.2).follow(step_of)
+        counter.next_to(legend, UP, buff=0.4, aligned_edge=LEFT)
         grid.follow(k)
         curve.follow(step_of)
 

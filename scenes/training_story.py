@@ -13,7 +13,7 @@ from manim import *
 
 from scenes.choice import chosen_step, chosen_trace
 from scenes.palette import PALETTE
-from scenes.pieces import ConfusionGrid, LossCurve, ProbeRow
+from scenes.pieces import ConfusionGrid, LossCurve, ProbeRow, StepCounter
 from scenes.slides import LectureScene
 
 
@@ -44,9 +44,7 @@ class TrainingStory(LectureScene):
                          color=PALETTE.muted).next_to(row, UP, buff=0.2).shift(LEFT * 0.8)
         k = ValueTracker(0)
         step_of = lambda: int(steps[int(round(k.get_value()))])
-        counter = VGroup(Text("step", font_size=24, color=PALETTE.muted), Integer(0, font_size=36))
-        counter.arrange(RIGHT, buff=0.15).to_corner(UL, buff=0.35)
-        counter[1].add_updater(lambda number: number.set_value(step_of()))
+        counter = StepCounter().to_corner(UL, buff=0.35).follow(step_of)
         texts = {}  # right -> Text: made once each
 
         def score_text():
@@ -56,7 +54,15 @@ class TrainingStory(LectureScene):
                                     color=PALETTE.text).next_to(row_title, RIGHT, buff=0.3)
             return texts[right]
 
-        score = score_text()
+        score = score_text().copy()
+        shown = {"text": texts[row.correct(0)]}
+
+        def update_score(text):
+            new = score_text()
+            if new is not shown["text"]:  # become() only when the count changes
+                text.become(new)
+                shown["text"] = new
+
         row.follow(k)
         loss.follow(step_of)
         accuracy.follow(step_of)
@@ -65,9 +71,9 @@ class TrainingStory(LectureScene):
                   FadeIn(counter))
         self.play(FadeIn(row), FadeIn(row_title), FadeIn(score), FadeIn(loss.cursor), FadeIn(accuracy.cursor))
         self.next_slide()  # before training: the guesses at initialisation
-        score.add_updater(lambda t: t.become(score_text()))
+        score.add_updater(update_score)
         # the curves are drawn up to the cursor as it moves
-        drawn = VGroup(always_redraw(lambda: loss.upto(step_of())), always_redraw(lambda: accuracy.upto(step_of())))
+        drawn = VGroup(loss.drawn_upto(step_of), accuracy.drawn_upto(step_of))
         self.add(drawn)
         self.play(k.animate.set_value(len(steps) - 1), run_time=min(12, 0.2 * len(steps) + 3), rate_func=linear)
         self.wait(1)

@@ -347,3 +347,18 @@ def test_manim_slides_cuts_a_scene_at_its_pauses(tiny_trace, tmp_path, monkeypat
     assert len(written["slides"]) == len(pauses) + 1
     assert all((tmp_path / s["file"]).is_file() for s in written["slides"])
     assert written["background_color"].lower() == "#111318"
+
+
+def test_the_drawn_curve_and_the_counter_follow_the_step(tiny_trace):
+    from scenes.pieces import LossCurve, StepCounter
+
+    curve = LossCurve(Trace.open(tiny_trace).scalars["loss"])
+    step = {"now": 5}
+    line = curve.drawn_upto(lambda: step["now"])
+    counter = StepCounter().follow(lambda: step["now"])
+    np.testing.assert_allclose(line["line_graph"].points[-1], curve.point_at(5))
+    step["now"] = 30
+    line.update()
+    counter.update()
+    np.testing.assert_allclose(line["line_graph"].points[-1], curve.point_at(30))  # drawn up to the new step
+    assert counter[1].get_value() == 30

@@ -1,11 +1,11 @@
 """A training curve drawn from a trace's per-step numbers, with a cursor."""
 
 import numpy as np
-from manim import DOWN, Axes, Dot, Text, VGroup
+from manim import DOWN, RIGHT, Axes, Dot, Integer, Text, VGroup
 
 from ..palette import PALETTE
 
-__all__ = ["LossCurve", "smooth"]
+__all__ = ["LossCurve", "StepCounter", "smooth"]
 
 
 def smooth(values, width):
@@ -51,6 +51,20 @@ class LossCurve(VGroup):
         return self.axes.plot_line_graph(steps, self.smoothed[steps], add_vertex_dots=False,
                                          line_color=self.colour, stroke_width=3)
 
+    def drawn_upto(self, step_of):
+        """The curve up to the step ``step_of()`` returns, redrawn as it moves (and only when it moves:
+        at 60 frames a second most frames show the same snapshot)."""
+        shown = {"step": int(step_of())}
+        line = self.upto(shown["step"])
+
+        def redraw(line):
+            step = int(step_of())
+            if step != shown["step"]:
+                line.become(self.upto(step))
+                shown["step"] = step
+
+        return line.add_updater(redraw)
+
     def point_at(self, step):
         step = int(np.clip(step, 0, len(self.smoothed) - 1))
         return self.axes.c2p(step, self.smoothed[step])
@@ -65,6 +79,27 @@ class LossCurve(VGroup):
         style = {"font_size": 22, "color": PALETTE.muted}
         below = Text(x, **style).next_to(self.axes.x_axis, DOWN, buff=0.45)
         return VGroup(below, self.axes.get_y_axis_label(Text(y, **style)))
+
+
+class StepCounter(VGroup):
+    """"step 1,234": the training step shown, for scenes that scrub through a run."""
+
+    def __init__(self, label_size=24, number_size=36, buff=0.15, **kwargs):
+        super().__init__(Text("step", font_size=label_size, color=PALETTE.muted),
+                         Integer(0, font_size=number_size, color=PALETTE.text), **kwargs)
+        self.arrange(RIGHT, buff=buff)
+
+    def follow(self, step_of):
+        """Show the step ``step_of()`` returns; the number is rebuilt only when it changes (an Integer
+        rebuilds every digit on each ``set_value``)."""
+
+        def update(number):
+            step = int(step_of())
+            if step != number.get_value():
+                number.set_value(step)
+
+        self[1].add_updater(update)
+        return self
 
 
 def _tick(top):

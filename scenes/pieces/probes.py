@@ -28,6 +28,7 @@ class ProbeRow(Group):
         self.labels = trace.probe_labels[self.samples]
         self.guesses = probe_guesses(trace, self.samples, steps)
         self.index = -1
+        self._texts = {}  # (guess, right?) -> Text, made once each: Text is slow to build
         self.cells = []  # the guess texts under the digits
         self.shown = None  # the guesses they show
         for i, sample in enumerate(self.samples):
@@ -44,10 +45,14 @@ class ProbeRow(Group):
             return self
         for guess, g, label in zip(self.cells, self.guesses[k], self.labels):
             # become() redraws in place (swapping submobjects mid-animation leaves the old ones drawn)
-            new = Text(str(int(g)), font_size=26, color=PALETTE.correct if g == label else PALETTE.wrong)
-            guess.become(new.move_to(guess))
+            guess.become(self._text(int(g), bool(g == label)), match_center=True)
         self.index, self.shown = k, self.guesses[k]
         return self
+
+    def _text(self, guess, right):
+        if (guess, right) not in self._texts:
+            self._texts[guess, right] = Text(str(guess), font_size=26, color=PALETTE.correct if right else PALETTE.wrong)
+        return self._texts[guess, right]
 
     def correct(self, k):
         """How many of the row the network gets right at snapshot ``k``."""
