@@ -24,6 +24,11 @@ from scenes.slides import LectureScene
 MAX_SHOWN = 10  # neurons drawn per layer; wider layers are truncated
 
 
+def percent(p):
+    """A probability as a percentage that never rounds a near-certainty up to 100%: 0.9996 -> '>99.9%'."""
+    return f"{p:.1%}" if p < 0.9995 or p == 1 else ">99.9%"
+
+
 class ForwardPass(LectureScene):
     def setup(self):
         self.trace = trace = chosen_trace()
@@ -86,7 +91,7 @@ class ForwardPass(LectureScene):
         ).to_edge(RIGHT, buff=0.4).shift(DOWN * 0.6)
         predicted = int(np.argmax(p))
         chart.bars[predicted].set_fill(PALETTE.correct if predicted == self.label else PALETTE.wrong)
-        verdict = Text(f"predicted {predicted} ({p[predicted]:.0%}), true {self.label}", font_size=22,
+        verdict = Text(f"predicted {predicted} ({percent(p[predicted])}), true {self.label}", font_size=22,
                        color=PALETTE.correct if predicted == self.label else PALETTE.wrong).next_to(chart, UP)
         self.play(FadeIn(net.output_labels()), Create(chart), FadeIn(verdict))
         self.wait(2)

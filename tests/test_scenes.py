@@ -362,3 +362,9 @@ def test_the_drawn_curve_and_the_counter_follow_the_step(tiny_trace):
     counter.update()
     np.testing.assert_allclose(line["line_graph"].points[-1], curve.point_at(30))  # drawn up to the new step
     assert counter[1].get_value() == 30
+
+
+def test_a_near_certain_guess_is_not_rounded_up_to_certain():
+    from scenes.forward_pass import percent
+
+    assert percent(0.9996) == ">99.9%" and percent(1.0) == "100.0%" and percent(0.25) == "25.0%"
