@@ -471,7 +471,7 @@ class LiveTraining(widgets.VBox):
         self.errors.clear()
         self._loss = np.zeros(0, dtype=np.float32)
         self.step = 0
-        self._draw(net.layers[0].W, info.image_shape, per_epoch * experiment.epochs, per_epoch, [], [],
+        self._draw(net, info.image_shape, per_epoch * experiment.epochs, per_epoch, self._loss, [], [],
                    "Press play or step to start a new run with these settings.",
                    "step 0: the random initial weights, before any update")
 
@@ -489,28 +489,31 @@ class LiveTraining(widgets.VBox):
         if done:
             parts.append(f"validation accuracy {done[-1]['val_accuracy']:.1%} after epoch {done[-1]['epoch'] + 1}")
         state = self._over or ("playing" if self.playing and not self._stop.is_set() else "paused" if s else "ready")
-        self._draw(trainer.net.layers[0].W, trainer.data.image_shape, total, trainer.steps_per_epoch,
+        self._draw(trainer.net, trainer.data.image_shape, total, trainer.steps_per_epoch, self._loss[:s],
                    [(e["epoch"] + 1) * trainer.steps_per_epoch for e in done], [e["val_accuracy"] for e in done],
                    f"<b>{state}</b> · " + " · ".join(parts),
                    "step 0: the random initial weights" if s == 0 else f"after step {s - 1}'s update")
 
-    def _draw(self, W, image_shape, total, per_epoch, val_steps, val_accuracy, status, when):
+    def _draw(self, net, image_shape, total, per_epoch, loss, val_steps, val_accuracy, status, when):
+        """The loss curve (``loss``: (n_steps,) so far), the filters of ``net``'s first layer, the status line."""
         shape = (total, per_epoch)
         if self._plot is None or self._plot_shape != shape:
             self._plot, self._plot_shape = LossPlot(total, per_epoch), shape
-        n_hidden = len(W)
-        n = min(n_hidden, MAX_FILTERS)
+        W = net.layers[0].W  # (n_units, n_in)
+        n_units = len(W)
+        n = min(n_units, MAX_FILTERS)
         images = W[:n].reshape(n, *image_shape)  # (n, height, width): rows of W on the input pixels
         vmax = filter_vmax(images)
-        which = f"all {n}" if n == n_hidden else f"the first {n} of {n_hidden}"
+        which = f"all {n}" if n == n_units else f"the first {n} of {n_units}"
+        note = "; with no hidden layer these are the output units, one per digit from 0" if len(net.layers) == 1 else ""
         with ExitStack() as stack:
             for widget in (self._loss_image, self._filters_image, self._filters_caption, self._status):
                 stack.enter_context(widget.hold_sync())
-            self._loss_image.value = self._plot.png(self._loss[: self.step], val_steps, val_accuracy)
+            self._loss_image.value = self._plot.png(loss, val_steps, val_accuracy)
             self._filters_image.value = filters_png(images, vmax)
             self._filters_caption.value = (
                 f"<small><b>First-layer filters</b>, {when}: {which} rows of W<sub>1</sub> on the "
-                f"{image_shape[0]}×{image_shape[1]} pixels. Red: ink there raises the unit's z; blue: lowers it "
+                f"{image_shape[0]}×{image_shape[1]} pixels{note}. Red: ink there raises the unit's z; blue: lowers it "
                 f"(±{vmax:.3g}).</small>")
             self._status.value = status
 
