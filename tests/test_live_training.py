@@ -204,3 +204,17 @@ def test_setting_trace_path_chooses_where_the_next_run_goes(live, tmp_path):
     assert live.run_steps(4) == 4 and live.trace_path == str(tmp_path / "mine.zarr")
     assert Trace.open(tmp_path / "mine.zarr").n_steps == 4
     assert "mine.zarr" in live._where.value
+
+
+@pytest.mark.parametrize("setting,value,message", [
+    ("batch_size", 0, "batch_size must be a whole number >= 1; got 0"),
+    ("seed", -1, "seed must be a whole number >= 0; got -1"),
+    ("lr", -0.5, "lr (the learning rate) must be a positive number; got -0.5"),
+    ("hidden", "64,,3", "hidden sizes must be whole numbers"),
+    ("hidden", "99999", "at most 4096 units wide"),
+])
+def test_bad_numbers_are_named_in_the_dashboard_and_start_nothing(live, tmp_path, setting, value, message):
+    setattr(live, setting, value)
+    assert message in live.errors.message and "bug" not in live.errors.message
+    assert live.run_steps(2) == 0 and "not started" in live._status.value
+    assert not (tmp_path / "live.zarr").exists()

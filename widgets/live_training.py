@@ -340,6 +340,7 @@ class LiveTraining(widgets.VBox):
                 raise
         except Exception as error:  # noqa: BLE001 -- a bad setting is a message in the dashboard
             self.errors.show(error)
+            self._status.value = "<b>not started</b>: see the message below"
             return False
         self.errors.clear()
         self._trainer, self._recorder = trainer, recorder
@@ -390,9 +391,14 @@ class LiveTraining(widgets.VBox):
             self._recorder.flush()
 
     def _experiment(self):
-        return Experiment(dataset=self.dataset, hidden=parse_hidden(self.hidden), activation=self.activation,
+        """The run the controls describe; a ValueError naming the setting if they describe none."""
+        if self.seed < 0:
+            raise ValueError(f"seed must be a whole number >= 0; got {self.seed}")
+        experiment = Experiment(dataset=self.dataset, hidden=parse_hidden(self.hidden), activation=self.activation,
                           optimizer=self.optimizer, lr=self.lr, batch_size=self.batch_size, epochs=self.epochs,
                           seed=self.seed)
+        experiment.train_config()  # checks the optimizer, learning rate, batch size and epochs
+        return experiment
 
     def _next_path(self):
         base = self._base or LIVE_DIR / f"{datetime.now():%Y%m%d-%H%M%S}.zarr"
@@ -464,7 +470,6 @@ class LiveTraining(widgets.VBox):
             n_train = info.split_sizes()["train"]
             per_epoch = -(-n_train // experiment.batch_size)
             net = experiment.network(info.image_shape[0] * info.image_shape[1], info.n_classes)
-            experiment.train_config()  # checks the optimizer, lr, batch size and epochs
         except Exception as error:  # noqa: BLE001 -- a bad setting is a message in the dashboard
             self.errors.show(error)
             return
