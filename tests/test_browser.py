@@ -156,8 +156,9 @@ def test_uploaded_digit_is_predicted(lab, page, shots, tmp_path):
     dashboard.screenshot(path=str(shots / "forward_before.png"))
 
     picture, digit = _digit_picture(Trace.open(default_trace(progress=False)), before, tmp_path)
-    upload = panel.locator(".explainer-upload").first
-    upload.locator("xpath=self::input | .//input").first.set_input_files(str(picture))
+    with page.expect_file_chooser() as chooser:  # click the upload button, as a student would
+        panel.locator(".explainer-upload").first.click()
+    chooser.value.set_files(str(picture))
 
     expect(prediction).to_contain_text(str(digit))
     page.wait_for_timeout(500)
@@ -165,6 +166,51 @@ def test_uploaded_digit_is_predicted(lab, page, shots, tmp_path):
     assert shown == digit != before, f"uploaded a {digit}; the dashboard shows {shown} (before: {before})"
     dashboard.screenshot(path=str(shots / "forward_after_upload.png"))
     page.screenshot(path=str(shots / "forward_page.png"))
+    errors = panel.locator(".explainer-error")
+    assert all(not e.is_visible() for e in errors.all()), "the dashboard shows an error"
+
+
+def test_drawn_digit_is_predicted(lab, page, shots):
+    """Draw a 7 with the mouse; the prediction shown must be what the network makes of that drawing."""
+    import base64
+
+    from playwright.sync_api import expect
+
+    from explainer.data.own_image import prepare_image
+    from explainer.trace import Trace, default_trace
+
+    if page.locator(".explainer-prediction").count() == 0:  # run on its own: open the notebook first
+        open_and_run_all(page, *lab, FORWARD)
+    panel = page.locator(".jp-NotebookPanel").first
+    dashboard = panel.locator(".explainer-dashboard").first
+    prediction = panel.locator(".explainer-prediction").first
+    seen = panel.locator(".explainer-dashboard img.widget-image").first  # what the network sees
+    canvas = panel.locator(".explainer-canvas canvas").first
+    _bring_to_top(page, dashboard)
+    src_before = seen.get_attribute("src")
+
+    box = canvas.bounding_box()
+    assert box and box["width"] > 50, f"the drawing canvas is not on screen: {box}"
+    x0, y0, w, h = box["x"], box["y"], box["width"], box["height"]
+    stroke = [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]  # a 7: the bar, then the slanted leg
+    page.mouse.move(x0 + stroke[0][0] * w, y0 + stroke[0][1] * h)
+    page.mouse.down()
+    for (ax, ay), (bx, by) in zip(stroke, stroke[1:]):
+        for t in np.linspace(0, 1, 12)[1:]:
+            page.mouse.move(x0 + (ax + t * (bx - ax)) * w, y0 + (ay + t * (by - ay)) * h)
+    page.mouse.up()
+
+    expect(seen).not_to_have_attribute("src", src_before)  # the kernel prepared and showed the drawing
+    # what the network at the step on screen makes of exactly these pixels
+    url = canvas.evaluate("c => c.toDataURL('image/png')")
+    trace = Trace.open(default_trace(progress=False))
+    step = int(_readout(panel.locator(".explainer-step-slider").first))
+    x = prepare_image(base64.b64decode(url.split(",", 1)[1]), trace.image_shape)
+    expected = int(np.argmax(_forward(trace, x, step)))
+    expect(prediction).to_contain_text(str(expected))
+    page.wait_for_timeout(300)
+    assert _shown_digit(prediction.inner_text()) == expected
+    dashboard.screenshot(path=str(shots / "forward_after_drawing.png"))
     errors = panel.locator(".explainer-error")
     assert all(not e.is_visible() for e in errors.all()), "the dashboard shows an error"
 
