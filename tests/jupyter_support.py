@@ -179,7 +179,7 @@ def require_chromium():
         problems.append("the playwright package is not installed (pip install -e '.[dev]')")
     if not problems:
         return
-    reason = "browser tests need " + "; ".join(problems)
+    reason = "browser tests cannot run: " + "; ".join(problems)
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(reason + " -- CI=true, so this is an error, not a skip", pytrace=False)
     pytest.skip(reason)

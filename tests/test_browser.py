@@ -40,6 +40,9 @@ def shots(tmp_path_factory):
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     require_chromium()
+    from explainer.trace import default_trace
+
+    default_trace(progress=False)  # built here if missing, not by a notebook cell (its progress bar is stderr)
     root = copy_notebooks([TRAINING, FORWARD], tmp_path_factory.mktemp("lab-root"))
     with jupyter_lab(root, tmp_path_factory.mktemp("lab-state")) as server:
         yield server
