@@ -11,10 +11,11 @@ On MNIST with 784-128-64-10 (ReLU, Adam, batch 128), in one run:
 - the time to open the trace, and to fetch the weights or the probe record at
   random steps (cold: the first read of each array; warm: after it).
 
-The overhead is given three ways: the ratio of the median wall-clock times;
+The overhead is given four ways: the ratio of the median wall-clock times;
 the median of each recorded run over the plain run just before it (a busy
-spell slows both runs of a pair alike); and the time inside the hooks over the
-rest of the recorded run. The load average before and after is printed, since
+spell slows both runs of a pair alike); the ratio of the median CPU times of
+the process (time the process waited for a core does not count); and the time
+inside the hooks over the rest of the recorded run. The load average before and after is printed, since
 on a shared machine the first two are only as good as the quiet they ran in.
 
 Usage::
@@ -67,6 +68,12 @@ def folder_size(path):
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
 
 
+def cpu_seconds():
+    """CPU time of this process so far, all its threads (BLAS, Zarr's I/O) included."""
+    times = os.times()
+    return times.user + times.system
+
+
 def timed(fn):
     start = time.perf_counter()
     fn()
@@ -90,12 +97,14 @@ def main():
     n_in, n_classes = data.X_train.shape[1], data.n_classes
     tmp = Path(tempfile.mkdtemp(prefix="bench-trace-"))
     plain, recorded, in_hooks = [], [], []
+    plain_cpu, recorded_cpu = [], []  # CPU seconds per epoch of this process, every thread
 
     def train(recorder=None):
         """Seconds per epoch of the whole fit: recorder start, every step, last flush, test."""
         net = experiment.network(n_in, n_classes)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         history = fit(net, data, experiment.train_config(), recorder=recorder, progress=False)
+        (plain_cpu if recorder is None else recorded_cpu).append((cpu_seconds() - cpu) / args.epochs)
         return (time.perf_counter() - start) / args.epochs, history
 
     try:
@@ -137,6 +146,10 @@ def main():
         ("s/epoch, recording on", f"{r:.3f}", f"runs: {', '.join(f'{x:.3f}' for x in recorded)}"),
         ("overhead, wall clock", f"{overhead:+.1%}", f"<= {TARGETS['overhead']:.0%} (noisy: see the runs above)"),
         ("overhead, paired runs", f"{paired:+.1%}", "median of recorded / plain run before it"),
+        ("CPU s/epoch, off / on", f"{statistics.median(plain_cpu):.3f} / {statistics.median(recorded_cpu):.3f}",
+         "medians; every thread of this process"),
+        ("overhead, CPU time", f"{statistics.median(recorded_cpu) / statistics.median(plain_cpu) - 1:+.1%}",
+         "not slowed by other processes' use of the cores (with --threads 1: no BLAS threads spinning)"),
         ("overhead, time in hooks", f"{statistics.median(hook_share):+.1%}", f"<= {TARGETS['overhead']:.0%}"),
         *[(f"  in {name}", f"{seconds:.3f} s", "per run") for name, seconds in median_hooks.items() if seconds > 0.001],
         ("snapshots", f"{n_snapshots}", f"schedule {args.schedule}"),

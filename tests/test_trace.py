@@ -125,6 +125,25 @@ def test_per_step_norms_match_the_snapshots(recorded):
         assert trace.scalars["grad_norm"][step, 0] == pytest.approx(np.linalg.norm(dW), rel=1e-5)
 
 
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_the_dead_share_counts_units_zero_for_the_whole_batch(tmp_path, activation):
+    expected = []
+
+    class Checking(TraceRecorder):
+        def record_step(self, step, net, scalars, updates):
+            expected.append([1 - np.count_nonzero(layer.a.any(axis=0)) / layer.a.shape[1] for layer in net.layers[:-1]])
+            super().record_step(step, net, scalars, updates)
+
+    with Checking(tmp_path / "run.zarr", schedule="epochs") as recorder:
+        experiment = Experiment.preset("digits", epochs=2, hidden=(16, 8), activation=activation, lr=0.05)
+        run(experiment, recorder=recorder, progress=False)
+    dead = Trace.open(tmp_path / "run.zarr").scalars["dead_share"]  # (n_steps, n_layers)
+    np.testing.assert_allclose(dead[:, :-1], expected, rtol=1e-6)
+    assert np.all(dead[:, -1] == 0)  # softmax units never die
+    if activation == "relu":
+        assert dead.max() > 0  # a large learning rate kills some ReLU units
+
+
 def test_same_seed_records_identical_arrays(recorded, tmp_path):
     record(tmp_path / "again.zarr")
     a, b = zarr.open_group(recorded[0], mode="r"), zarr.open_group(tmp_path / "again.zarr", mode="r")

@@ -47,6 +47,8 @@ STEP_CHUNK = 4096  # rows of per-step scalars per chunk
 
 SNAPSHOT_CHUNK = 8  # snapshots per chunk, and per flush
 
+NON_NEGATIVE = {"relu", "sigmoid", "softmax"}  # activations whose a is never below 0
+
 
 class TraceRecorder:
     """Record a training run into a trace folder.
@@ -164,7 +166,8 @@ class TraceRecorder:
         self._snap_buffer = {name: np.zeros((SNAPSHOT_CHUNK, *array.shape[1:]), dtype=array.dtype)
                              for name, array in self._snap_arrays.items()}
         self._n_snaps = 0  # snapshots waiting in self._snap_buffer
-        self._w2 = [float(W.ravel() @ W.ravel()) for W in (layer.W for layer in net.layers)]  # ||W_0||^2
+        self._w2 = [float(np.vdot(layer.W, layer.W)) for layer in net.layers]  # ||W_0||^2
+        self._ones = {}  # (batch, dtype) -> a vector of ones, for counting live units
 
     def wants_snapshot(self, step):
         return step in self._wanted
@@ -193,16 +196,25 @@ class TraceRecorder:
         row = self._buffer["layers"][r]  # (4, n_layers): the rows of STEP_PER_LAYER
         last = len(net.layers) - 1
         for i, (layer, u) in enumerate(zip(net.layers, updates[0::2])):
-            w, u, g = layer.W.ravel(), u.ravel(), layer.dW.ravel()
             weight_norm = w2[i] ** 0.5
-            w2[i] = float(w @ w)
-            # a unit is dead on this batch when it is zero for every sample in it;
-            # the output layer (softmax) never is
-            dead = 1 - np.count_nonzero(layer.a.any(axis=0)) / layer.a.shape[1] if i < last else 0.0
-            row[:, i] = weight_norm, float(g @ g) ** 0.5, float(u @ u) ** 0.5, dead
+            w2[i] = float(np.vdot(layer.W, layer.W))  # vdot: the sum of products over every entry
+            dead = 1 - self._alive(layer) / layer.a.shape[1] if i < last else 0.0  # softmax units never die
+            row[:, i] = weight_norm, float(np.vdot(layer.dW, layer.dW)) ** 0.5, float(np.vdot(u, u)) ** 0.5, dead
         self._n_rows = r + 1
         if self._n_rows >= self.flush_every or time.monotonic() - self._last_flush > self.flush_seconds:
             self.flush()
+
+    def _alive(self, layer):
+        """How many of the layer's units were not zero for every sample of the batch."""
+        a = layer.a  # (batch, n_out)
+        if layer.activation.name not in NON_NEGATIVE:
+            return np.count_nonzero(a.any(axis=0))
+        # with no negative values to cancel, a column is all zeros exactly when it sums
+        # to zero; summing is a matrix product, twice as fast as any(axis=0)
+        ones = self._ones.get((len(a), a.dtype))
+        if ones is None:
+            ones = self._ones[len(a), a.dtype] = np.ones(len(a), a.dtype)
+        return np.count_nonzero(ones @ a)
 
     def record_epoch(self, epoch, step, metrics):
         self._epochs.append({"epoch": epoch, "step": step, **metrics})
