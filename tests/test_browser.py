@@ -98,6 +98,31 @@ def test_step_slider_changes_the_filters(lab, page, shots):
     errors = panel.locator(".explainer-error")
     assert all(not e.is_visible() for e in errors.all()), "the dashboard shows an error"
 
+    # the notebook's second dashboard replays a run with weight decay: by its end the noise of the
+    # random start has faded, so the filters picture holds far more blank (near-white) pixels
+    decayed = panel.locator(".explainer-dashboard").nth(1)
+    decayed_filters = decayed.locator("img.explainer-filters, .explainer-filters img").first
+    _bring_to_top(page, decayed)
+    blank_start = _blank_share(decayed_filters.screenshot())
+    decayed.locator(".explainer-step-slider .noUi-handle").focus()
+    page.keyboard.press("End")
+    expect(decayed.locator(".explainer-step-slider .widget-readout")).not_to_have_text("0")
+    page.wait_for_timeout(500)
+    blank_end = _blank_share(decayed_filters.screenshot())
+    decayed.screenshot(path=str(shots / "training_decay_end.png"))
+    print(f"weight-decay run, blank share of the filters: {blank_start:.2f} at step 0, {blank_end:.2f} at the end")
+    assert blank_end > blank_start + 0.1, f"blank share of the filters: {blank_start:.2f} at step 0, {blank_end:.2f} at the end"
+
+
+def _blank_share(png):
+    """The share of near-white pixels in a screenshot (a filter weight near 0 is drawn white)."""
+    import io
+
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+    return float((rgb.min(axis=2) > 230).mean())
+
 
 # ------------------------------------------------------------------ a digit of one's own
 
