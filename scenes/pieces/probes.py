@@ -43,9 +43,11 @@ class ProbeRow(Group):
         k = int(np.clip(round(k), 0, len(self.guesses) - 1))
         if k == self.index:
             return self
-        for guess, g, label in zip(self.cells, self.guesses[k], self.labels):
-            # become() redraws in place (swapping submobjects mid-animation leaves the old ones drawn)
-            guess.become(self._text(int(g), bool(g == label)), match_center=True)
+        before = self.shown if self.shown is not None else np.full(len(self.cells), -1)
+        for guess, g, old, label in zip(self.cells, self.guesses[k], before, self.labels):
+            if g != old:  # most guesses stay from one snapshot to the next
+                # become() redraws in place (swapping submobjects mid-animation leaves the old ones drawn)
+                guess.become(self._text(int(g), bool(g == label)), match_center=True)
         self.index, self.shown = k, self.guesses[k]
         return self
 
