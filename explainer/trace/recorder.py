@@ -8,19 +8,23 @@
 What the recorder is given is kept in memory for a while (at most
 ``flush_every`` steps of scalars and ``SNAPSHOT_CHUNK`` snapshots, so memory
 stays bounded however long the run) and then flushed: every ``flush_seconds``
-of training, whenever those buffers fill (a full chunk of snapshots is
-written on its own), and at the end. Few large writes cost far less than many
-small ones: Zarr's overhead is per array and per write, about a millisecond
-each, so a snapshot is three arrays (see :mod:`explainer.trace.schema`) and a
-flush hands all its writes to Zarr at once. A flush writes the new rows and
-then raises the group's ``committed`` counts (see :mod:`explainer.trace.schema`); Zarr
-writes every file atomically, so a run killed at any moment leaves a trace that
-opens with everything up to its last flush.
+of training, whenever those buffers fill, and at the end. Few large writes
+cost far less than many small ones: Zarr's overhead is per array and per
+write, about a millisecond each, so a snapshot is three arrays (see
+:mod:`explainer.trace.schema`) and a flush hands all its writes to Zarr at
+once. A flush writes the new rows and then raises the group's ``committed``
+counts; Zarr writes every file atomically, so a run killed at any moment
+leaves a trace that opens with everything up to its last flush.
+
+A full chunk of snapshots (about 7 MB on MNIST) is the one write that training
+does not wait for: a writer thread hands it to Zarr while the next steps run,
+into a second buffer, and the next flush waits for it and commits it.
 """
 
 import asyncio
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +95,7 @@ class TraceRecorder:
         self._closed = False
         self._last_flush = time.monotonic()
         self.committed = {"steps": 0, "snapshots": 0, "epochs": 0}
+        self._written = dict(self.committed)  # rows handed to Zarr, committed or not yet
 
     # -- the Recorder protocol (called by fit) -------------------------------
 
@@ -163,8 +168,11 @@ class TraceRecorder:
         # what is not yet written waits in these buffers, rows of the arrays above
         self._buffer = {name: np.zeros((self.flush_every, *array.shape[1:]), dtype=array.dtype)
                         for name, array in self._steps.items()}
-        self._snap_buffer = {name: np.zeros((SNAPSHOT_CHUNK, *array.shape[1:]), dtype=array.dtype)
-                             for name, array in self._snap_arrays.items()}
+        self._snap_buffer, self._spare_buffer = (
+            {name: np.zeros((SNAPSHOT_CHUNK, *array.shape[1:]), dtype=array.dtype)
+             for name, array in self._snap_arrays.items()} for _ in range(2))
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="trace-writer")
+        self._in_flight = None  # (future, counts) of snapshot writes not yet committed
         self._n_snaps = 0  # snapshots waiting in self._snap_buffer
         self._w2 = [float(np.vdot(layer.W, layer.W)) for layer in net.layers]  # ||W_0||^2
         self._ones = {}  # (batch, dtype) -> a vector of ones, for counting live units
@@ -183,7 +191,7 @@ class TraceRecorder:
             for k, values in enumerate((z, a, delta)):  # the order of SNAPSHOT_PROBE
                 buffer["probe"][j, k, :, units] = values  # (n_probe, n_out)
         self._n_snaps = j + 1
-        if (self.committed["snapshots"] + self._n_snaps) % SNAPSHOT_CHUNK == 0:  # a chunk is full:
+        if (self._written["snapshots"] + self._n_snaps) % SNAPSHOT_CHUNK == 0:  # a chunk is full:
             self._flush(steps=False)  # written on its own
 
     def record_step(self, step, net, scalars, updates):
@@ -233,7 +241,10 @@ class TraceRecorder:
             self._closed = True
             return
         self._closed = True
-        self.flush()
+        try:
+            self.flush()
+        finally:
+            self._writer.shutdown()
         if self.root.attrs.get("status") == "running":
             self.root.attrs["status"] = "interrupted"
 
@@ -255,7 +266,7 @@ class TraceRecorder:
             self._last_flush = time.monotonic()
         if self.root is None or not (self._n_snaps or steps and (self._n_rows or self._epochs)):
             return
-        counts = dict(self.committed)
+        counts = dict(self._written)
         writes = []  # (array, rows, values)
         if steps and self._n_rows:
             start, n = counts["steps"], self._n_rows
@@ -269,13 +280,31 @@ class TraceRecorder:
                        for name, array in self._snap_arrays.items()]
             counts["snapshots"] = start + n
             self._n_snaps = 0
+            # the next snapshots go to the other buffer while these rows are written
+            self._snap_buffer, self._spare_buffer = self._spare_buffer, self._snap_buffer
         if steps and self._epochs:
             epochs, self._epochs = self._epochs, []
             rows = slice(counts["epochs"], counts["epochs"] + len(epochs))
             values = np.array([[e.get(name, np.nan) for name in EPOCH_FIELDS] for e in epochs], dtype=np.float64)
             writes.append((self._epoch_metrics, rows, values))
             counts["epochs"] = rows.stop
-        _write_arrays(writes)
+        self._written = counts
+        self._settle()  # the writes handed over before, and their commit, come first
+        if steps:
+            _write_arrays(writes)
+            self._commit(counts)
+        else:  # a full chunk of snapshots: written while training goes on, committed at the next flush
+            self._in_flight = (self._writer.submit(_write_arrays, writes), counts)
+
+    def _settle(self):
+        """Wait for the writes handed to the writer thread, then commit them."""
+        if self._in_flight is not None:
+            future, counts = self._in_flight
+            self._in_flight = None
+            future.result()
+            self._commit(counts)
+
+    def _commit(self, counts):
         # commit last: readers trust only what `committed` covers
         self.root.attrs["committed"] = counts
         self.committed = counts
