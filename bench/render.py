@@ -14,8 +14,8 @@ The 8x8 trace is the default one; the 28x28 trace is ``runs/mnist.zarr``
 
 Usage::
 
-    .venv/bin/python bench/render.py                    # -ql and -qh, both data sets (about 25 minutes)
-    .venv/bin/python bench/render.py --quality l        # -ql only (about 3 minutes)
+    .venv/bin/python bench/render.py                    # -ql and -qh, both data sets (about 12 minutes)
+    .venv/bin/python bench/render.py --quality l        # -ql only (about 2 minutes)
     .venv/bin/python bench/render.py --quality l --scenes ForwardPass Backprop --data 28x28
     .venv/bin/python bench/render.py --json runs/bench/render.json
 """
