@@ -92,7 +92,7 @@ class ForwardPass(LectureScene):
         predicted = int(np.argmax(p))
         chart.bars[predicted].set_fill(PALETTE.correct if predicted == self.label else PALETTE.wrong)
         verdict = Text(f"predicted {predicted} ({percent(p[predicted])}), true {self.label}", font_size=22,
-                       color=PALETTE.correct if predicted == self.label else PALETTE.wrong).next_to(chart, UP)
+                       color=PALETTE.correct if predicted == self.label else PALETTE.wrong).next_to(chart, UP).align_to(chart, RIGHT)
         self.play(FadeIn(net.output_labels()), Create(chart), FadeIn(verdict))
         self.wait(2)
 
