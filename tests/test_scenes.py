@@ -274,7 +274,7 @@ SCENE_FILES = {"FirstLayerFilters": "first_layer_filters", "ForwardPass": "forwa
                "TrainingStory": "training_story"}
 
 
-def slide_pauses(tiny_trace, monkeypatch, scene_name):
+def slide_pauses(tiny_trace, monkeypatch, scene_name, media_dir):
     """Run a scene without drawing (Manim's dry run); return how many animations had played at each next_slide(),
     and in all."""
     import importlib
@@ -286,7 +286,8 @@ def slide_pauses(tiny_trace, monkeypatch, scene_name):
     scene_class = getattr(importlib.import_module(f"scenes.{SCENE_FILES[scene_name]}"), scene_name)
     pauses = []
     monkeypatch.setattr(scene_class, "next_slide", lambda self, *a, **k: pauses.append(self.renderer.num_plays))
-    with tempconfig({"dry_run": True, "save_last_frame": True, "disable_caching": True, "quality": "low_quality"}):
+    with tempconfig({"dry_run": True, "save_last_frame": True, "disable_caching": True, "quality": "low_quality",
+                     "media_dir": str(media_dir)}):
         scene = scene_class()
         scene.setup()
         scene.construct()  # every play, skipped, and no file finished (a Slide would write its slides)
@@ -294,12 +295,12 @@ def slide_pauses(tiny_trace, monkeypatch, scene_name):
 
 
 @pytest.mark.parametrize("scene_name", list(SCENE_FILES))
-def test_every_scene_pauses_between_its_phases(tiny_trace, monkeypatch, scene_name):
+def test_every_scene_pauses_between_its_phases(tiny_trace, monkeypatch, scene_name, tmp_path):
     from manim import Scene
 
     from scenes.slides import LectureScene
 
-    pauses, plays = slide_pauses(tiny_trace, monkeypatch, scene_name)
+    pauses, plays = slide_pauses(tiny_trace, monkeypatch, scene_name, tmp_path)
     assert len(pauses) >= 2  # at least three slides
     assert 0 < pauses[0] and all(a < b for a, b in zip(pauses, pauses[1:])) and pauses[-1] < plays  # between phases
     assert issubclass(LectureScene, Scene)
@@ -335,7 +336,7 @@ def slides_work():
 def test_manim_slides_cuts_a_scene_at_its_pauses(tiny_trace, tmp_path, monkeypatch):
     import json
 
-    pauses, _ = slide_pauses(tiny_trace, monkeypatch, "FirstLayerFilters")
+    pauses, _ = slide_pauses(tiny_trace, monkeypatch, "FirstLayerFilters", tmp_path / "dry")
     result = subprocess.run(
         [sys.executable, "-m", "manim_slides", "render", "-ql", "--media_dir", str(tmp_path / "media"),
          str(ROOT / "scenes" / "first_layer_filters.py"), "FirstLayerFilters"],
