@@ -72,8 +72,8 @@ def add_parser(subparsers):
                    help=f"samples per step (default: {_per_dataset('batch_size')})")
     p.add_argument("--epochs", type=int, metavar="N",
                    help=f"passes over the training set (default: {_per_dataset('epochs')})")
-    p.add_argument("--l1", type=float, metavar="LAMBDA", help="L1 penalty on the weights (default: 0)")
-    p.add_argument("--l2", type=float, metavar="LAMBDA", help="L2 penalty on the weights (default: 0)")
+    p.add_argument("--l1", type=float, metavar="LAMBDA", help=f"L1 penalty on the weights (default: {_per_dataset('l1')})")
+    p.add_argument("--l2", type=float, metavar="LAMBDA", help=f"L2 penalty on the weights (default: {_per_dataset('l2')})")
     p.add_argument("--seed", type=int, metavar="N",
                    help="seeds the weights, the split and the shuffling: the same seed gives the "
                    "same run, to the bit (default: 0)")
