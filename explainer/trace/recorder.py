@@ -107,10 +107,9 @@ class TraceRecorder:
         self.probe_labels = np.asarray(data.y_val[index])
         if self.overwrite and self.path.exists():
             shutil.rmtree(self.path) if self.path.is_dir() else self.path.unlink()
-        self.root = zarr.open_group(self.path, mode="w-", zarr_format=3)
         n_layers, shapes = len(net.layers), [layer.W.shape for layer in net.layers]
-        self.root.attrs.update(
-            {
+        self.root = zarr.open_group(
+            self.path, mode="w-", zarr_format=3, attributes={
                 "schema": SCHEMA,
                 "schema_version": SCHEMA_VERSION,
                 "explainer_version": __version__,
@@ -124,7 +123,7 @@ class TraceRecorder:
                 "planned_snapshots": self.steps.tolist(),
                 "status": "running",
                 "committed": dict(self.committed),
-            }
+            },
         )
         # Arrays are made now, at their planned size; `committed` says how much is real.
         n_snap, n_probe = len(self.steps), len(self.probe_x)
