@@ -7,7 +7,9 @@ them without re-running anything::
     dW_l = delta_l a_{l-1}^T     # (n_out, n_in), a_0 = x: the digit's own pixels
     ‖dW_l‖ = ‖delta_l‖ ‖a_{l-1}‖  # the Frobenius norm of an outer product
 
-(the training batch's ``dW`` is the mean of these over its digits). Layers
+(the training batch's ``dW`` is the mean of these over its digits, plus the
+penalty's gradient ``l1 sign(W) + l2 W`` when the run has one: the same for
+every digit, so it is left out here and named above the pictures). Layers
 are drawn from the output down, the way ``delta`` travels; in a sigmoid
 network the bars on the right shrink layer after layer: the vanishing
 gradient.
@@ -91,7 +93,7 @@ class BackpropExplorer(widgets.VBox):
         self.children = [
             widgets.HTML(f"<b>Backward pass</b> — {trace.dataset} {'→'.join(map(str, trace.sizes))} "
                          f"({trace.layers[0]['activation']}): how one digit's error travels back through the "
-                         "layers, and the weight change it asks for."),
+                         f"layers, and the weight change it asks for.{_penalty_note(trace)}"),
             widgets.HBox([self._probe_menu, self._slider]),
             self.errors,
             self._figure_image,
@@ -197,3 +199,14 @@ class BackpropExplorer(widgets.VBox):
                 '<table style="border-collapse:collapse" cellpadding="4"><tr><th>layer</th><th>‖δ‖</th>'
                 "<th>max |δ|</th><th>‖dW‖ (this digit)</th><th>max |dW|</th><th>‖ΔW‖ applied (batch)</th></tr>"
                 + "".join(rows) + "</table>")
+
+
+def _penalty_note(trace):
+    """What the run's weight penalty adds to every digit's dW (not drawn), or nothing."""
+    network = trace.config.get("network", {})
+    terms = [f"{network[name]:g} {term}" for name, term in (("l1", "sign(W)"), ("l2", "W"))
+             if network.get(name)]
+    if not terms:
+        return ""
+    return (f"<br>This run also has a weight penalty, whose gradient {' + '.join(terms)} is added to "
+            "every digit's dW alike; the pictures show the part that comes from this digit, δ a_prevᵀ.")
