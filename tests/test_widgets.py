@@ -296,12 +296,16 @@ def test_digit_gradients_match_a_backward_pass_of_network(trace_path, trace):
     step, i = int(trace.snapshot_steps[4]), 6
     explorer.step, explorer.probe = step, i
     delta, dW = explorer.digit_gradients()
-    oracle = network_at(trace, step).inspect(trace.probe_x[i : i + 1], trace.probe_labels[i : i + 1])
+    net = network_at(trace, step)
+    oracle = net.inspect(trace.probe_x[i : i + 1], trace.probe_labels[i : i + 1])
+    assert net.l2 > 0  # the preset's weight penalty: its gradient l2 W is in the network's dW, not the digit's
     for layer in range(trace.n_layers):
+        digit_part = oracle.dW[layer] - net.l2 * net.layers[layer].W  # one digit: N = 1
         np.testing.assert_allclose(delta[layer], oracle.delta[layer][0], rtol=1e-4, atol=1e-6)
-        np.testing.assert_allclose(dW[layer], oracle.dW[layer], rtol=1e-4, atol=1e-6)  # one digit: N = 1
+        np.testing.assert_allclose(dW[layer], digit_part, rtol=1e-4, atol=1e-6)
     table = explorer._table.value
-    assert f"{np.linalg.norm(oracle.dW[0]):.3g}" in table
+    assert f"{np.linalg.norm(oracle.dW[0] - net.l2 * net.layers[0].W):.3g}" in table
+    assert f"{net.l2:g} W is added to every digit's dW" in explorer.children[0].value
 
 
 def test_backprop_picture_changes_with_step_and_probe(trace_path, trace):
