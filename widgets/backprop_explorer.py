@@ -23,14 +23,14 @@ from matplotlib.colors import Normalize
 from explainer.figures.style import COLORS, LAYER_COLORS, layer_label, new_figure, plain_log_labels
 
 from .blit import BlitFigure
-from .common import ErrorArea, hold_sync, image_widget, resolve_trace, shows_errors, step_controls
+from .common import TraceDashboard, hold_sync, image_widget, shows_errors, step_controls
 
 __all__ = ["BackpropExplorer"]
 
 DPI = 80
 
 
-class BackpropExplorer(widgets.VBox):
+class BackpropExplorer(TraceDashboard):
     """Each layer's ``delta`` and this digit's ``dW`` at a step, and how large each layer's gradient is.
 
     Parameters
@@ -48,15 +48,7 @@ class BackpropExplorer(widgets.VBox):
 
     def __init__(self, trace=None, step=None, probe=0, **kwargs):
         super().__init__(**kwargs)
-        self.errors = ErrorArea()
-        self.add_class("explainer-dashboard")
-        try:
-            self.trace = resolve_trace(trace)
-            self._precompute()
-            self._build(step, probe)
-        except Exception as error:  # noqa: BLE001 -- a damaged trace is a message in the dashboard
-            self.errors.show(error)
-            self.children = [widgets.HTML("<b>BackpropExplorer</b> could not open this trace:"), self.errors]
+        if not self._open(trace, lambda: (self._precompute(), self._build(step, probe))):
             return
         self.observe(self._on_change, names=["step", "probe"])
         self._on_change()

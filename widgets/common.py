@@ -33,6 +33,7 @@ from explainer.trace import Trace, default_trace
 __all__ = [
     "CSS",
     "ErrorArea",
+    "TraceDashboard",
     "shows_errors",
     "resolve_trace",
     "png_bytes",
@@ -109,6 +110,31 @@ class ErrorArea(widgets.HTML):
         self._message = ""
         self.value = ""
         self.layout.display = "none"
+
+
+class TraceDashboard(widgets.VBox):
+    """A dashboard over one trace: opens it, or says inside the dashboard why it could not.
+
+    A subclass calls :meth:`_open` from its constructor with the work that needs
+    the trace; if that fails (a missing or damaged trace, one with no snapshot
+    yet), the dashboard shows the message instead of raising, and stays a widget.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.errors = ErrorArea()
+        self.add_class("explainer-dashboard")
+
+    def _open(self, trace, setup):
+        """Resolve ``trace`` into ``self.trace`` and call ``setup()``; return whether both worked."""
+        try:
+            self.trace = resolve_trace(trace)
+            setup()
+        except Exception as error:  # noqa: BLE001 -- a damaged trace is a message in the dashboard
+            self.errors.show(error)
+            self.children = [widgets.HTML(f"<b>{type(self).__name__}</b> could not open this trace:"), self.errors]
+            return False
+        return True
 
 
 def shows_errors(method):

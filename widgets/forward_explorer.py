@@ -25,12 +25,11 @@ from .canvas import DrawingCanvas
 from .common import (
     CSS,
     FILTER_PALETTE,
-    ErrorArea,
+    TraceDashboard,
     filter_mosaic,
     hold_sync,
     image_widget,
     png_bytes,
-    resolve_trace,
     shows_errors,
     step_controls,
     upscale,
@@ -44,7 +43,7 @@ DPI = 80
 SIGNED = ("tanh", "leaky_relu", "identity")  # activations that go below zero: drawn on a diverging map
 
 
-class ForwardExplorer(widgets.VBox):
+class ForwardExplorer(TraceDashboard):
     """One digit's forward pass at a chosen step: activations, the units that respond most, the prediction.
 
     Parameters
@@ -64,26 +63,21 @@ class ForwardExplorer(widgets.VBox):
 
     def __init__(self, trace=None, step=None, probe=0, **kwargs):
         super().__init__(**kwargs)
-        self.errors = ErrorArea()
-        self.add_class("explainer-dashboard")
         self._own = {}  # source -> the prepared input (n_in,) of a drawing or an upload
         self._cache = {}  # snapshot step -> (weights, probe record)
-        try:
-            self.trace = resolve_trace(trace)
-            self._steps = np.asarray(self.trace.snapshot_steps, dtype=np.int64)
-            if not len(self._steps):
-                raise ValueError(f"{self.trace.path} holds no snapshot yet: there are no weights to run a digit through")
-            self._net = Network(**self.trace.config["network"])  # its W and b are replaced by the recorded ones
-            self._build(step, probe)
-        except Exception as error:  # noqa: BLE001 -- a damaged trace is a message in the dashboard
-            self.errors.show(error)
-            self.children = [widgets.HTML("<b>ForwardExplorer</b> could not open this trace:"), self.errors]
+        if not self._open(trace, lambda: (self._precompute(), self._build(step, probe))):
             return
         self.observe(self._show, names=["step", "source"])
         self.observe(self._on_probe, names="probe")
         self.canvas.observe(self._on_drawing, names="drawing")
         self.upload.observe(self._on_upload, names="value")
         self._show()
+
+    def _precompute(self):
+        self._steps = np.asarray(self.trace.snapshot_steps, dtype=np.int64)  # (n_snap,)
+        if not len(self._steps):
+            raise ValueError(f"{self.trace.path} holds no snapshot yet: there are no weights to run a digit through")
+        self._net = Network(**self.trace.config["network"])  # its W and b are replaced by the recorded ones
 
     # -- the view, built once --------------------------------------------------------
 

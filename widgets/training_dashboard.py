@@ -25,12 +25,11 @@ from explainer.figures.style import (
 from .blit import BlitFigure
 from .common import (
     CSS,
-    ErrorArea,
+    TraceDashboard,
     filter_vmax,
     filters_png,
     hold_sync,
     image_widget,
-    resolve_trace,
     shows_errors,
     step_controls,
 )
@@ -42,7 +41,7 @@ DECADES = 8  # the gradient histograms span at most this many powers of ten (sma
 DPI = 80  # pixels per inch of the figures (they are shown at their natural size)
 
 
-class TrainingDashboard(widgets.VBox):
+class TrainingDashboard(TraceDashboard):
     """Loss curves, filters, histograms and gradient norms of a recorded run, at a chosen step.
 
     Parameters
@@ -57,15 +56,7 @@ class TrainingDashboard(widgets.VBox):
 
     def __init__(self, trace=None, step=None, **kwargs):
         super().__init__(**kwargs)
-        self.errors = ErrorArea()
-        self.add_class("explainer-dashboard")
-        try:
-            self.trace = resolve_trace(trace)
-            self._precompute()
-            self._build(step)
-        except Exception as error:  # noqa: BLE001 -- a damaged trace is a message in the dashboard
-            self.errors.show(error)
-            self.children = [widgets.HTML("<b>TrainingDashboard</b> could not open this trace:"), self.errors]
+        if not self._open(trace, lambda: (self._precompute(), self._build(step))):
             return
         self.observe(self._on_step, names="step")
         self._on_step()
