@@ -290,9 +290,9 @@ CHILD = textwrap.dedent(
     from explainer.trace import TraceRecorder
 
     class Announcing(TraceRecorder):
-        def flush(self):
-            super().flush()
-            print("committed", self.committed["steps"], self.committed["snapshots"], flush=True)
+        def _commit(self, counts):  # on the writer thread, once the rows are on disk
+            super()._commit(counts)
+            print("committed", counts["steps"], counts["snapshots"], flush=True)
 
     recorder = Announcing(sys.argv[1], schedule="every:25", flush_seconds=0.05)
     run(Experiment.preset("digits", epochs=200, hidden=(64, 32)), recorder=recorder, progress=False)
@@ -332,6 +332,34 @@ def test_a_run_killed_at_a_random_moment_keeps_what_it_flushed(tmp_path, attempt
         assert trace.weights(last)[0][0].std() > 0
         assert trace.probe_record(last).probabilities.sum(axis=1) == pytest.approx(1, abs=1e-5)
     json.dumps(trace.summary())
+
+
+def test_a_write_that_fails_on_the_writer_thread_stops_the_run_and_commits_nothing_after_it(
+        tmp_path, monkeypatch):
+    # the disk fills up on the third write: training hears of it at its next flush
+    # (not silently), and the trace keeps what was committed before that write
+    import explainer.trace.recorder as recorder_module
+
+    real_write, calls = recorder_module._write_arrays, []
+
+    def failing_write(writes):
+        calls.append(len(writes))
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        real_write(writes)
+
+    monkeypatch.setattr(recorder_module, "_write_arrays", failing_write)
+    path = tmp_path / "full.zarr"
+    recorder = TraceRecorder(path, schedule="every:5", flush_seconds=0)  # a flush every step
+    with pytest.raises(OSError, match="No space left"):
+        run(Experiment.preset("digits", **SMALL), recorder=recorder, progress=False)
+    assert len(calls) >= 3
+    committed = dict(recorder.committed)
+    trace = Trace.open(path)
+    assert trace.status == "interrupted" and trace.evaluation is None
+    assert (trace.n_steps, trace.n_snapshots) == (committed["steps"], committed["snapshots"])
+    assert 0 < trace.n_steps < 100
+    assert np.all(trace.scalars["loss"] > 1e-3)  # every committed row was written (no zero fill)
 
 
 def test_a_run_killed_before_its_first_flush_opens_or_says_why(tmp_path):

@@ -6,7 +6,7 @@
         fit(net, data, config, recorder=recorder)
 
 What the recorder is given is kept in memory for a while (at most
-``flush_every`` steps of scalars and ``SNAPSHOT_CHUNK`` snapshots, so memory
+``flush_every`` steps of numbers and ``SNAPSHOT_CHUNK`` snapshots, so memory
 stays bounded however long the run) and then flushed: every ``flush_seconds``
 of training, whenever those buffers fill, and at the end. Few large writes
 cost far less than many small ones: Zarr's overhead is per array and per
@@ -14,17 +14,21 @@ write, about a millisecond each, so a snapshot is three arrays (see
 :mod:`explainer.trace.schema`) and a flush hands all its writes to Zarr at
 once. A flush writes the new rows and then raises the group's ``committed``
 counts; Zarr writes every file atomically, so a run killed at any moment
-leaves a trace that opens with everything up to its last flush.
+leaves a trace that opens with everything up to its last commit.
 
-A full chunk of snapshots (about 7 MB on MNIST) is the one write that training
-does not wait for: a writer thread hands it to Zarr while the next steps run,
-into a second buffer, and the next flush waits for it and commits it.
+Training does not wait for the disk: a flush during the run hands its rows
+(and the commit that follows them) to a writer thread and training goes on.
+One thread, so writes and commits land in the order they were made; a write
+that fails stops the commits after it and raises in the training thread at
+the next flush. Snapshots are gathered in one of two buffers while the other
+is being written. :meth:`TraceRecorder.flush`, called by hand, and the end of
+the run wait until everything is on disk.
 """
 
 import asyncio
 import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -88,7 +92,7 @@ class TraceRecorder:
         self.schedule, self.n_probe = schedule, n_probe
         self.flush_seconds, self.flush_every = flush_seconds, flush_every
         self.overwrite = overwrite
-        self._n_rows = 0  # per-step scalars not yet flushed, in self._buffer
+        self._rows = []  # per-step numbers not yet flushed, raw (see record_step)
         self._n_snaps = 0  # snapshots not yet flushed
         self._epochs = []  # epoch metrics not yet flushed
         self.root = None
@@ -164,16 +168,17 @@ class TraceRecorder:
         self._steps = {name: made[f"steps/{name}"] for name in ("scalars", "layers")}
         self._snap_arrays = {name: made[f"snapshots/{name}"] for name in ("step", "loss", "params", "grads", "probe")}
         self._epoch_metrics = made["epochs/metrics"]
-        # what is not yet written waits in these buffers, rows of the arrays above
-        self._buffer = {name: np.zeros((self.flush_every, *array.shape[1:]), dtype=array.dtype)
-                        for name, array in self._steps.items()}
+        # snapshots not yet written wait in this buffer, rows of the arrays above
         self._snap_buffer, self._spare_buffer = (
             {name: np.zeros((SNAPSHOT_CHUNK, *array.shape[1:]), dtype=array.dtype)
              for name, array in self._snap_arrays.items()} for _ in range(2))
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="trace-writer")
-        self._in_flight = None  # (future, counts) of snapshot writes not yet committed
+        self._in_flight = []  # futures of what the writer thread has not yet written and committed
+        self._busy = {}  # id(snapshot buffer) -> the future of the last write from it
+        self._failed = False  # a write failed: the writer commits nothing after it
         self._n_snaps = 0  # snapshots waiting in self._snap_buffer
-        self._w2 = [float(np.vdot(layer.W, layer.W)) for layer in net.layers]  # ||W_0||^2
+        self._w2 = [np.vdot(layer.W, layer.W) for layer in net.layers]  # ||W_0||^2
+        self._n_units = np.array([layer.W.shape[0] for layer in net.layers])
         self._ones = {}  # (batch, dtype) -> a vector of ones, for counting live units
 
     def wants_snapshot(self, step):
@@ -191,25 +196,23 @@ class TraceRecorder:
                 buffer["probe"][j, k, :, units] = values  # (n_probe, n_out)
         self._n_snaps = j + 1
         if (self._written["snapshots"] + self._n_snaps) % SNAPSHOT_CHUNK == 0:  # a chunk is full:
-            self._flush(steps=False)  # written on its own
+            self._hand_over(steps=False)  # written on its own
 
     def record_step(self, step, net, scalars, updates):
         # Every per-step number describes step s: the weights W_s it used (the ones
         # a snapshot at s holds), its gradient, and the update u_s = W_{s+1} - W_s.
         # W already holds W_{s+1}: its squared norm is kept for the next step's row
-        # (||W_0||^2 comes from start).
-        r, w2 = self._n_rows, self._w2
-        self._buffer["scalars"][r] = [scalars[name] for name in STEP_SCALARS]
-        row = self._buffer["layers"][r]  # (4, n_layers): the rows of STEP_PER_LAYER
-        last = len(net.layers) - 1
+        # (||W_0||^2 comes from start). This runs every step, so it only gathers raw
+        # numbers (vdot: the sum of products over every entry, i.e. a squared norm);
+        # square roots and shares are taken for a whole block of rows at the flush.
+        row, w2, last = [scalars[name] for name in STEP_SCALARS], self._w2, len(net.layers) - 1
         for i, (layer, u) in enumerate(zip(net.layers, updates[0::2])):
-            weight_norm = w2[i] ** 0.5
-            w2[i] = float(np.vdot(layer.W, layer.W))  # vdot: the sum of products over every entry
-            dead = 1 - self._alive(layer) / layer.a.shape[1] if i < last else 0.0  # softmax units never die
-            row[:, i] = weight_norm, float(np.vdot(layer.dW, layer.dW)) ** 0.5, float(np.vdot(u, u)) ** 0.5, dead
-        self._n_rows = r + 1
-        if self._n_rows >= self.flush_every or time.monotonic() - self._last_flush > self.flush_seconds:
-            self.flush()
+            live = self._alive(layer) if i < last else layer.W.shape[0]  # softmax units never die
+            row += w2[i], np.vdot(layer.dW, layer.dW), np.vdot(u, u), live
+            w2[i] = np.vdot(layer.W, layer.W)
+        self._rows.append(row)
+        if len(self._rows) >= self.flush_every or time.monotonic() - self._last_flush > self.flush_seconds:
+            self._hand_over()  # written and committed while training goes on
 
     def _alive(self, layer):
         """How many of the layer's units were not zero for every sample of the batch."""
@@ -241,7 +244,8 @@ class TraceRecorder:
             return
         self._closed = True
         try:
-            self.flush()
+            if not self._failed:  # (after a failed write the writer commits nothing more)
+                self.flush()
         finally:
             self._writer.shutdown()
         if self.root.attrs.get("status") == "running":
@@ -256,58 +260,91 @@ class TraceRecorder:
     # -- writing ---------------------------------------------------------------
 
     def flush(self):
-        """Write everything pending, then commit it (one metadata write)."""
-        self._flush()
+        """Write everything pending and commit it; return once it is on disk."""
+        self._hand_over()
+        self._wait()
 
-    def _flush(self, steps=True):
-        """Write what is pending (``steps=False``: the snapshots alone), then raise ``committed``."""
+    def _hand_over(self, steps=True):
+        """Give what is pending (``steps=False``: the snapshots alone) to the writer thread.
+
+        The writer writes it and then raises ``committed``; one thread, so the
+        writes and commits land in the order they were handed over.
+        """
         if steps:
             self._last_flush = time.monotonic()
-        if self.root is None or not (self._n_snaps or steps and (self._n_rows or self._epochs)):
+        if self.root is None or not (self._n_snaps or steps and (self._rows or self._epochs)):
             return
         counts = dict(self._written)
         writes = []  # (array, rows, values)
-        if steps and self._n_rows:
-            start, n = counts["steps"], self._n_rows
-            writes += [(array, slice(start, start + n), self._buffer[name][:n])
-                       for name, array in self._steps.items()]
+        if steps and self._rows:
+            start, n = counts["steps"], len(self._rows)
+            writes += [(self._steps[name], slice(start, start + n), values)
+                       for name, values in self._step_rows().items()]
             counts["steps"] = start + n
-            self._n_rows = 0
-        if self._n_snaps:
-            start, n = counts["snapshots"], self._n_snaps
-            writes += [(array, slice(start, start + n), self._snap_buffer[name][:n])
-                       for name, array in self._snap_arrays.items()]
-            counts["snapshots"] = start + n
-            self._n_snaps = 0
-            # the next snapshots go to the other buffer while these rows are written
-            self._snap_buffer, self._spare_buffer = self._spare_buffer, self._snap_buffer
+            self._rows = []
         if steps and self._epochs:
             epochs, self._epochs = self._epochs, []
             rows = slice(counts["epochs"], counts["epochs"] + len(epochs))
             values = np.array([[e.get(name, np.nan) for name in EPOCH_FIELDS] for e in epochs], dtype=np.float64)
             writes.append((self._epoch_metrics, rows, values))
             counts["epochs"] = rows.stop
+        buffer = None
+        if self._n_snaps:
+            start, n = counts["snapshots"], self._n_snaps
+            writes += [(array, slice(start, start + n), self._snap_buffer[name][:n])
+                       for name, array in self._snap_arrays.items()]
+            counts["snapshots"] = start + n
+            self._n_snaps = 0
+            # the next snapshots go to the other buffer while these rows are written;
+            # that one's own last write must be done before it is filled again
+            buffer, self._snap_buffer, self._spare_buffer = self._snap_buffer, self._spare_buffer, self._snap_buffer
+            wait([self._busy.pop(id(self._snap_buffer), _DONE)])  # (a failed write raises below)
         self._written = counts
-        self._settle()  # the writes handed over before, and their commit, come first
-        if steps:
+        future = self._writer.submit(self._write_and_commit, writes, counts)
+        if buffer is not None:
+            self._busy[id(buffer)] = future
+        pending = []
+        for earlier in self._in_flight:
+            if earlier.done():
+                earlier.result()  # a write that failed raises here, in the training thread
+            else:
+                pending.append(earlier)
+        self._in_flight = [*pending, future]
+
+    def _write_and_commit(self, writes, counts):
+        """On the writer thread: write, then commit (nothing more once a write has failed)."""
+        if self._failed:
+            return
+        try:
             _write_arrays(writes)
             self._commit(counts)
-        else:  # a full chunk of snapshots: written while training goes on, committed at the next flush
-            self._in_flight = (self._writer.submit(_write_arrays, writes), counts)
+        except BaseException:
+            self._failed = True
+            raise
 
-    def _settle(self):
-        """Wait for the writes handed to the writer thread, then commit them."""
-        if self._in_flight is not None:
-            future, counts = self._in_flight
-            self._in_flight = None
+    def _wait(self):
+        """Wait for everything handed to the writer thread; raise the first write that failed."""
+        in_flight, self._in_flight = self._in_flight, []
+        for future in in_flight:
             future.result()
-            self._commit(counts)
+
+    def _step_rows(self):
+        """The raw rows of ``record_step`` as the values of ``steps/scalars`` and ``steps/layers``."""
+        raw = np.array(self._rows, dtype=np.float64)  # (n, 4 + 4 n_layers)
+        n, n_scalars = len(raw), len(STEP_SCALARS)
+        w2, g2, u2, live = raw[:, n_scalars:].reshape(n, -1, 4).transpose(2, 0, 1)  # each (n, n_layers)
+        layers = np.stack([np.sqrt(w2), np.sqrt(g2), np.sqrt(u2), 1 - live / self._n_units], axis=1)
+        values = {"scalars": raw[:, :n_scalars], "layers": layers}  # (n, 4), (n, 4, n_layers): STEP_PER_LAYER
+        return {name: values[name].astype(array.dtype) for name, array in self._steps.items()}
 
     def _commit(self, counts):
         # commit last: readers trust only what `committed` covers
         self.root.attrs["committed"] = counts
         self.committed = counts
 
+
+_DONE = Future()
+_DONE.set_result(None)  # stands for "no write pending"
 
 # Every chunk is written, even an all-zero one (Zarr skips those by default), so
 # that the reader can tell a missing chunk file from a chunk of zeros.
