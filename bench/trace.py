@@ -2,27 +2,31 @@
 
 On MNIST with 784-128-64-10 (ReLU, Adam, batch 128), in one run:
 
-- seconds per epoch with recording off and on (the default snapshot schedule),
-  interleaved so that a busy machine slows both alike;
-- the time spent inside the recorder's hooks during the recorded runs, which
-  measures the overhead directly (wall-clock runs on a shared 2-core machine
-  vary by 10-20% from one to the next, as much as the overhead itself);
+- seconds per epoch with recording off and on (the default snapshot schedule);
+- the time spent inside the recorder's hooks, and in which hook;
 - the trace's size on disk;
 - the time to open the trace, and to fetch the weights or the probe record at
   random steps (cold: the first read of each array; warm: after it).
 
-The overhead is given four ways: the ratio of the median wall-clock times;
-the median of each recorded run over the plain run just before it (a busy
-spell slows both runs of a pair alike); the ratio of the median CPU times of
-the process (time the process waited for a core does not count); and the time
-inside the hooks over the rest of the recorded run. The load average before and after is printed, since
-on a shared machine the first two are only as good as the quiet they ran in.
+How the overhead is measured. On a shared machine whole runs one after the
+other differ by 10-20% from one to the next (the machine's speed drifts), as
+much as the overhead itself. So each repeat trains three runs side by side in
+one process, an epoch of each in turn (the order rotating): two without a
+recorder (A and B) and one with (R). All three see the same drift. The
+overhead of a repeat is R's time over the mean of A's and B's; B over A is a
+control that measures the method's own noise (two identical runs still differ
+a little: each has its own memory layout). Every second of R counts: making
+its arrays, every step, every flush, the last writes and the test results.
+A write that the writer thread has not finished when R's epoch ends would
+run into the next run's epoch; the benchmark waits for it before going on,
+and reports that time apart (``writes outlasting an epoch``): in a real run
+it overlaps with training, and adding it gives an upper bound.
 
 Usage::
 
-    .venv/bin/python bench/trace.py               # 10 epochs, the issue's setting
-    .venv/bin/python bench/trace.py --epochs 2    # quicker
-    .venv/bin/python bench/trace.py --threads 1   # steadier on a busy machine
+    .venv/bin/python bench/trace.py                # 10 epochs, the issue's setting
+    .venv/bin/python bench/trace.py --repeats 12   # for the record (about 4 minutes)
+    .venv/bin/python bench/trace.py --epochs 2     # quicker
 """
 
 import argparse
@@ -31,12 +35,13 @@ import shutil
 import statistics
 import tempfile
 import time
+from concurrent.futures import wait
 from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from explainer import Experiment, fit
+from explainer import Experiment, Trainer, fit
 from explainer.data import load_dataset
 from explainer.trace import DEFAULT_SCHEDULE, Trace, TraceRecorder
 
@@ -63,15 +68,13 @@ class TimedRecorder(TraceRecorder):
 
         return timed_hook
 
+    def wait_for_writer(self):
+        """Wait until the writer thread has written what it was given (without handing it more)."""
+        wait(self._in_flight)
+
 
 def folder_size(path):
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
-
-
-def cpu_seconds():
-    """CPU time of this process so far, all its threads (BLAS, Zarr's I/O) included."""
-    times = os.times()
-    return times.user + times.system
 
 
 def timed(fn):
@@ -80,14 +83,43 @@ def timed(fn):
     return time.perf_counter() - start
 
 
+def side_by_side(experiment, data, path, schedule):
+    """Train A, R (recorded) and B an epoch at a time in turn; return their seconds and R's extras."""
+    n_in, n_classes = data.X_train.shape[1], data.n_classes
+    seconds, trainers = {"A": 0.0, "R": 0.0, "B": 0.0}, {}
+    recorder = TimedRecorder(path, schedule=schedule)
+    for name in seconds:  # making a Trainer starts its run (R: makes the trace's arrays)
+        seconds[name] += timed(lambda name=name: trainers.__setitem__(name, Trainer(
+            experiment.network(n_in, n_classes), data, experiment.train_config(),
+            recorder if name == "R" else None)))
+    outlasting = 0.0  # seconds of writes still running when R's epoch ended
+    names = list(seconds)
+    for epoch in range(experiment.train_config().epochs):
+        for name in names[epoch % 3:] + names[: epoch % 3]:
+            seconds[name] += timed(trainers[name].epoch)
+            if name == "R":
+                outlasting += timed(recorder.wait_for_writer)
+    for name, trainer in trainers.items():
+        seconds[name] += timed(trainer.finish)
+    return seconds, outlasting, recorder, trainers["R"].history
+
+
+def mean_and_spread(values):
+    """Mean and the half-width of its 95% interval (normal approximation: 2 standard errors)."""
+    mean = statistics.fmean(values)
+    spread = 2 * statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else float("nan")
+    return mean, spread
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--repeats", type=int, default=2, help="runs of each kind, interleaved")
+    parser.add_argument("--repeats", type=int, default=5, help="repeats of the three side-by-side runs")
     parser.add_argument("--schedule", default=DEFAULT_SCHEDULE)
     parser.add_argument("--fetches", type=int, default=50)
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
-                        help="threads for numpy's BLAS (default: all cores); 1 is steadier on a busy machine")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads for numpy's BLAS (default 1: with more, a busy machine makes them wait "
+                             "for each other and the times say more about the neighbours than the recorder)")
     args = parser.parse_args()
     threadpool_limits(args.threads, user_api="blas")
     load_before = os.getloadavg()
@@ -96,30 +128,25 @@ def main():
     data = load_dataset("mnist", seed=experiment.seed)
     n_in, n_classes = data.X_train.shape[1], data.n_classes
     tmp = Path(tempfile.mkdtemp(prefix="bench-trace-"))
-    plain, recorded, in_hooks = [], [], []
-    plain_cpu, recorded_cpu = [], []  # CPU seconds per epoch of this process, every thread
-
-    def train(recorder=None):
-        """Seconds per epoch of the whole fit: recorder start, every step, last flush, test."""
-        net = experiment.network(n_in, n_classes)
-        start, cpu = time.perf_counter(), cpu_seconds()
-        history = fit(net, data, experiment.train_config(), recorder=recorder, progress=False)
-        (plain_cpu if recorder is None else recorded_cpu).append((cpu_seconds() - cpu) / args.epochs)
-        return (time.perf_counter() - start) / args.epochs, history
-
+    overhead, control, upper, per_epoch, in_hooks = [], [], [], [], []
     try:
         warmup = Experiment.preset("mnist", hidden=(128, 64), epochs=1, batch_size=128, lr_decay=1.0)
         fit(warmup.network(n_in, n_classes), data, warmup.train_config(), progress=False)  # untimed
         for repeat in range(args.repeats):
-            seconds, _ = train()
-            plain.append(seconds)
             path = tmp / f"run{repeat}.zarr"
-            recorder = TimedRecorder(path, schedule=args.schedule)
-            seconds, history = train(recorder)
-            recorded.append(seconds)
+            seconds, outlasting, recorder, history = side_by_side(experiment, data, path, args.schedule)
+            plain = (seconds["A"] + seconds["B"]) / 2
+            overhead.append(seconds["R"] / plain - 1)
+            upper.append((seconds["R"] + outlasting) / plain - 1)
+            control.append(seconds["B"] / seconds["A"] - 1)
+            per_epoch.append({name: value / args.epochs for name, value in seconds.items()})
             in_hooks.append(recorder.seconds)
-            print(f"repeat {repeat}: {plain[-1]:.3f} s/epoch plain, {recorded[-1]:.3f} s/epoch recorded "
-                  f"(test accuracy {history.test_accuracy:.4f})", flush=True)
+            print(f"repeat {repeat}: s/epoch A {per_epoch[-1]['A']:.3f}, R {per_epoch[-1]['R']:.3f}, "
+                  f"B {per_epoch[-1]['B']:.3f}; overhead {overhead[-1]:+.1%} (with the writes outlasting "
+                  f"an epoch {upper[-1]:+.1%}), B/A {control[-1]:+.1%}; test accuracy "
+                  f"{history.test_accuracy:.4f}", flush=True)
+            if repeat < args.repeats - 1:
+                shutil.rmtree(path)
 
         size = folder_size(path)
         open_times = [timed(lambda: Trace.open(path)) for _ in range(10)]
@@ -136,21 +163,23 @@ def main():
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    p, r = statistics.median(plain), statistics.median(recorded)
-    overhead = r / p - 1
-    paired = statistics.median(b / a - 1 for a, b in zip(plain, recorded))
-    hook_share = [sum(h.values()) / (total * args.epochs - sum(h.values())) for h, total in zip(in_hooks, recorded)]
+    def interval(values):
+        mean, spread = mean_and_spread(values)
+        return f"{mean:+.1%}", f"+/- {spread:.1%} (95%); median {statistics.median(values):+.1%}"
+
+    plain = statistics.median((e["A"] + e["B"]) / 2 for e in per_epoch)
+    recorded = statistics.median(e["R"] for e in per_epoch)
+    plain_seconds = plain * args.epochs
+    hook_share = statistics.median(sum(h.values()) / plain_seconds for h in in_hooks)
     median_hooks = {name: statistics.median(h[name] for h in in_hooks) for name in HOOKS}
     rows = [
-        ("s/epoch, recording off", f"{p:.3f}", f"runs: {', '.join(f'{x:.3f}' for x in plain)}"),
-        ("s/epoch, recording on", f"{r:.3f}", f"runs: {', '.join(f'{x:.3f}' for x in recorded)}"),
-        ("overhead, wall clock", f"{overhead:+.1%}", f"<= {TARGETS['overhead']:.0%} (noisy: see the runs above)"),
-        ("overhead, paired runs", f"{paired:+.1%}", "median of recorded / plain run before it"),
-        ("CPU s/epoch, off / on", f"{statistics.median(plain_cpu):.3f} / {statistics.median(recorded_cpu):.3f}",
-         "medians; every thread of this process"),
-        ("overhead, CPU time", f"{statistics.median(recorded_cpu) / statistics.median(plain_cpu) - 1:+.1%}",
-         "not slowed by other processes' use of the cores (with --threads 1: no BLAS threads spinning)"),
-        ("overhead, time in hooks", f"{statistics.median(hook_share):+.1%}", f"<= {TARGETS['overhead']:.0%}"),
+        ("s/epoch, recording off", f"{plain:.3f}", "median over repeats of the mean of A and B"),
+        ("s/epoch, recording on", f"{recorded:.3f}", "median over repeats of R"),
+        ("overhead, R / mean(A, B)", *interval(overhead)),
+        ("  target", "", f"<= {TARGETS['overhead']:.0%}"),
+        ("  + writes outlasting", *interval(upper)),
+        ("control, B / A", *interval(control)),
+        ("time in hooks", f"{hook_share:+.1%}", "of the plain run's time (median)"),
         *[(f"  in {name}", f"{seconds:.3f} s", "per run") for name, seconds in median_hooks.items() if seconds > 0.001],
         ("snapshots", f"{n_snapshots}", f"schedule {args.schedule}"),
         ("trace size on disk", f"{size / 1e6:.1f} MB", f"<= {TARGETS['size_mb']} MB"),
@@ -164,11 +193,11 @@ def main():
         ("all per-step scalars", f"{scalars * 1e3:.1f} ms", ""),
     ]
     load = ", ".join(f"{x:.2f}" for x in load_before) + " before; " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"\nMNIST 784-128-64-10, relu, adam, batch 128, {args.epochs} epochs, {args.repeats} runs of each, "
-          f"{args.threads} BLAS thread(s); load average {load} after")
-    print(f"{'measure':<28}{'value':>12}  target")
-    for name, value, target in rows:
-        print(f"{name:<28}{value:>12}  {target}")
+    print(f"\nMNIST 784-128-64-10, relu, adam, batch 128, {args.epochs} epochs, {args.repeats} repeats of "
+          f"A, R, B side by side, {args.threads} BLAS thread(s); load average {load} after")
+    print(f"{'measure':<28}{'value':>12}  target / note")
+    for name, value, note in rows:
+        print(f"{name:<28}{value:>12}  {note}")
 
 
 if __name__ == "__main__":
