@@ -86,6 +86,26 @@ def test_digits_style_8x8_is_in_sixteenths_and_fills_the_height():
     assert image.max() <= 1 and image.max() >= 0.5
 
 
+def test_digits_style_fits_the_height_and_width_of_the_8x8_digits():
+    # the 8x8 digits span all 8 rows but only about 6 of the 8 columns (a wide 7 is squeezed in)
+    from sklearn.datasets import load_digits
+
+    columns = (load_digits().images > 0).any(axis=1).sum(axis=1)  # (n,) inked columns of each digit
+    seven = prepare_image(png(stroke_picture()), (8, 8)).reshape(8, 8)
+    assert seven.any(axis=1).all()  # all 8 rows
+    assert np.percentile(columns, 5) <= seven.any(axis=0).sum() <= np.percentile(columns, 95)
+
+
+def test_digits_style_thickens_thin_strokes_and_keeps_a_1_upright():
+    # a 1 drawn as a thin stroke (half a pixel at 32x32) is thickened to 3 pixels, not lost to
+    # the black-and-white threshold, and is not stretched sideways into a block
+    one = Image.new("L", (300, 400), 255)
+    ImageDraw.Draw(one).line([(150, 30), (150, 370)], fill=0, width=6)
+    image = prepare_image(png(one), (8, 8)).reshape(8, 8)
+    assert image.any(axis=1).all() and image.any(axis=0).sum() <= 2
+    assert image.sum() * 16 >= 32 * 3  # inked pixels of the 32x32 bitmap: 32 rows, 3 wide
+
+
 def test_array_and_pillow_sources_agree_with_png_bytes():
     img = stroke_picture()
     expected = prepare_image(png(img))
