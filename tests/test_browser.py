@@ -212,7 +212,7 @@ def test_drawn_digit_is_predicted(lab, page, shots):
     panel = page.locator(".jp-NotebookPanel").first
     dashboard = panel.locator(".explainer-dashboard").first
     prediction = panel.locator(".explainer-prediction").first
-    seen = panel.locator(".explainer-dashboard img.widget-image").first  # what the network sees
+    seen = panel.locator(".explainer-input").first  # what the network sees
     canvas = panel.locator(".explainer-canvas canvas").first
     _bring_to_top(page, dashboard)
     src_before = seen.get_attribute("src")

@@ -161,6 +161,7 @@ def test_css_classes_for_the_browser_tests(training, forward):
     assert CSS["prediction"] in forward._prediction._dom_classes
     assert CSS["upload"] in forward.upload._dom_classes
     assert CSS["canvas"] in forward.canvas._dom_classes
+    assert CSS["input"] in forward._input_image._dom_classes
     assert CSS["step_slider"] in forward._slider._dom_classes
 
 

@@ -49,6 +49,7 @@ CSS classes a browser test can find (``widget.add_class``):
 ``explainer-prediction``   the widget whose text contains the predicted digit
 ``explainer-upload``       the ``ipywidgets.FileUpload`` of ForwardExplorer
 ``explainer-canvas``       the drawing canvas of ForwardExplorer
+``explainer-input``        ForwardExplorer's image of what the network sees (the prepared input)
 ``explainer-error``        the error area (hidden while there is no error)
 =========================  =====================================================
 

@@ -59,6 +59,7 @@ CSS = {
     "filters": "explainer-filters",
     "prediction": "explainer-prediction",
     "upload": "explainer-upload",
+    "input": "explainer-input",
     "canvas": "explainer-canvas",
     "error": "explainer-error",
 }

@@ -101,6 +101,7 @@ class ForwardExplorer(TraceDashboard):
                                          description="upload a picture", layout=widgets.Layout(width="240px"))
         self.upload.add_class(CSS["upload"])
         self._input_image = image_widget(layout=widgets.Layout(align_self="flex-start", border="1px solid #bbb"))
+        self._input_image.add_class(CSS["input"])
         self._input_caption = widgets.HTML()
         self._prediction = widgets.HTML()
         self._prediction.add_class(CSS["prediction"])
