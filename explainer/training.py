@@ -410,5 +410,5 @@ def _diverged(net, config, step, epoch, what):
         f"training diverged at step {step} (epoch {epoch + 1}): {what}.{where} The largest |z| is "
         f"{sizes[biggest]:.3g}, in layer {biggest + 1}. The learning rate {config.lr:g} is too high for "
         f"{config.optimizer}, which usually works with {TYPICAL_LR.get(config.optimizer, 'a smaller one')}: "
-        f"try a learning rate 10 to 100 times smaller (--lr {float(f'{config.lr / 30:.1g}'):g})."
+        f"try a learning rate 10 to 100 times smaller, such as {float(f'{config.lr / 30:.1g}'):g}."
     )
