@@ -257,5 +257,7 @@ def _log_edges(trace, steps):
 
 def _histograms(arrays, edges):
     """``(edges, counts)``: one histogram per snapshot, values outside the edges counted in the end bins."""
-    counts = np.stack([np.histogram(np.clip(a, edges[0], edges[-1]), edges)[0] for a in arrays])  # (n_snap, BINS)
+    # the edges are evenly spaced: given as a count and a range, numpy bins without sorting
+    lo, hi = edges[0], edges[-1]
+    counts = np.stack([np.histogram(np.clip(a, lo, hi), len(edges) - 1, (lo, hi))[0] for a in arrays])  # (n_snap, BINS)
     return edges, counts
