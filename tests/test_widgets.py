@@ -407,3 +407,18 @@ def test_blitting_draws_what_a_full_redraw_draws():
     column = int(round(ax.transData.transform((2, 0))[0]))
     rows = slice(int(fig.bbox.height - ax.bbox.y1) + 5, int(fig.bbox.height - ax.bbox.y0) - 5)
     assert (blitted[rows, column] > 200).all(axis=1).mean() > 0.9  # no trace of the old cursor at x = 2
+
+
+def test_histograms_count_like_numpy_with_explicit_edges():
+    # TrainingDashboard bins by count and range (no sort): the counts must be those of its edges,
+    # values on an edge included, values outside counted in the end bins
+    from widgets.training_dashboard import BINS, _histograms, _weight_edges
+
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(10_000).astype(np.float32) * scale for scale in (0.01, 0.1, 1.0)]
+    edges = _weight_edges(arrays)
+    arrays.append(np.concatenate([edges.astype(np.float32), [-50.0, 50.0]]))  # every edge, and beyond both ends
+    got_edges, counts = _histograms(arrays, edges)
+    expected = np.stack([np.histogram(np.clip(a, edges[0], edges[-1]), edges)[0] for a in arrays])
+    assert counts.shape == (len(arrays), BINS) and np.array_equal(counts, expected)
+    assert counts[-1, 0] >= 2 and counts[-1, -1] >= 2  # -50 and +50 went to the end bins
