@@ -17,7 +17,7 @@ from manim import *
 from scenes.choice import chosen_sample, chosen_step, chosen_trace
 from scenes.palette import PALETTE
 from scenes.pieces import DigitImage, NetworkDiagram
-from scenes.pieces.network import inked_inputs
+from scenes.pieces.network import shown_units_for
 from scenes.slides import LectureScene
 
 MAX_SHOWN = 10  # neurons drawn per layer; wider layers are truncated
@@ -50,7 +50,7 @@ class Backprop(LectureScene):
         digit = DigitImage(self.x, trace.image_shape, height=1.2).to_corner(UL, buff=0.3).shift(DOWN * 0.5)
         # a wide input is drawn through pixels with ink (marked on the digit): blank ones have dW = 0
         net = NetworkDiagram(trace.sizes, max_shown=MAX_SHOWN, width=5.6, height=5.2,
-                             inputs=inked_inputs(self.x, MAX_SHOWN)).shift(LEFT * 1.9 + DOWN * 0.35)
+                             units=shown_units_for(self.x, record, s, MAX_SHOWN)).shift(LEFT * 1.9 + DOWN * 0.35)
         marks = digit.pixel_marks(net.shown[0]) if len(net.shown[0]) < trace.sizes[0] else VGroup()
         net.set_activations(0, self.x)
         for layer in range(L):

@@ -18,7 +18,7 @@ from manim import *
 from scenes.choice import chosen_sample, chosen_step, chosen_trace
 from scenes.palette import PALETTE
 from scenes.pieces import DigitImage, NetworkDiagram
-from scenes.pieces.network import inked_inputs
+from scenes.pieces.network import shown_units_for
 from scenes.slides import LectureScene
 
 MAX_SHOWN = 10  # neurons drawn per layer; wider layers are truncated
@@ -51,7 +51,7 @@ class ForwardPass(LectureScene):
 
         # a wide input layer is drawn through some of its pixels: ones with ink, marked on the digit
         net = NetworkDiagram(trace.sizes, max_shown=MAX_SHOWN, width=5.6, height=5.2,
-                             inputs=inked_inputs(self.x, MAX_SHOWN)).shift(LEFT * 1.9 + DOWN * 0.35)
+                             units=shown_units_for(self.x, record, s, MAX_SHOWN)).shift(LEFT * 1.9 + DOWN * 0.35)
         n_in, shown = trace.sizes[0], net.shown[0]
         marks = digit.pixel_marks(shown) if len(shown) < n_in else VGroup()
         flat = Text(f"{trace.image_shape[0]}x{trace.image_shape[1]} pixels -> {n_in} inputs"

@@ -179,6 +179,26 @@ def test_network_diagram_follows_the_recorded_numbers(tiny_trace):
     assert bins.max() == WIDTH_BINS - 1  # the largest |W| gets the widest stroke
 
 
+def test_wide_hidden_layers_show_the_units_this_digit_drives_hardest(tiny_trace):
+    from scenes.pieces.network import NetworkDiagram, most_active, shown_units_for
+
+    trace = Trace.open(tiny_trace)
+    step = int(trace.snapshot_steps[-1])
+    record = trace.probe_record(step)
+    sample = 3
+    units = shown_units_for(trace.probe_x[sample], record, sample, 4)
+    net = NetworkDiagram(trace.sizes, max_shown=4, units=units)
+    assert trace.sizes[1] > 4
+    for layer in range(1, trace.n_layers):  # the hidden layers, wider than 4
+        z = record.z[layer - 1][sample]
+        shown = net.shown[layer]
+        assert len(shown) == 4 and np.all(np.diff(shown) > 0)  # in index order
+        assert z[shown].min() >= np.delete(z, shown).max()  # no unit left out has a larger z
+        assert [label.text for label in net.unit_labels[layer]] == [str(i) for i in shown]
+    assert len(net.shown[-1]) == 4  # the 10 outputs are wider than 4 too, but never chosen: first and last
+    np.testing.assert_array_equal(most_active([0.1, -2.0, 3.0, 0.5], 2), [2, 3])
+
+
 def test_a_wide_input_layer_shows_pixels_with_ink(tiny_trace):
     from scenes.pieces import DigitImage
     from scenes.pieces.network import NetworkDiagram, inked_inputs
@@ -190,7 +210,7 @@ def test_a_wide_input_layer_shows_pixels_with_ink(tiny_trace):
         assert len(np.unique(chosen)) == 10 and np.all(np.diff(chosen) > 0)  # distinct, in reading order
         assert np.all(x[chosen] >= 0.5 * x.max())  # every drawn input carries ink
         assert chosen[0] == inked[0] and chosen[-1] == inked[-1]  # spread over the whole stroke
-        net = NetworkDiagram(trace.sizes, max_shown=10, inputs=chosen)
+        net = NetworkDiagram(trace.sizes, max_shown=10, units={0: chosen})
         np.testing.assert_array_equal(net.shown[0], chosen)
         assert [label.text for label in net.input_labels] == [str(i) for i in chosen]  # which pixels they are
 
@@ -198,7 +218,7 @@ def test_a_wide_input_layer_shows_pixels_with_ink(tiny_trace):
     image = np.zeros((28, 28))
     image[6:22, 13:15] = 1.0
     x = image.ravel()
-    net = NetworkDiagram([784, 16, 10], max_shown=10, inputs=inked_inputs(x, 10))
+    net = NetworkDiagram([784, 16, 10], max_shown=10, units={0: inked_inputs(x, 10)})
     assert np.all(x[net.shown[0]] == 1.0) and len(net.shown[0]) == 10
     assert [t.text for t in net.extras if hasattr(t, "text")].count("784") == 2  # above the column and at the brace
     # without a choice, the first and last pixels: the blank border

@@ -5,11 +5,14 @@
   the probability itself, so an unsure network looks unsure.
 * An edge's colour is its weight's sign (red positive, blue negative) and its
   width grows with ``|W|`` (:func:`edge_style`).
-* A layer wider than ``max_shown`` shows its first and last units with a
-  vertical ellipsis between, and a brace labelled with its true width (64,
-  784, ...). The input layer can show chosen units instead (``inputs``): a
-  digit's first and last pixels are blank border, so the scenes show pixels
-  with ink (:func:`inked_inputs`), each labelled with its index.
+* A layer wider than ``max_shown`` shows ``max_shown`` of its units with a
+  vertical ellipsis among them, and its true width (64, 784, ...) above it
+  (the input layer: beside a brace). By default they are its first and last
+  units; the scenes choose instead (``units``), each shown unit labelled with
+  its index: for the input, pixels with ink (:func:`inked_inputs`; a digit's
+  first and last pixels are blank border), for a hidden layer the units this
+  digit drives hardest (:func:`most_active`), so the neurons on screen are
+  the ones doing the work.
 
 Thousands of edges are drawn as a handful of paths: edges are grouped by sign
 and width bin, and each group is one VMobject made of many line segments, so
@@ -17,11 +20,12 @@ Cairo strokes 2 x ``WIDTH_BINS`` paths instead of one per edge.
 """
 
 import numpy as np
-from manim import LEFT, RIGHT, UP, Brace, Circle, Text, VGroup, VMobject
+from manim import DOWN, LEFT, RIGHT, UP, Brace, Circle, Text, VGroup, VMobject
 
 from ..palette import PALETTE
 
-__all__ = ["NetworkDiagram", "neuron_opacity", "edge_style", "shown_units", "inked_inputs", "WIDTH_BINS"]
+__all__ = ["NetworkDiagram", "neuron_opacity", "edge_style", "shown_units", "inked_inputs", "most_active",
+           "shown_units_for", "WIDTH_BINS"]
 
 WIDTH_BINS = 4
 MAX_EDGE_WIDTH = 3.0
@@ -53,6 +57,24 @@ def inked_inputs(x, count):
     return np.sort(chosen)
 
 
+def most_active(z, count):
+    """The ``count`` units with the largest ``z`` for one digit, in index order.
+
+    Ranking by ``z`` rather than ``a`` also orders the units a ReLU sets to 0.
+    """
+    z = np.asarray(z, dtype=np.float64).ravel()
+    return np.sort(np.argsort(-z, kind="stable")[: min(count, z.size)])
+
+
+def shown_units_for(x, record, sample, max_shown):
+    """What a scene about one probe digit shows of each wide layer, for :class:`NetworkDiagram`'s ``units``:
+    pixels of ``x`` with ink, then in every hidden layer the units with the largest recorded ``z``."""
+    units = {0: inked_inputs(x, max_shown)}
+    for i, z in enumerate(record.z[:-1]):  # the hidden layers (the output layer is always shown whole)
+        units[i + 1] = most_active(z[sample], max_shown)
+    return units
+
+
 def neuron_opacity(a):
     """Fill opacity of each neuron: ``a / max(a)`` in its layer, clipped to [0, 1]."""
     a = np.asarray(a, dtype=np.float64)
@@ -71,28 +93,30 @@ def edge_style(W, limit=None):
 class NetworkDiagram(VGroup):
     """Columns of neurons for ``sizes`` (input first), ``width`` x ``height`` scene units.
 
-    ``inputs``: which input units to draw when the input layer is wider than
-    ``max_shown`` (e.g. :func:`inked_inputs`); each is then labelled with its
-    index. By default the first and last ones.
+    ``units``: ``{layer: unit indices}``, which units to draw of a layer wider
+    than ``max_shown`` (layer 0 is the input; e.g. :func:`inked_inputs`,
+    :func:`most_active`); each is then labelled with its index. By default a
+    wide layer shows its first and last units.
     """
 
-    def __init__(self, sizes, max_shown=10, width=9.0, height=5.6, radius=0.14, inputs=None, **kwargs):
+    def __init__(self, sizes, max_shown=10, width=9.0, height=5.6, radius=0.14, units=None, **kwargs):
         super().__init__(**kwargs)
         self.sizes = list(sizes)
         self.shown = [shown_units(n, max_shown) for n in self.sizes]
-        chosen_inputs = inputs is not None and self.sizes[0] > max_shown
-        if chosen_inputs:
-            self.shown[0] = np.sort(np.asarray(inputs, dtype=int))
+        chosen = {layer: np.sort(np.asarray(indices, dtype=int)) for layer, indices in (units or {}).items()
+                  if self.sizes[layer] > max_shown}
+        for layer, indices in chosen.items():
+            self.shown[layer] = indices
         self.layers = VGroup()
-        self.extras = VGroup()  # ellipses, braces, input labels
-        self.input_labels = VGroup()
+        self.extras = VGroup()  # ellipses, braces, unit labels
+        self.unit_labels = {}  # layer -> VGroup of index labels, for the chosen layers
         xs = np.linspace(-width / 2, width / 2, len(self.sizes))
-        for x, n, units in zip(xs, self.sizes, self.shown):
-            truncated = len(units) < n
-            slots = len(units) + (1 if truncated else 0)
+        for layer, (x, n, shown) in enumerate(zip(xs, self.sizes, self.shown)):
+            truncated = len(shown) < n
+            slots = len(shown) + (1 if truncated else 0)
             ys = np.linspace(height / 2, -height / 2, slots) if slots > 1 else np.zeros(1)
             if truncated:  # leave the middle slot for the ellipsis
-                ys = np.delete(ys, len(units) // 2)
+                ys = np.delete(ys, len(shown) // 2)
             column = VGroup(*[
                 Circle(radius=radius, stroke_color=PALETTE.muted, stroke_width=1.5)
                 .set_fill(PALETTE.activation, opacity=0).move_to([x, y, 0])
@@ -100,19 +124,29 @@ class NetworkDiagram(VGroup):
             ])
             self.layers.add(column)
             self.extras.add(Text(str(n), font_size=22, color=PALETTE.muted).next_to(column, UP, 0.2))
-            if truncated:
-                self.extras.add(Text("⋮", font_size=28, color=PALETTE.muted).move_to([x, 0, 0]))
-                if len(self.layers) == 1:  # the input layer: a brace with its true width
-                    braced = column
-                    if chosen_inputs:  # which pixels these are
-                        self.input_labels = VGroup(*[
-                            Text(str(i), font_size=14, color=PALETTE.muted).next_to(circle, LEFT, 0.08)
-                            for i, circle in zip(units, column)
-                        ])
-                        self.extras.add(self.input_labels)
-                        braced = VGroup(column, self.input_labels)
-                    brace = Brace(braced, LEFT, color=PALETTE.muted)
-                    self.extras.add(brace, Text(str(n), font_size=26, color=PALETTE.text).next_to(brace, LEFT, 0.1))
+            if not truncated:
+                continue
+            self.extras.add(Text("⋮", font_size=28, color=PALETTE.muted).move_to([x, 0, 0]))
+            labelled = column
+            if layer in chosen:  # which units these are: the input's to the left, a hidden layer's above-left
+                size, where = (14, LEFT) if layer == 0 else (12, UP + LEFT)
+                labels = VGroup(*[Text(str(i), font_size=size, color=PALETTE.muted).next_to(circle, where, 0.03)
+                                  for i, circle in zip(shown, column)])
+                if layer:  # among the edges: on a patch of background, drawn over them
+                    for label in labels:
+                        label.add_background_rectangle(color=PALETTE.background, opacity=0.85, buff=0.02)
+                    labels.set_z_index(1)
+                self.unit_labels[layer] = labels
+                self.extras.add(labels)
+                labelled = VGroup(column, labels)
+            if layer == 0:  # the input layer: a brace with its true width
+                brace = Brace(labelled, LEFT, color=PALETTE.muted)
+                self.extras.add(brace, Text(str(n), font_size=26, color=PALETTE.text).next_to(brace, LEFT, 0.1))
+        self.input_labels = self.unit_labels.get(0, VGroup())
+        hidden = sorted(layer for layer in self.unit_labels if layer)
+        if hidden:  # say what the hidden columns are
+            self.extras.add(Text(f"hidden layers: the {max_shown} units this digit drives hardest (largest z), "
+                                 "by index", font_size=18, color=PALETTE.muted).next_to(self.layers, DOWN, 0.25))
         self.edges = [VGroup() for _ in self.sizes[1:]]
         self.add(*self.edges, self.layers, self.extras)
 
