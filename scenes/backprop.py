@@ -77,7 +77,7 @@ class Backprop(LectureScene):
                 arrows.add(Arrow(start, start + UP * np.sign(nudge) * (0.15 + 0.5 * abs(nudge)), buff=0,
                                  color=PALETTE.correct if nudge > 0 else PALETTE.wrong, stroke_width=4,
                                  max_tip_length_to_length_ratio=0.35))
-        self.play(Write(error), net.animate.set_signed(L, delta_out),
+        self.play(Write(error), *[Transform(c, t) for c, t in zip(net.layers[L], net.signed_column(L, delta_out))],
                   *([LaggedStart(*[GrowArrow(a) for a in arrows], lag_ratio=0.1)] if len(arrows) else []))
         self.wait(0.5)
         self.next_slide()  # the output error
@@ -92,11 +92,11 @@ class Backprop(LectureScene):
         for layer in reversed(range(L)):
             a_prev = self.x if layer == 0 else record.a[layer - 1][s]
             dW = np.outer(record.delta[layer][s], a_prev)  # this digit's gradient: (n_out, n_in)
-            new_edges = net.copy().edges_from(layer, dW)
+            new_edges = net.edge_paths(layer, dW)
             animations = [Transform(net.edges[layer], new_edges)]
             if layer > 0:
-                target = net.copy().set_signed(layer, record.delta[layer - 1][s])
-                animations += [Transform(c, t) for c, t in zip(net.layers[layer], target.layers[layer])]
+                target = net.signed_column(layer, record.delta[layer - 1][s])
+                animations += [Transform(c, t) for c, t in zip(net.layers[layer], target)]
             self.play(*animations, run_time=1.2)
             self.next_slide()  # one layer further back
 

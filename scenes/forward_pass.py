@@ -68,16 +68,15 @@ class ForwardPass(LectureScene):
             self.play(LaggedStart(*[p.animate.set_width(0.8 * c.width).move_to(c) for p, c in zip(pixels, net.layers[0])],
                                   lag_ratio=0.08))
             self.remove(*pixels)
-        target = net.copy().set_activations(0, self.x)
-        self.play(*[Transform(c, t) for c, t in zip(net.layers[0], target.layers[0])])
+        self.play(*[Transform(c, t) for c, t in zip(net.layers[0], net.activation_column(0, self.x))])
         self.next_slide()  # the input column, a0 = x
 
         formula = None
         for layer, (W, _) in enumerate(self.weights):
             edges = net.edges_from(layer, W)
             self.play(Create(edges), run_time=1.2)
-            target = net.copy().set_activations(layer + 1, record.a[layer][s])
-            self.play(*[Transform(c, t) for c, t in zip(net.layers[layer + 1], target.layers[layer + 1])])
+            target = net.activation_column(layer + 1, record.a[layer][s])
+            self.play(*[Transform(c, t) for c, t in zip(net.layers[layer + 1], target)])
             self.next_slide()  # one layer further
             if layer == 0:
                 formula = self.explain_one_neuron(net)

@@ -158,23 +158,47 @@ class NetworkDiagram(VGroup):
     def set_activations(self, layer, a):
         """Fill the shown neurons of ``layer`` from that layer's activations ``a`` (all units);
         the output layer's probabilities are used as they are."""
+        self._fill_activations(self.layers[layer], layer, a)
+        return self
+
+    def activation_column(self, layer, a):
+        """A copy of ``layer``'s neurons filled as :meth:`set_activations` would: an animation's target.
+        (Copying the column alone: a copy of the whole diagram costs seconds of a render.)"""
+        return self._fill_activations(self.layers[layer].copy(), layer, a)
+
+    def _fill_activations(self, column, layer, a):
         a = np.asarray(a)[self.shown[layer]]
         opacity = np.clip(a, 0, 1) if layer == len(self.sizes) - 1 else neuron_opacity(a)
-        for circle, o in zip(self.layers[layer], opacity):
+        for circle, o in zip(column, opacity):
             circle.set_fill(PALETTE.activation, opacity=float(o))
-        return self
+        return column
 
     def set_signed(self, layer, values):
         """Fill the shown neurons of ``layer`` by sign and size of ``values`` (all units), e.g. ``delta``:
         red positive, blue negative, opacity |v| / max |v| over the shown units."""
+        self._fill_signed(self.layers[layer], layer, values)
+        return self
+
+    def signed_column(self, layer, values):
+        """A copy of ``layer``'s neurons filled as :meth:`set_signed` would: an animation's target."""
+        return self._fill_signed(self.layers[layer].copy(), layer, values)
+
+    def _fill_signed(self, column, layer, values):
         v = np.asarray(values, dtype=np.float64)[self.shown[layer]]
         opacity = neuron_opacity(np.abs(v))
-        for circle, value, o in zip(self.layers[layer], v, opacity):
+        for circle, value, o in zip(column, v, opacity):
             circle.set_fill(PALETTE.positive if value > 0 else PALETTE.negative, opacity=float(o))
-        return self
+        return column
 
     def edges_from(self, layer, W, limit=None):
         """The edges from ``layer`` to ``layer + 1`` for weights ``W`` (n_out, n_in), as a few paths."""
+        self.edges[layer].remove(*self.edges[layer].submobjects)
+        self.edges[layer].add(*self.edge_paths(layer, W, limit))
+        return self.edges[layer]
+
+    def edge_paths(self, layer, W, limit=None):
+        """New paths for the edges from ``layer`` to ``layer + 1`` with weights ``W``, the diagram unchanged:
+        one path per sign and width bin."""
         src, dst = self.shown[layer], self.shown[layer + 1]
         positive, bins = edge_style(np.asarray(W)[np.ix_(dst, src)], limit)
         groups = VGroup()
@@ -190,9 +214,7 @@ class NetworkDiagram(VGroup):
                     path.add_line_to(end)
                 if path.has_points():
                     groups.add(path)
-        self.edges[layer].remove(*self.edges[layer].submobjects)
-        self.edges[layer].add(*groups)
-        return self.edges[layer]
+        return groups
 
     def output_labels(self, names=None):
         """Labels beside the last layer's neurons (the digits 0-9 by default)."""
