@@ -28,7 +28,7 @@ the run wait until everything is on disk.
 import asyncio
 import shutil
 import time
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -174,7 +174,7 @@ class TraceRecorder:
              for name, array in self._snap_arrays.items()} for _ in range(2))
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="trace-writer")
         self._in_flight = []  # futures of what the writer thread has not yet written and committed
-        self._busy = {}  # id(snapshot buffer) -> the future of the last write from it
+        self._spare_write = None  # the future of the last write from the spare snapshot buffer
         self._failed = False  # a write failed: the writer commits nothing after it
         self._n_snaps = 0  # snapshots waiting in self._snap_buffer
         self._w2 = [np.vdot(layer.W, layer.W) for layer in net.layers]  # ||W_0||^2
@@ -288,21 +288,22 @@ class TraceRecorder:
             values = np.array([[e.get(name, np.nan) for name in EPOCH_FIELDS] for e in epochs], dtype=np.float64)
             writes.append((self._epoch_metrics, rows, values))
             counts["epochs"] = rows.stop
-        buffer = None
-        if self._n_snaps:
+        snapshots = bool(self._n_snaps)
+        if snapshots:
             start, n = counts["snapshots"], self._n_snaps
             writes += [(array, slice(start, start + n), self._snap_buffer[name][:n])
                        for name, array in self._snap_arrays.items()]
             counts["snapshots"] = start + n
             self._n_snaps = 0
-            # the next snapshots go to the other buffer while these rows are written;
-            # that one's own last write must be done before it is filled again
-            buffer, self._snap_buffer, self._spare_buffer = self._snap_buffer, self._spare_buffer, self._snap_buffer
-            wait([self._busy.pop(id(self._snap_buffer), _DONE)])  # (a failed write raises below)
+            # the next snapshots go to the spare buffer while these rows are written,
+            # once its own last write is done (a failed write raises below)
+            if self._spare_write is not None:
+                wait([self._spare_write])
+            self._snap_buffer, self._spare_buffer = self._spare_buffer, self._snap_buffer
         self._written = counts
         future = self._writer.submit(self._write_and_commit, writes, counts)
-        if buffer is not None:
-            self._busy[id(buffer)] = future
+        if snapshots:  # written from what is now the spare buffer
+            self._spare_write = future
         pending = []
         for earlier in self._in_flight:
             if earlier.done():
@@ -342,9 +343,6 @@ class TraceRecorder:
         self.root.attrs["committed"] = counts
         self.committed = counts
 
-
-_DONE = Future()
-_DONE.set_result(None)  # stands for "no write pending"
 
 # Every chunk is written, even an all-zero one (Zarr skips those by default), so
 # that the reader can tell a missing chunk file from a chunk of zeros.
