@@ -25,7 +25,7 @@ it overlaps with training, and adding it gives an upper bound.
 Usage::
 
     .venv/bin/python bench/trace.py                # 10 epochs, the issue's setting
-    .venv/bin/python bench/trace.py --repeats 12   # for the record (about 4 minutes)
+    .venv/bin/python bench/trace.py --repeats 8    # for the record (about 5 minutes)
     .venv/bin/python bench/trace.py --epochs 2     # quicker
 """
 

@@ -117,16 +117,21 @@ def digits_style(ink):
     are read right by the default 8x8 network 66% of the time, against 56% when fitted into the
     whole 32x32 with thin strokes (``bench/drawn_digits.py``, ``docs/dashboards.md``).
     """
+    on = Image.fromarray(np.where(_digits_bitmap(ink) >= 0.5, 255, 0).astype(np.uint8))  # black and white
+    on = np.asarray(on.filter(ImageFilter.MaxFilter(3))) > 0  # strokes one pixel wider all round
+    counts = on.reshape(8, 4, 8, 4).sum(axis=(1, 3))  # (8, 8) ink pixels per block, 0-16
+    return (counts / DIGITS_MAX_VALUE).astype(np.float32)  # the loader's scaling
+
+
+def _digits_bitmap(ink):
+    """The ink cropped and scaled into the digit box, centred in a 32x32 bitmap; grey levels in [0, 1]."""
     height, max_width = DIGITS_BOX
     crop = _crop(ink)
     width = max(1, min(max_width, round(crop.shape[1] * height / crop.shape[0])))
     left = (32 - width) // 2  # centred, as the bitmaps were
     bitmap = np.zeros((32, 32), dtype=np.float32)
     bitmap[:, left : left + width] = _resize(crop, width, height)
-    on = Image.fromarray(np.where(bitmap >= 0.5, 255, 0).astype(np.uint8))  # the bitmaps were black and white
-    on = np.asarray(on.filter(ImageFilter.MaxFilter(3))) > 0  # strokes one pixel wider all round
-    counts = on.reshape(8, 4, 8, 4).sum(axis=(1, 3))  # (8, 8) ink pixels per block, 0-16
-    return (counts / DIGITS_MAX_VALUE).astype(np.float32)  # the loader's scaling
+    return bitmap
 
 
 _STYLES = {(28, 28): mnist_style, (8, 8): digits_style}
