@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from explainer import Experiment, ExplainerError, run
+from explainer import Experiment, ExplainerError, fit, run
 from explainer.cli import Parser
 from explainer.cli import plot as plot_cli
 from explainer.figures import (
@@ -30,6 +30,7 @@ from explainer.figures import (
     probes,
     save_all,
 )
+from explainer.data import load_dataset
 from explainer.figures.style import COLORS, smooth
 from explainer.trace import Trace, TraceRecorder
 
@@ -106,6 +107,35 @@ def test_filter_images_are_the_first_layer_weights(trace):
     assert all(im.get_clim() == (vmin, vmax) for im in images)  # one shared, symmetric range
     title = " ".join(fig.get_suptitle().split())  # as one line, however it was wrapped
     assert f"at step {s} " in title and f"nearest to step {wanted}" in title
+
+
+def test_filters_mark_the_units_silent_for_every_probe_digit(tmp_path):
+    experiment = Experiment.preset("digits", epochs=1, hidden=(16,))
+    data = load_dataset("digits", seed=experiment.seed)
+    net = experiment.network(data.X_train.shape[1], data.n_classes)
+    net.layers[0].b[[3, 11]] = -100.0  # z < 0 for every digit: a = 0, so no gradient ever revives them
+    with TraceRecorder(tmp_path / "dead.zarr") as recorder:
+        fit(net, data, experiment.train_config(), recorder=recorder, progress=False)
+    trace = Trace.open(tmp_path / "dead.zarr")
+    s = int(trace.snapshot_steps[-1])
+    silent = ~trace.probe_record(s).a[0].any(axis=0)
+    assert silent[[3, 11]].all() and silent.sum() < 16  # the two forced ones, and the others work
+    fig = filters(trace)
+    titles = [ax.get_title() for ax in fig.axes if ax.images]
+    assert titles == [f"unit {j}: silent" if silent[j] else f"unit {j}" for j in range(16)]
+    caption = " ".join(fig._supxlabel.get_text().split())
+    assert f"a = 0 for all {len(trace.probe_labels)} probe digits at this step" in caption
+
+
+def test_filters_without_a_silent_unit_say_nothing_of_it(tmp_path):
+    with TraceRecorder(tmp_path / "sigmoid.zarr") as recorder:  # a sigmoid is never exactly 0
+        run(Experiment.preset("digits", epochs=1, hidden=(16,), activation="sigmoid"), recorder=recorder,
+            progress=False)
+    trace = Trace.open(tmp_path / "sigmoid.zarr")
+    assert trace.probe_record(int(trace.snapshot_steps[-1])).a[0].any(axis=0).all()
+    fig = filters(trace)
+    assert not any("silent" in ax.get_title() for ax in fig.axes)
+    assert "Silent" not in fig._supxlabel.get_text()
 
 
 def test_filters_shows_the_first_n_and_says_so(trace):

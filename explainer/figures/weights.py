@@ -4,6 +4,10 @@ Row ``j`` of the first layer's ``W`` (n_hidden, n_in) holds unit ``j``'s
 weight on every input pixel; reshaped to the image's height and width it shows
 the pattern that makes ``z[j]`` large (red: ink there raises ``z[j]``; blue:
 ink there lowers it).
+
+A unit whose ``a`` was 0 for every probe digit at that step is marked
+*silent*: a ReLU unit that is 0 for every input passes no gradient back, so
+its weights stop learning (and weight decay shrinks them toward a blank tile).
 """
 
 import math
@@ -37,13 +41,16 @@ def filters(trace, step=None, n=None):
     matplotlib.figure.Figure
         ``fig.axes[j]`` (j < n) shows unit j: its image is ``W[j]`` reshaped
         to ``trace.image_shape``; every tile and the colour bar share one
-        range, ``±vmax``, symmetric about zero.
+        range, ``±vmax``, symmetric about zero. The title of a unit that was
+        silent (``a = 0``) for every probe digit at that step says so.
     """
     s, words = describe_step(trace, step)
     images = trace.first_layer_filters(s)  # (n_hidden, height, width): W reshaped
     n_hidden = len(images)
     n = min(n_hidden, MAX_FILTERS) if n is None else check_count("n", n, n_hidden)
     shown = images[:n]  # (n, height, width)
+    a = trace.probe_record(s).a[0]  # (n_probe, n_hidden): the first layer's activations at this snapshot
+    silent = ~np.any(a, axis=0)  # (n_hidden,): a was 0 for every probe digit
     vmax = float(np.percentile(np.abs(shown), PERCENTILE)) or 1.0  # all-zero weights: any range will do
     norm = Normalize(vmin=-vmax, vmax=vmax)
 
@@ -62,7 +69,10 @@ def filters(trace, step=None, n=None):
             continue
         im = ax.imshow(shown[j], cmap="RdBu_r", norm=norm, interpolation="nearest")
         if label_tiles:
-            ax.set_title(f"unit {j}", fontsize=9, pad=2)
+            if silent[j]:
+                ax.set_title(f"unit {j}: silent", fontsize=9, pad=2, color="0.45")
+            else:
+                ax.set_title(f"unit {j}", fontsize=9, pad=2)
 
     cbar = fig.colorbar(im, ax=axes[:n].tolist(), extend="both", extendfrac=0.03, aspect=30,
                         shrink=min(0.9, 0.4 + 0.1 * rows))
@@ -72,7 +82,10 @@ def filters(trace, step=None, n=None):
     which = f"all {n} hidden units" if n == n_hidden else f"the first {n} of {n_hidden} hidden units"
     fig.suptitle(wrap(f"What {which} of layer 1 look for: each tile is one row of W on the {h}×{w} input "
                       f"pixels, at {words}", width), fontsize=12)
-    fig.supxlabel(wrap(f"Red: ink on that pixel raises the unit's z; blue: ink there lowers it. Colours span "
-                       f"±{vmax:.3g}, the {PERCENTILE}th percentile of |W|; larger weights show at full colour.",
-                       width, 10), fontsize=10)
+    caption = (f"Red: ink on that pixel raises the unit's z; blue: ink there lowers it. Colours span "
+               f"±{vmax:.3g}, the {PERCENTILE}th percentile of |W|; larger weights show at full colour.")
+    if label_tiles and silent[:n].any():
+        caption += (f" Silent: a = 0 for all {len(a)} probe digits at this step; a ReLU unit that never "
+                    "fires gets no gradient, so its weights stop learning.")
+    fig.supxlabel(wrap(caption, width, 10), fontsize=10)
     return fig
