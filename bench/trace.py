@@ -202,10 +202,10 @@ def main():
     rows = [
         ("s/epoch, recording off", f"{plain:.3f}", "median over repeats of the mean of A and B"),
         ("s/epoch, recording on", f"{recorded:.3f}", "median over repeats of R"),
-        ("overhead, R / mean(A, B)", *interval(overhead)),
+        ("overhead per epoch", *interval(overhead)),
         ("  target", "", f"<= {TARGETS['overhead']:.0%}"),
         ("  + writes outlasting", *interval(upper)),
-        ("  of the whole run", *interval(whole_run)),
+        ("overhead of the whole run", *interval(whole_run)),
         ("control, B / A", *interval(control)),
         ("time in the hooks of steps", f"{hook_share:+.1%}", "of the plain epochs' time (median)"),
         *[(f"  in {name}", f"{seconds:.3f} s", "per run") for name, seconds in median_hooks.items() if seconds > 0.001],
