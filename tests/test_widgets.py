@@ -7,6 +7,7 @@ shows against the trace's own numbers and against explainer.Network.
 
 import datetime
 import io
+import re
 import shutil
 
 import numpy as np
@@ -45,6 +46,23 @@ def training(trace_path):
 @pytest.fixture(scope="module")
 def forward(trace_path):
     return ForwardExplorer(trace_path)
+
+
+def test_training_dashboard_names_the_units_silent_for_every_probe_digit(trace_path, trace):
+    dashboard = TrainingDashboard(trace_path)
+    seen_silent = False
+    for s in trace.snapshot_steps:
+        dashboard.step = int(s)
+        caption = dashboard._filters_caption.value
+        silent = np.flatnonzero(~trace.probe_record(int(s)).a[0].any(axis=0))
+        if len(silent):
+            seen_silent = True
+            listed = re.search(r"units? ([\d, ]+)\.", caption)
+            assert listed and [int(j) for j in listed[1].split(",")] == silent.tolist(), (s, caption)
+            assert f"a = 0 for all {len(trace.probe_labels)} probe digits" in caption
+        else:
+            assert "Silent" not in caption, (s, caption)
+    assert seen_silent, "no snapshot of the test run has a silent unit: the test checks nothing"
 
 
 def decode(png):

@@ -11,6 +11,7 @@ import numpy as np
 import traitlets
 from matplotlib.ticker import PercentFormatter
 
+from explainer.figures.weights import silent_units
 from explainer.figures.style import (
     COLORS,
     LAYER_COLORS,
@@ -39,6 +40,7 @@ __all__ = ["TrainingDashboard"]
 BINS = 50  # histogram bins per layer
 DECADES = 8  # the gradient histograms span at most this many powers of ten (smaller ones go in the first bin)
 DPI = 80  # pixels per inch of the figures (they are shown at their natural size)
+LISTED = 12  # silent units named in the filters' caption; more are counted
 
 
 class TrainingDashboard(TraceDashboard):
@@ -89,6 +91,7 @@ class TrainingDashboard(TraceDashboard):
         traitlets.link((self._slider, "value"), (self, "step"))
         self._status = widgets.HTML()
         self._png_cache = {}  # snapshot index -> (curves, histograms, filters) PNG bytes
+        self._silent = {}  # snapshot index -> the first-layer units silent for every probe digit
         self._curves_plot, self._cursors = self._curves_figure()
         self._hist_plot, self._bars = self._histogram_figure()
         self._curves = image_widget(self._curves_plot.png())
@@ -105,7 +108,8 @@ class TrainingDashboard(TraceDashboard):
             self.errors,
             widgets.HBox([self._curves, self._hists], layout=widgets.Layout(flex_flow="row wrap")),
             widgets.HTML(f"<b>First-layer filters</b>: each tile is one of the {n} rows of W<sub>1</sub> "
-                         f"shown on the {h}×{w} input pixels (red: ink there raises the unit's z; blue: lowers it)."),
+                         f"(unit 0 at the top left, then row by row) shown on the {h}×{w} input pixels "
+                         "(red: ink there raises the unit's z; blue: lowers it)."),
             self._filters_image,
             self._filters_caption,
         ]
@@ -193,8 +197,7 @@ class TrainingDashboard(TraceDashboard):
         curves, hists, filters = self._pictures(k)
         with hold_sync(self._curves, self._hists, self._filters_image, self._filters_caption, self._status):
             self._curves.value, self._hists.value, self._filters_image.value = curves, hists, filters
-            self._filters_caption.value = (f"<small>Colours span ±{self._vmax[k]:.3g}, the 99th percentile of "
-                                           f"|W<sub>1</sub>| at this step.</small>")
+            self._filters_caption.value = f"<small>{self._filters_words(k)}</small>"
             self._status.value = self._describe(k)
 
     def _pictures(self, k):
@@ -208,6 +211,19 @@ class TrainingDashboard(TraceDashboard):
             self._png_cache[k] = (self._curves_plot.png(), self._hist_plot.png(),
                                   filters_png(self._filters[k], self._vmax[k]))
         return self._png_cache[k]
+
+    def _filters_words(self, k):
+        """The caption under snapshot ``k``'s filters: their colour range, and which units were silent."""
+        words = f"Colours span ±{self._vmax[k]:.3g}, the 99th percentile of |W<sub>1</sub>| at this step."
+        if k not in self._silent:  # read on the first visit (one probe record, a few ms)
+            self._silent[k] = silent_units(self.trace, int(self._steps[k]))
+        silent = self._silent[k]
+        if len(silent):
+            named = ", ".join(str(j) for j in silent[:LISTED])
+            more = f" and {len(silent) - LISTED} more" if len(silent) > LISTED else ""
+            words += (f" Silent at this step (a = 0 for all {len(self.trace.probe_labels)} probe digits, so no "
+                      f"gradient reaches their weights): unit{'s' if len(silent) > 1 else ''} {named}{more}.")
+        return words
 
     def _describe(self, k):
         s, scalars = self.step, self.trace.scalars

@@ -17,7 +17,7 @@ from matplotlib.colors import Normalize
 
 from .style import check_count, describe_step, new_figure, wrap
 
-__all__ = ["filters", "MAX_FILTERS", "PERCENTILE"]
+__all__ = ["filters", "silent_units", "MAX_FILTERS", "PERCENTILE"]
 
 MAX_FILTERS = 64  # units shown unless asked for more: beyond that the tiles get too small to read
 PERCENTILE = 99  # the colour range is ± this percentile of |W|, so one outlier does not wash out the rest
@@ -49,8 +49,7 @@ def filters(trace, step=None, n=None):
     n_hidden = len(images)
     n = min(n_hidden, MAX_FILTERS) if n is None else check_count("n", n, n_hidden)
     shown = images[:n]  # (n, height, width)
-    a = trace.probe_record(s).a[0]  # (n_probe, n_hidden): the first layer's activations at this snapshot
-    silent = ~np.any(a, axis=0)  # (n_hidden,): a was 0 for every probe digit
+    silent = set(silent_units(trace, s).tolist())
     vmax = float(np.percentile(np.abs(shown), PERCENTILE)) or 1.0  # all-zero weights: any range will do
     norm = Normalize(vmin=-vmax, vmax=vmax)
 
@@ -69,7 +68,7 @@ def filters(trace, step=None, n=None):
             continue
         im = ax.imshow(shown[j], cmap="RdBu_r", norm=norm, interpolation="nearest")
         if label_tiles:
-            if silent[j]:
+            if j in silent:
                 ax.set_title(f"unit {j}: silent", fontsize=9, pad=2, color="0.45")
             else:
                 ax.set_title(f"unit {j}", fontsize=9, pad=2)
@@ -84,8 +83,20 @@ def filters(trace, step=None, n=None):
                       f"pixels, at {words}", width), fontsize=12)
     caption = (f"Red: ink on that pixel raises the unit's z; blue: ink there lowers it. Colours span "
                f"±{vmax:.3g}, the {PERCENTILE}th percentile of |W|; larger weights show at full colour.")
-    if label_tiles and silent[:n].any():
-        caption += (f" Silent: a = 0 for all {len(a)} probe digits at this step; a ReLU unit that never "
+    if label_tiles and min(silent, default=n) < n:
+        caption += (f" Silent: a = 0 for all {len(trace.probe_labels)} probe digits at this step; a ReLU unit that never "
                     "fires gets no gradient, so its weights stop learning.")
     fig.supxlabel(wrap(caption, width, 10), fontsize=10)
     return fig
+
+
+def silent_units(trace, step):
+    """The first-layer units whose ``a`` was 0 for every probe digit at the snapshot nearest ``step``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Their indices (rows of ``W``), ascending; empty when every unit fired for some probe digit.
+    """
+    a = trace.probe_record(step).a[0]  # (n_probe, n_hidden)
+    return np.flatnonzero(~a.any(axis=0))
