@@ -2,7 +2,9 @@
 
 Every tile is one hidden unit's row of W, reshaped to the input image; the
 grid steps through the recorded snapshots (dense early, where the filters
-change fastest) while a cursor runs along the loss curve of the same run.
+change fastest) while a cursor runs along the loss curve of the same run. At
+the end, the units that were silent (a = 0) for every probe digit are
+outlined: dead ReLUs, whose weights no gradient reaches.
 
     manim render -ql scenes/first_layer_filters.py FirstLayerFilters
     EXPLAINER_TRACE=runs/mnist.zarr manim render -ql scenes/first_layer_filters.py FirstLayerFilters
@@ -11,6 +13,7 @@ change fastest) while a cursor runs along the loss curve of the same run.
 import numpy as np
 from manim import *
 
+from explainer.figures.weights import silent_units
 from scenes.choice import chosen_step, chosen_trace
 from scenes.palette import PALETTE
 from scenes.pieces import FilterGrid, LossCurve, StepCounter
@@ -28,6 +31,9 @@ class FirstLayerFilters(LectureScene):
         n_units = self.trace.sizes[1]
         self.shown = min(n_units, MAX_UNITS)
         self.filters = np.stack([self.trace.first_layer_filters(int(s))[: self.shown] for s in self.steps])
+        silent = silent_units(self.trace, int(self.steps[-1]))
+        self.silent = [int(j) for j in silent if j < self.shown]
+        self.silent_unshown = len(silent) - len(self.silent)  # silent units beyond the tiles shown
         self.camera.background_color = ManimColor(PALETTE.background)
 
     def construct(self):
@@ -69,3 +75,22 @@ class FirstLayerFilters(LectureScene):
         self.next_slide()  # the run's loss curve
         self.play(k.animate.set_value(len(steps) - 1), run_time=min(12, 0.2 * len(steps) + 2), rate_func=linear)
         self.wait(1)
+        if self.silent:
+            self.next_slide()  # the learned filters
+            self.outline_silent(grid, caption)
+
+    def outline_silent(self, grid, caption):
+        """Outline the tiles of the units that were 0 for every probe digit, and say what that means."""
+        n_probe = len(self.trace.probe_labels)
+        which = f"unit {self.silent[0]}" if len(self.silent) == 1 else f"units {', '.join(map(str, self.silent))}"
+        lines = [f"outlined: {which}, silent (a = 0) for all {n_probe} probe digits",
+                 "a ReLU that never fires gets no gradient: its weights stop learning"]
+        if self.silent_unshown:
+            n_hidden = self.trace.sizes[1]
+            lines.insert(1, f"(and {self.silent_unshown} of the {n_hidden - self.shown} units not shown)")
+        note = Paragraph(*lines, font_size=18, color=PALETTE.text, alignment="left")
+        note.next_to(grid, DOWN, buff=0.15, aligned_edge=LEFT)
+        boxes = VGroup(*(grid.tile_box(j, PALETTE.activation) for j in self.silent))
+        self.play(Create(boxes), FadeOut(caption), FadeIn(note))
+        self.wait(2)
+        self.outlines, self.note = boxes, note  # (for checking)

@@ -50,6 +50,54 @@ def test_filter_tiles_are_the_recorded_weights(tiny_trace):
     np.testing.assert_array_equal(filters[-1].reshape(6, 64), trace.weights(int(trace.snapshot_steps[-1]))[0][0])
 
 
+def test_a_tile_box_surrounds_its_tile(tiny_trace):
+    from manim import DOWN, RIGHT, UL
+
+    from scenes.pieces import FilterGrid
+
+    trace = Trace.open(tiny_trace)
+    filters = np.stack([trace.first_layer_filters(int(s)) for s in trace.snapshot_steps])  # (n, 6, 8, 8)
+    grid = FilterGrid(filters, columns=3, height=3.0)
+    px = 3.0 / grid.frames.shape[1]  # scene units per mosaic pixel
+    for j in range(6):
+        r, c = divmod(j, 3)
+        box = grid.tile_box(j, "#FFFFFF", buff=0)
+        centre = grid.get_corner(UL) + (c * 9 + 4) * px * RIGHT + (r * 9 + 4) * px * DOWN
+        np.testing.assert_allclose(box.get_center(), centre, atol=1e-9)
+        assert box.width == pytest.approx(8 * px) and box.height == pytest.approx(8 * px)
+
+
+def test_first_layer_filters_outlines_the_units_silent_for_every_probe_digit(tmp_path, monkeypatch):
+    from manim import tempconfig
+
+    from explainer import fit
+    from explainer.data import load_dataset
+    from scenes.first_layer_filters import FirstLayerFilters
+
+    experiment = Experiment.preset("digits", hidden=(6,), epochs=1)
+    data = load_dataset("digits", seed=experiment.seed)
+    net = experiment.network(64, 10)
+    net.layers[0].b[[1, 4]] = -100.0  # z < 0 for every digit: these two never fire
+    with TraceRecorder(tmp_path / "dead.zarr", schedule="every:10", n_probe=10) as recorder:
+        fit(net, data, experiment.train_config(), recorder=recorder, progress=False)
+    trace = Trace.open(tmp_path / "dead.zarr")
+    silent = np.flatnonzero(~trace.probe_record(int(trace.snapshot_steps[-1])).a[0].any(axis=0)).tolist()
+    assert {1, 4} <= set(silent) and len(silent) < 6
+
+    monkeypatch.setenv("EXPLAINER_TRACE", str(tmp_path / "dead.zarr"))
+    with tempconfig({"dry_run": True, "disable_caching": True, "quality": "low_quality",
+                     "media_dir": str(tmp_path / "media")}):
+        scene = FirstLayerFilters()
+        scene.setup()
+        scene.construct()
+    assert scene.silent == silent and len(scene.outlines) == len(silent)
+    grid = next(m for m in scene.mobjects if type(m).__name__ == "FilterGrid")
+    for j, box in zip(silent, scene.outlines):
+        np.testing.assert_allclose(box.get_center(), grid.tile_box(j, "#FFFFFF").get_center())
+    words = scene.note.lines_text.text  # Manim keeps the glyphs' text, without the spaces
+    assert f"units {', '.join(map(str, silent))}, silent (a = 0) for all 10 probe digits".replace(" ", "") in words
+
+
 def choose(monkeypatch, capsys, function, **env):
 
     for name, value in env.items():

@@ -11,7 +11,7 @@ between them): Manim resamples each image on every frame, and one image of
 """
 
 import numpy as np
-from manim import ImageMobject, ManimColor
+from manim import DOWN, RIGHT, UL, ImageMobject, ManimColor, Rectangle
 
 from ..palette import PALETTE, diverging_rgba, symmetric_limit
 
@@ -61,6 +61,15 @@ class FilterGrid(ImageMobject):
         h, w = self.filters.shape[2:]
         r, c = divmod(j, self.columns)
         return self.frames[k, r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w]
+
+    def tile_box(self, j, color, buff=0.5):
+        """A rectangle around unit ``j``'s tile, ``buff`` pixels outside it (within the gap between tiles)."""
+        h, w = self.filters.shape[2:]
+        r, c = divmod(j, self.columns)
+        px = self.height / self.frames.shape[1]  # scene units per pixel of the mosaic
+        corner = self.get_corner(UL) + (c * (w + 1) - buff) * px * RIGHT + (r * (h + 1) - buff) * px * DOWN
+        box = Rectangle(width=(w + 2 * buff) * px, height=(h + 2 * buff) * px, color=color, stroke_width=3)
+        return box.move_to(corner, aligned_edge=UL)
 
     def show(self, k):
         """Show snapshot ``k``."""
