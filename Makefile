@@ -19,6 +19,7 @@ demo: setup
 	@$(VENV)/bin/explainer demo
 
 test: setup-dev
+	@$(PY) -m ruff check --quiet .
 	@$(PY) -m pytest
 
 bench: setup-dev

@@ -28,8 +28,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 
 from explainer import Network
-from explainer.data import load_dataset
-from explainer.data import own_image
+from explainer.data import load_dataset, own_image
 from explainer.trace import Trace, default_trace
 
 

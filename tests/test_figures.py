@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from explainer import Experiment, ExplainerError, fit, run
 from explainer.cli import Parser
 from explainer.cli import plot as plot_cli
+from explainer.data import load_dataset
 from explainer.figures import (
     FIGURES,
     NoEvaluationError,
@@ -30,7 +31,6 @@ from explainer.figures import (
     probes,
     save_all,
 )
-from explainer.data import load_dataset
 from explainer.figures.style import COLORS, smooth
 from explainer.trace import Trace, TraceRecorder
 

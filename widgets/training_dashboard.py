@@ -11,7 +11,6 @@ import numpy as np
 import traitlets
 from matplotlib.ticker import PercentFormatter
 
-from explainer.figures.weights import silent_units
 from explainer.figures.style import (
     COLORS,
     LAYER_COLORS,
@@ -22,6 +21,7 @@ from explainer.figures.style import (
     plain_log_labels,
     smooth,
 )
+from explainer.figures.weights import silent_units
 
 from .blit import BlitFigure
 from .common import (
