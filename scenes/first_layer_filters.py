@@ -13,7 +13,6 @@ outlined: dead ReLUs, whose weights no gradient reaches.
 import numpy as np
 from manim import *
 
-from explainer.figures.weights import silent_units
 from scenes.choice import chosen_step, chosen_trace
 from scenes.palette import PALETTE
 from scenes.pieces import FilterGrid, LossCurve, StepCounter
@@ -31,7 +30,7 @@ class FirstLayerFilters(LectureScene):
         n_units = self.trace.sizes[1]
         self.shown = min(n_units, MAX_UNITS)
         self.filters = np.stack([self.trace.first_layer_filters(int(s))[: self.shown] for s in self.steps])
-        silent = silent_units(self.trace, int(self.steps[-1]))
+        silent = self.trace.silent_units(int(self.steps[-1]), exact=True)
         self.silent = [int(j) for j in silent if j < self.shown]
         self.silent_unshown = len(silent) - len(self.silent)  # silent units beyond the tiles shown
         self.camera.background_color = ManimColor(PALETTE.background)

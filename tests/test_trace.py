@@ -144,6 +144,23 @@ def test_the_dead_share_counts_units_zero_for_the_whole_batch(tmp_path, activati
         assert dead.max() > 0  # a large learning rate kills some ReLU units
 
 
+def test_silent_units_are_those_the_snapshot_weights_leave_at_zero_for_every_probe_digit(tmp_path):
+    with TraceRecorder(tmp_path / "run.zarr", schedule="epochs") as recorder:  # a large lr kills some ReLU units
+        run(Experiment.preset("digits", epochs=2, hidden=(16, 8), lr=0.05), recorder=recorder, progress=False)
+    trace = Trace.open(tmp_path / "run.zarr")
+    net = Network(**trace.config["network"])
+    found = 0
+    for step in trace.snapshot_steps:
+        for layer, (W, b) in zip(net.layers, trace.weights(step, exact=True)):
+            layer.W[...], layer.b[...] = W, b
+        net.forward(trace.probe_x)
+        for i in range(trace.n_layers - 1):
+            expected = [j for j in range(net.layers[i].a.shape[1]) if not net.layers[i].a[:, j].any()]
+            assert trace.silent_units(int(step) + 1, layer=i).tolist() == expected  # the nearest snapshot
+            found += len(expected)
+    assert found, "no unit of this run went silent: the test checks nothing"
+
+
 def test_same_seed_records_identical_arrays(recorded, tmp_path):
     record(tmp_path / "again.zarr")
     a, b = zarr.open_group(recorded[0], mode="r"), zarr.open_group(tmp_path / "again.zarr", mode="r")

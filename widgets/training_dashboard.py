@@ -21,7 +21,6 @@ from explainer.figures.style import (
     plain_log_labels,
     smooth,
 )
-from explainer.figures.weights import silent_units
 
 from .blit import BlitFigure
 from .common import (
@@ -216,7 +215,7 @@ class TrainingDashboard(TraceDashboard):
         """The caption under snapshot ``k``'s filters: their colour range, and which units were silent."""
         words = f"Colours span ±{self._vmax[k]:.3g}, the 99th percentile of |W<sub>1</sub>| at this step."
         if k not in self._silent:  # read on the first visit (one probe record, a few ms)
-            self._silent[k] = silent_units(self.trace, int(self._steps[k]))
+            self._silent[k] = self.trace.silent_units(int(self._steps[k]), exact=True)
         silent = self._silent[k]
         if len(silent):
             named = ", ".join(str(j) for j in silent[:LISTED])

@@ -17,7 +17,7 @@ from matplotlib.colors import Normalize
 
 from .style import check_count, describe_step, new_figure, wrap
 
-__all__ = ["filters", "silent_units", "MAX_FILTERS", "PERCENTILE"]
+__all__ = ["filters", "MAX_FILTERS", "PERCENTILE"]
 
 MAX_FILTERS = 64  # units shown unless asked for more: beyond that the tiles get too small to read
 PERCENTILE = 99  # the colour range is ± this percentile of |W|, so one outlier does not wash out the rest
@@ -49,7 +49,7 @@ def filters(trace, step=None, n=None):
     n_hidden = len(images)
     n = min(n_hidden, MAX_FILTERS) if n is None else check_count("n", n, n_hidden)
     shown = images[:n]  # (n, height, width)
-    silent = set(silent_units(trace, s).tolist())
+    silent = set(trace.silent_units(s).tolist())
     vmax = float(np.percentile(np.abs(shown), PERCENTILE)) or 1.0  # all-zero weights: any range will do
     norm = Normalize(vmin=-vmax, vmax=vmax)
 
@@ -89,14 +89,3 @@ def filters(trace, step=None, n=None):
     fig.supxlabel(wrap(caption, width, 10), fontsize=10)
     return fig
 
-
-def silent_units(trace, step):
-    """The first-layer units whose ``a`` was 0 for every probe digit at the snapshot nearest ``step``.
-
-    Returns
-    -------
-    numpy.ndarray
-        Their indices (rows of ``W``), ascending; empty when every unit fired for some probe digit.
-    """
-    a = trace.probe_record(step).a[0]  # (n_probe, n_hidden)
-    return np.flatnonzero(~a.any(axis=0))

@@ -239,6 +239,16 @@ class Trace:
         W, _ = self.weights(step, exact)[0]
         return W.reshape(len(W), *self.image_shape)
 
+    def silent_units(self, step, layer=0, exact=False):
+        """The units of ``layer`` whose ``a`` was 0 for every probe digit, at the snapshot nearest to ``step``.
+
+        A ReLU unit that is 0 for every input passes no gradient back, so its
+        weights stop learning. Returns their indices (rows of that layer's
+        ``W``), ascending; empty when every unit fired for some probe digit.
+        """
+        a = self.probe_record(step, exact).a[layer]  # (n_probe, n_out)
+        return np.flatnonzero(~a.any(axis=0))
+
     @property
     def _shapes(self):
         return [tuple(layer["shape"]) for layer in self.layers]
