@@ -14,6 +14,7 @@ import pytest
 import zarr
 
 from explainer import Experiment, Network, run
+from explainer.cli import main
 from explainer.trace import (
     SCHEMA_VERSION,
     Trace,
@@ -144,7 +145,7 @@ def test_the_dead_share_counts_units_zero_for_the_whole_batch(tmp_path, activati
         assert dead.max() > 0  # a large learning rate kills some ReLU units
 
 
-def test_silent_units_are_those_the_snapshot_weights_leave_at_zero_for_every_probe_digit(tmp_path):
+def test_silent_units_are_those_the_snapshot_weights_leave_at_zero_for_every_probe_digit(tmp_path, capsys):
     with TraceRecorder(tmp_path / "run.zarr", schedule="epochs") as recorder:  # a large lr kills some ReLU units
         run(Experiment.preset("digits", epochs=2, hidden=(16, 8), lr=0.05), recorder=recorder, progress=False)
     trace = Trace.open(tmp_path / "run.zarr")
@@ -159,6 +160,14 @@ def test_silent_units_are_those_the_snapshot_weights_leave_at_zero_for_every_pro
             assert trace.silent_units(int(step) + 1, layer=i).tolist() == expected  # the nearest snapshot
             found += len(expected)
     assert found, "no unit of this run went silent: the test checks nothing"
+    # `explainer info` reports them at the last snapshot, layer by layer
+    last = int(trace.snapshot_steps[-1])
+    silent = [trace.silent_units(last, layer=i).tolist() for i in range(trace.n_layers - 1)]
+    summary = trace.summary()
+    assert summary["silent_units"] == silent and summary["last_snapshot"] == last
+    assert main(["info", str(tmp_path / "run.zarr")]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("silent units"))
+    assert line.startswith(f"silent units layer 1: {len(silent[0])} of 16") and f"layer 2: {len(silent[1])} of 8" in line
 
 
 def test_same_seed_records_identical_arrays(recorded, tmp_path):

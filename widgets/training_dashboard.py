@@ -220,8 +220,9 @@ class TrainingDashboard(TraceDashboard):
         if len(silent):
             named = ", ".join(str(j) for j in silent[:LISTED])
             more = f" and {len(silent) - LISTED} more" if len(silent) > LISTED else ""
-            words += (f" Silent at this step (a = 0 for all {len(self.trace.probe_labels)} probe digits, so no "
-                      f"gradient reaches their weights): unit{'s' if len(silent) > 1 else ''} {named}{more}.")
+            words += (f" Silent at this step (a = 0 for all {len(self.trace.probe_labels)} probe digits; a unit that "
+                      f"is 0 for every digit gets no gradient and stops learning): "
+                      f"unit{'s' if len(silent) > 1 else ''} {named}{more}.")
         return words
 
     def _describe(self, k):

@@ -44,11 +44,25 @@ def info_command(args):
     if s["final_val_accuracy"] is not None:
         print(f"last epoch   train loss {s['final_train_loss']:.4f}, validation accuracy "
               f"{s['final_val_accuracy']:.4f}")
+    if s["silent_units"]:
+        print(f"silent units {_silent(s)}")
     if s["test_accuracy"] is not None:
         print(f"test         accuracy {s['test_accuracy']:.4f}")
     elif not trace.complete:
         print("test         none: the run stopped before its end")
     return 0
+
+
+def _silent(s, listed=8):
+    """The hidden units that were 0 for every probe digit at the last snapshot, layer by layer."""
+    layers = []
+    for i, units in enumerate(s["silent_units"]):
+        words = f"layer {i + 1}: {len(units)} of {s['sizes'][i + 1]}"
+        if 0 < len(units) <= listed:
+            words += f" ({', '.join(map(str, units))})"
+        layers.append(words)
+    return (f"{'; '.join(layers)}\n             (a = 0 for all {s['probe_size']} probe digits at step "
+            f"{s['last_snapshot']})")
 
 
 def pack_command(args):

@@ -279,6 +279,7 @@ class Trace:
         """A JSON-able summary of the run (used by ``explainer info``)."""
         ev = self.evaluation
         last = {name: float(values[-1]) for name, values in self.epochs.items()} if self.n_epochs else {}
+        last_snapshot = int(self.snapshot_steps[-1]) if self.n_snapshots else None
         return {
             "path": str(self.path),
             "status": self.status,
@@ -292,6 +293,10 @@ class Trace:
             "epochs": self.n_epochs,
             "snapshots": self.n_snapshots,
             "probe_size": len(self.probe_labels),
+            "last_snapshot": last_snapshot,
+            # per hidden layer, the units with a = 0 for every probe digit at the last snapshot
+            "silent_units": None if last_snapshot is None else [
+                self.silent_units(last_snapshot, layer=i, exact=True).tolist() for i in range(self.n_layers - 1)],
             "final_train_loss": last.get("train_loss"),
             "final_val_accuracy": last.get("val_accuracy"),
             "test_accuracy": ev.test_accuracy if ev else None,
