@@ -20,7 +20,7 @@ from explainer.data import prepare_image
 from explainer.figures.weights import PERCENTILE
 from explainer.trace import Trace, TraceRecorder
 from widgets import BackpropExplorer, ForwardExplorer, TrainingDashboard, common
-from widgets.common import CSS, FILTER_GAP, filter_layout
+from widgets.common import CSS, FILTER_GAP, MARK_RGB, filter_layout
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -55,9 +55,17 @@ def test_training_dashboard_names_the_units_silent_for_every_probe_digit(trace_p
         dashboard.step = int(s)
         caption = dashboard._filters_caption.value
         silent = np.flatnonzero(~trace.probe_record(int(s)).a[0].any(axis=0))
+        # in the picture, the silent units' tiles are framed in black, the others in grey
+        picture = decode(dashboard._filters_image.value)
+        scale, cols, _ = filter_layout(trace.sizes[1], trace.image_shape)
+        h, w = trace.image_shape
+        for j in range(trace.sizes[1]):
+            y0, x0 = FILTER_GAP + (j // cols) * (h * scale + FILTER_GAP), FILTER_GAP + (j % cols) * (w * scale + FILTER_GAP)
+            above = picture[y0 - 1, x0]  # the gap's pixel just above the tile's top-left corner
+            assert tuple(above) == (MARK_RGB if j in silent else (150, 150, 150)), (s, j)
         if len(silent):
             seen_silent = True
-            listed = re.search(r"units? ([\d, ]+)\.", caption)
+            listed = re.search(r"units? ([\d, ]+?), framed in black\.", caption)
             assert listed and [int(j) for j in listed[1].split(",")] == silent.tolist(), (s, caption)
             assert f"a = 0 for all {len(trace.probe_labels)} probe digits" in caption
         else:

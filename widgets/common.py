@@ -41,6 +41,7 @@ __all__ = [
     "colour_lut",
     "FILTER_PALETTE",
     "FILTER_GAP",
+    "MARK_RGB",
     "diverging_index",
     "diverging_rgb",
     "filter_vmax",
@@ -201,17 +202,20 @@ def colour_lut(name, n=256):
     return (colormaps[name](np.linspace(0, 1, n))[:, :3] * 255).round().astype(np.uint8)
 
 
-# Filter pictures are indexed-colour PNGs: 255 shades of RdBu_r (index 127 is white, zero weight),
-# and index 255 for the grey gaps between tiles.
+# Filter pictures are indexed-colour PNGs: 253 shades of RdBu_r (index 126 is white, zero weight),
+# index 253 for the grey gaps between tiles and 254 for the frame of a marked tile.
 FILTER_CMAP = "RdBu_r"  # as in explainer.figures.filters
-GAP = 255
-FILTER_PALETTE = np.vstack([colour_lut(FILTER_CMAP, 255), [[150, 150, 150]]]).astype(np.uint8)  # (256, 3)
+SHADES = 253
+GAP, MARK = SHADES, SHADES + 1
+MARK_RGB = (0, 0, 0)  # black: no shade of RdBu_r, and clear against the grey gaps
+FILTER_PALETTE = np.vstack([colour_lut(FILTER_CMAP, SHADES), [[150, 150, 150]], [MARK_RGB]]).astype(np.uint8)
 
 
 def diverging_index(values, vmax):
-    """Shade index 0..254 of ``values`` on the diverging map: -vmax -> 0 (blue), 0 -> 127 (white), +vmax -> 254."""
-    index = (np.asarray(values, dtype=np.float32) / np.float32(vmax) + 1) * 127 + 0.5
-    return np.clip(index, 0, 254).astype(np.uint8)
+    """Shade index 0..252 of ``values`` on the diverging map: -vmax -> 0 (blue), 0 -> 126 (white), +vmax -> 252."""
+    half = (SHADES - 1) // 2
+    index = (np.asarray(values, dtype=np.float32) / np.float32(vmax) + 1) * half + 0.5
+    return np.clip(index, 0, SHADES - 1).astype(np.uint8)
 
 
 def diverging_rgb(values, vmax):
@@ -243,7 +247,7 @@ def filter_layout(n, shape, scale=None, cols=None, gap=None):
     return scale, cols, math.ceil(n / cols)
 
 
-def filter_mosaic(images, vmax=None, scale=None, gap=None, cols=None):
+def filter_mosaic(images, vmax=None, scale=None, gap=None, cols=None, marked=()):
     """First-layer filters (n, height, width) as one mosaic of palette indices (see ``FILTER_PALETTE``).
 
     Tile ``j`` sits at row ``j // cols``, column ``j % cols``; its pixel
@@ -251,6 +255,8 @@ def filter_mosaic(images, vmax=None, scale=None, gap=None, cols=None):
     ``(gap + row * (height * scale + gap) + r * scale, gap + col * (width * scale + gap) + c * scale)``.
     Colours as in :func:`explainer.figures.filters`: RdBu_r centred on zero, ±``vmax``
     (default: the 99th percentile of |W|). ``FILTER_PALETTE[mosaic]`` is the RGB picture.
+    Each tile of ``marked`` is framed in ``MARK_RGB``: the gap's pixels next to it (``gap`` >= 2 keeps
+    neighbouring frames apart).
     """
     images = np.asarray(images)  # (n, height, width)
     n, h, w = images.shape
@@ -260,15 +266,18 @@ def filter_mosaic(images, vmax=None, scale=None, gap=None, cols=None):
     th, tw = h * scale, w * scale
     mosaic = np.full((gap + rows * (th + gap), gap + cols * (tw + gap)), GAP, dtype=np.uint8)
     shades = diverging_index(images, vmax)  # (n, h, w)
+    for j in marked:  # a frame one pixel wide around the tile, in its half of the gap (the tile is drawn over the inside)
+        y, x = gap + (j // cols) * (th + gap), gap + (j % cols) * (tw + gap)
+        mosaic[y - 1 : y + th + 1, x - 1 : x + tw + 1] = MARK
     for j in range(n):
         y, x = gap + (j // cols) * (th + gap), gap + (j % cols) * (tw + gap)
         mosaic[y : y + th, x : x + tw] = upscale(shades[j], scale)
     return mosaic
 
 
-def filters_png(images, vmax=None, scale=None):
+def filters_png(images, vmax=None, scale=None, marked=()):
     """PNG bytes (indexed colour) of :func:`filter_mosaic`."""
-    return png_bytes(filter_mosaic(images, vmax, scale), palette=FILTER_PALETTE)
+    return png_bytes(filter_mosaic(images, vmax, scale, marked=marked), palette=FILTER_PALETTE)
 
 
 def image_widget(png=b"", css=None, **kwargs):

@@ -208,22 +208,26 @@ class TrainingDashboard(TraceDashboard):
                 self._bars[2 * i].set_data(self._hist_W[i][1][k])
                 self._bars[2 * i + 1].set_data(self._hist_dW[i][1][k])
             self._png_cache[k] = (self._curves_plot.png(), self._hist_plot.png(),
-                                  filters_png(self._filters[k], self._vmax[k]))
+                                  filters_png(self._filters[k], self._vmax[k], marked=self._silent_at(k)))
         return self._png_cache[k]
 
     def _filters_words(self, k):
         """The caption under snapshot ``k``'s filters: their colour range, and which units were silent."""
         words = f"Colours span ±{self._vmax[k]:.3g}, the 99th percentile of |W<sub>1</sub>| at this step."
-        if k not in self._silent:  # read on the first visit (one probe record, a few ms)
-            self._silent[k] = self.trace.silent_units(int(self._steps[k]), exact=True)
-        silent = self._silent[k]
+        silent = self._silent_at(k)
         if len(silent):
             named = ", ".join(str(j) for j in silent[:LISTED])
             more = f" and {len(silent) - LISTED} more" if len(silent) > LISTED else ""
             words += (f" Silent at this step (a = 0 for all {len(self.trace.probe_labels)} probe digits; a unit that "
                       f"is 0 for every digit gets no gradient and stops learning): "
-                      f"unit{'s' if len(silent) > 1 else ''} {named}{more}.")
+                      f"unit{'s' if len(silent) > 1 else ''} {named}{more}, framed in black.")
         return words
+
+    def _silent_at(self, k):
+        """The first-layer units silent for every probe digit at snapshot ``k`` (read on the first visit: a few ms)."""
+        if k not in self._silent:
+            self._silent[k] = self.trace.silent_units(int(self._steps[k]), exact=True)
+        return self._silent[k]
 
     def _describe(self, k):
         s, scalars = self.step, self.trace.scalars
