@@ -4,7 +4,7 @@ Every tile is one hidden unit's row of W, reshaped to the input image; the
 grid steps through the recorded snapshots (dense early, where the filters
 change fastest) while a cursor runs along the loss curve of the same run. At
 the end, the units that were silent (a = 0) for every probe digit are
-outlined: dead ReLUs, whose weights no gradient reaches.
+outlined: a ReLU that never fires gets no gradient, and stops learning.
 
     manim render -ql scenes/first_layer_filters.py FirstLayerFilters
     EXPLAINER_TRACE=runs/mnist.zarr manim render -ql scenes/first_layer_filters.py FirstLayerFilters

@@ -167,7 +167,8 @@ def test_silent_units_are_those_the_snapshot_weights_leave_at_zero_for_every_pro
     assert summary["silent_units"] == silent and summary["last_snapshot"] == last
     assert main(["info", str(tmp_path / "run.zarr")]) == 0
     line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("silent units"))
-    assert line.startswith(f"silent units layer 1: {len(silent[0])} of 16") and f"layer 2: {len(silent[1])} of 8" in line
+    assert line.startswith(f"silent units layer 1: {len(silent[0])} of 16")
+    assert f"layer 2: {len(silent[1])} of 8" in line
 
 
 def test_same_seed_records_identical_arrays(recorded, tmp_path):

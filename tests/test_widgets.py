@@ -60,7 +60,8 @@ def test_training_dashboard_names_the_units_silent_for_every_probe_digit(trace_p
         scale, cols, _ = filter_layout(trace.sizes[1], trace.image_shape)
         h, w = trace.image_shape
         for j in range(trace.sizes[1]):
-            y0, x0 = FILTER_GAP + (j // cols) * (h * scale + FILTER_GAP), FILTER_GAP + (j % cols) * (w * scale + FILTER_GAP)
+            y0 = FILTER_GAP + (j // cols) * (h * scale + FILTER_GAP)
+            x0 = FILTER_GAP + (j % cols) * (w * scale + FILTER_GAP)
             above = picture[y0 - 1, x0]  # the gap's pixel just above the tile's top-left corner
             assert tuple(above) == (MARK_RGB if j in silent else (150, 150, 150)), (s, j)
         if len(silent):

@@ -266,7 +266,7 @@ def filter_mosaic(images, vmax=None, scale=None, gap=None, cols=None, marked=())
     th, tw = h * scale, w * scale
     mosaic = np.full((gap + rows * (th + gap), gap + cols * (tw + gap)), GAP, dtype=np.uint8)
     shades = diverging_index(images, vmax)  # (n, h, w)
-    for j in marked:  # a frame one pixel wide around the tile, in its half of the gap (the tile is drawn over the inside)
+    for j in marked:  # a frame one pixel wide, in the tile's half of the gap (the tile is drawn over its inside)
         y, x = gap + (j // cols) * (th + gap), gap + (j % cols) * (tw + gap)
         mosaic[y - 1 : y + th + 1, x - 1 : x + tw + 1] = MARK
     for j in range(n):

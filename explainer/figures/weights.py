@@ -84,8 +84,7 @@ def filters(trace, step=None, n=None):
     caption = (f"Red: ink on that pixel raises the unit's z; blue: ink there lowers it. Colours span "
                f"±{vmax:.3g}, the {PERCENTILE}th percentile of |W|; larger weights show at full colour.")
     if label_tiles and min(silent, default=n) < n:
-        caption += (f" Silent: a = 0 for all {len(trace.probe_labels)} probe digits at this step; a ReLU unit that never "
-                    "fires gets no gradient, so its weights stop learning.")
+        caption += (f" Silent: a = 0 for all {len(trace.probe_labels)} probe digits at this step; a ReLU unit "
+                    "that never fires gets no gradient, so its weights stop learning.")
     fig.supxlabel(wrap(caption, width, 10), fontsize=10)
     return fig
-
