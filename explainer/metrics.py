@@ -1,8 +1,8 @@
-"""Accuracy and the confusion matrix, in NumPy."""
+"""Accuracy, the confusion matrix and silent units, in NumPy."""
 
 import numpy as np
 
-__all__ = ["accuracy", "confusion_matrix"]
+__all__ = ["accuracy", "confusion_matrix", "silent_units"]
 
 
 def accuracy(labels, predicted):
@@ -21,3 +21,15 @@ def confusion_matrix(labels, predicted, n_classes):
     labels, predicted = np.asarray(labels), np.asarray(predicted)
     counts = np.bincount(labels * n_classes + predicted, minlength=n_classes * n_classes)
     return counts.reshape(n_classes, n_classes)
+
+
+def silent_units(a):
+    """The units (columns of ``a``, (n_samples, n_units)) that are 0 for every sample, ascending.
+
+    A ReLU unit that is 0 for every input passes no gradient back, so its
+    weights stop learning.
+
+    >>> silent_units([[0.0, 1.5, 0.0], [0.0, 0.0, 2.0]])
+    array([0])
+    """
+    return np.flatnonzero(~np.any(a, axis=0))

@@ -1,6 +1,7 @@
 """LiveTraining driven headless: it trains, draws, records a trace, pauses, and says what went wrong."""
 
 import io
+import re
 import time
 
 import numpy as np
@@ -10,8 +11,10 @@ from PIL import Image
 
 from explainer import Experiment, run
 from explainer.data import write_idx
+from explainer.metrics import silent_units
 from explainer.trace import Trace, TraceRecorder
 from widgets import LiveTraining
+from widgets.common import FILTER_GAP, MARK_RGB, filter_layout
 from widgets.live_training import available_datasets
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -58,6 +61,25 @@ def test_run_steps_trains_redraws_and_records(live, tmp_path):
     assert trace.n_steps == 25 and trace.status == "running" and trace.sizes == [64, 16, 10]
     assert trace.snapshot_steps[0] == 0 and np.isfinite(trace.scalars["loss"]).all()
     assert live.step_once() == 1 and Trace.open(live.trace_path).n_steps == 26  # the same run goes on
+
+
+def test_units_that_die_are_framed_and_named_as_they_die(tmp_path):
+    live = LiveTraining(trace_path=tmp_path / "live.zarr", hidden="16", lr=0.05, epochs=2, steps_per_second=0)
+    try:
+        live.run_steps(60)  # lr 0.05 kills about half of these ReLU units within 60 steps
+        net, recorder = live._trainer.net, live._recorder
+        silent = silent_units(net.inspect(recorder.probe_x, recorder.probe_labels).a[0]).tolist()
+        assert 0 < len(silent) < 16
+        listed = re.search(r"Framed in black: units? ([\d, ]+?), silent", live._filters_caption.value)
+        assert listed and [int(j) for j in listed[1].split(",")] == silent
+        picture = pixels(live._filters_image.value)
+        scale, cols, _ = filter_layout(16, (8, 8))
+        for j in range(16):
+            y0 = FILTER_GAP + (j // cols) * (8 * scale + FILTER_GAP)
+            x0 = FILTER_GAP + (j % cols) * (8 * scale + FILTER_GAP)
+            assert tuple(picture[y0 - 1, x0]) == (MARK_RGB if j in silent else (150, 150, 150)), j
+    finally:
+        live.close()
 
 
 def test_a_live_run_is_the_same_run_as_explainer_train(live, tmp_path):

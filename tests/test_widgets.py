@@ -66,12 +66,25 @@ def test_training_dashboard_names_the_units_silent_for_every_probe_digit(trace_p
             assert tuple(above) == (MARK_RGB if j in silent else (150, 150, 150)), (s, j)
         if len(silent):
             seen_silent = True
-            listed = re.search(r"units? ([\d, ]+?), framed in black\.", caption)
+            listed = re.search(r"Framed in black: units? ([\d, ]+?), silent", caption)
             assert listed and [int(j) for j in listed[1].split(",")] == silent.tolist(), (s, caption)
-            assert f"a = 0 for all {len(trace.probe_labels)} probe digits" in caption
+            assert f"silent (a = 0) for all {len(trace.probe_labels)} probe digits" in caption
         else:
             assert "Silent" not in caption, (s, caption)
     assert seen_silent, "no snapshot of the test run has a silent unit: the test checks nothing"
+
+
+@pytest.mark.parametrize(("silent", "expected"), [
+    ([], ""),
+    ([5], " Framed in black: unit 5, silent (a = 0) for all 30 probe digits;"),
+    ([3, 70, 80], " Framed in black: unit 3 (2 more among the units not shown), silent"),
+    ([70], " 1 unit not shown here is silent (a = 0) for all 30 probe digits;"),
+    (list(range(0, 40, 2)), " Framed in black: units 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22 and 8 more, silent"),
+])
+def test_silent_words_name_what_is_framed_and_count_the_rest(silent, expected):
+    words = common.silent_words(silent, n_shown=64, n_probe=30)
+    assert words.startswith(expected)
+    assert (words == "") == (silent == [])
 
 
 def decode(png):

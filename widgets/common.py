@@ -48,6 +48,7 @@ __all__ = [
     "filter_layout",
     "filter_mosaic",
     "filters_png",
+    "silent_words",
     "step_controls",
     "image_widget",
     "hold_sync",
@@ -273,6 +274,22 @@ def filter_mosaic(images, vmax=None, scale=None, gap=None, cols=None, marked=())
         y, x = gap + (j // cols) * (th + gap), gap + (j % cols) * (tw + gap)
         mosaic[y : y + th, x : x + tw] = upscale(shades[j], scale)
     return mosaic
+
+
+def silent_words(silent, n_shown, n_probe, listed=12):
+    """The caption's sentence on the ``silent`` units framed in a filters mosaic of ``n_shown`` tiles ("" if none)."""
+    if not len(silent):
+        return ""
+    why = "a unit that is 0 for every digit gets no gradient and stops learning."
+    framed = [int(j) for j in silent if j < n_shown]
+    beyond = len(silent) - len(framed)
+    if not framed:
+        return (f" {beyond} unit{'s' if beyond > 1 else ''} not shown here {'are' if beyond > 1 else 'is'} silent "
+                f"(a = 0) for all {n_probe} probe digits; {why}")
+    which = f"unit{'s' if len(framed) > 1 else ''} {', '.join(map(str, framed[:listed]))}"
+    which += f" and {len(framed) - listed} more" if len(framed) > listed else ""
+    which += f" ({beyond} more among the units not shown)" if beyond else ""
+    return f" Framed in black: {which}, silent (a = 0) for all {n_probe} probe digits; {why}"
 
 
 def filters_png(images, vmax=None, scale=None, marked=()):

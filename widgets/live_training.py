@@ -38,11 +38,12 @@ from explainer.data import DATASETS, MNIST_FILES, load_dataset
 from explainer.data.mnist import locate_mnist
 from explainer.errors import TrainingDivergedError
 from explainer.figures.weights import MAX_FILTERS
+from explainer.metrics import silent_units
 from explainer.optimizers import OPTIMIZERS
 from explainer.tables import lookup
 from explainer.trace import TraceRecorder
 
-from .common import CSS, ErrorArea, filter_vmax, filters_png, image_widget
+from .common import CSS, ErrorArea, filter_vmax, filters_png, image_widget, silent_words
 from .live_plot import LossPlot
 
 __all__ = ["LiveTraining", "HIDDEN_ACTIVATIONS", "SPEEDS", "LIVE_DIR", "REDRAW_SECONDS", "available_datasets"]
@@ -497,10 +498,21 @@ class LiveTraining(widgets.VBox):
         self._draw(trainer.net, trainer.data.image_shape, total, trainer.steps_per_epoch, self._loss[:s],
                    [(e["epoch"] + 1) * trainer.steps_per_epoch for e in done], [e["val_accuracy"] for e in done],
                    f"<b>{state}</b> · " + " · ".join(parts),
-                   "step 0: the random initial weights" if s == 0 else f"after step {s - 1}'s update")
+                   "step 0: the random initial weights" if s == 0 else f"after step {s - 1}'s update",
+                   self._silent(trainer.net))
 
-    def _draw(self, net, image_shape, total, per_epoch, loss, val_steps, val_accuracy, status, when):
-        """The loss curve (``loss``: (n_steps,) so far), the filters of ``net``'s first layer, the status line."""
+    def _silent(self, net):
+        """The first-layer units that are 0 for every probe digit now (none when that layer is the output)."""
+        if len(net.layers) == 1:
+            return np.zeros(0, dtype=np.int64)
+        recorder = self._recorder
+        return silent_units(net.inspect(recorder.probe_x, recorder.probe_labels).a[0])
+
+    def _draw(self, net, image_shape, total, per_epoch, loss, val_steps, val_accuracy, status, when, silent=()):
+        """The loss curve (``loss``: (n_steps,) so far), the filters of ``net``'s first layer, the status line.
+
+        ``silent``: the first-layer units that are 0 for every probe digit, framed in black.
+        """
         shape = (total, per_epoch)
         if self._plot is None or self._plot_shape != shape:
             self._plot, self._plot_shape = LossPlot(total, per_epoch), shape
@@ -515,11 +527,12 @@ class LiveTraining(widgets.VBox):
             for widget in (self._loss_image, self._filters_image, self._filters_caption, self._status):
                 stack.enter_context(widget.hold_sync())
             self._loss_image.value = self._plot.png(loss, val_steps, val_accuracy)
-            self._filters_image.value = filters_png(images, vmax)
+            self._filters_image.value = filters_png(images, vmax, marked=[j for j in silent if j < n])
+            dead = silent_words(silent, n, len(self._recorder.probe_labels)) if len(silent) else ""
             self._filters_caption.value = (
                 f"<small><b>First-layer filters</b>, {when}: {which} rows of W<sub>1</sub> on the "
                 f"{image_shape[0]}×{image_shape[1]} pixels{note}. Red: ink there raises the unit's z; blue: lowers it "
-                f"(±{vmax:.3g}).</small>")
+                f"(±{vmax:.3g}).{dead}</small>")
             self._status.value = status
 
 

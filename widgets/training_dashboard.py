@@ -31,6 +31,7 @@ from .common import (
     hold_sync,
     image_widget,
     shows_errors,
+    silent_words,
     step_controls,
 )
 
@@ -39,7 +40,6 @@ __all__ = ["TrainingDashboard"]
 BINS = 50  # histogram bins per layer
 DECADES = 8  # the gradient histograms span at most this many powers of ten (smaller ones go in the first bin)
 DPI = 80  # pixels per inch of the figures (they are shown at their natural size)
-LISTED = 12  # silent units named in the filters' caption; more are counted
 
 
 class TrainingDashboard(TraceDashboard):
@@ -214,14 +214,7 @@ class TrainingDashboard(TraceDashboard):
     def _filters_words(self, k):
         """The caption under snapshot ``k``'s filters: their colour range, and which units were silent."""
         words = f"Colours span ±{self._vmax[k]:.3g}, the 99th percentile of |W<sub>1</sub>| at this step."
-        silent = self._silent_at(k)
-        if len(silent):
-            named = ", ".join(str(j) for j in silent[:LISTED])
-            more = f" and {len(silent) - LISTED} more" if len(silent) > LISTED else ""
-            words += (f" Silent at this step (a = 0 for all {len(self.trace.probe_labels)} probe digits; a unit that "
-                      f"is 0 for every digit gets no gradient and stops learning): "
-                      f"unit{'s' if len(silent) > 1 else ''} {named}{more}, framed in black.")
-        return words
+        return words + silent_words(self._silent_at(k), self._filters.shape[1], len(self.trace.probe_labels))
 
     def _silent_at(self, k):
         """The first-layer units silent for every probe digit at snapshot ``k`` (read on the first visit: a few ms)."""

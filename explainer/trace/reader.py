@@ -25,6 +25,7 @@ import numpy as np
 import zarr
 
 from ..errors import ExplainerError
+from ..metrics import silent_units
 from .schema import (
     EPOCH_FIELDS,
     SCHEMA,
@@ -246,8 +247,7 @@ class Trace:
         weights stop learning. Returns their indices (rows of that layer's
         ``W``), ascending; empty when every unit fired for some probe digit.
         """
-        a = self.probe_record(step, exact).a[layer]  # (n_probe, n_out)
-        return np.flatnonzero(~a.any(axis=0))
+        return silent_units(self.probe_record(step, exact).a[layer])  # a: (n_probe, n_out)
 
     @property
     def _shapes(self):
