@@ -164,6 +164,20 @@ def test_play_button_and_slider_drive_the_step(training, trace):
     assert training.step == int(trace.snapshot_steps[5])
 
 
+def test_the_dead_units_panel_draws_the_recorded_dead_share(training, trace):
+    from explainer.figures.style import default_window, smooth
+
+    fig = training._curves_plot.fig
+    ax = fig.axes[3]  # loss, accuracy, gradient size, dead units
+    assert ax.get_ylabel() == "dead units"
+    lines = [line for line in ax.get_lines() if len(line.get_xdata()) == trace.n_steps]
+    dead = trace.scalars["dead_share"]  # (n_steps, n_layers)
+    assert len(lines) == trace.n_layers - 1  # the hidden layers; softmax units never die
+    for i, line in enumerate(lines):
+        np.testing.assert_allclose(line.get_ydata(), smooth(dead[:, i], default_window(trace.n_steps)))
+    assert len(training._cursors) == 4
+
+
 def test_only_the_cursor_moves_on_the_curves(training, trace):
     steps = [int(s) for s in trace.snapshot_steps]
     training.step = steps[2]

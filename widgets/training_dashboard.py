@@ -115,15 +115,17 @@ class TrainingDashboard(TraceDashboard):
         self.step = int(self._steps[0] if step is None else self._nearest(step))
 
     def _curves_figure(self):
-        """Loss, accuracy and gradient norms over every step, each with a cursor line."""
+        """Loss, accuracy, gradient norms and (with hidden layers) dead units over every step, each with a cursor."""
         trace = self.trace
         steps = np.arange(trace.n_steps)  # (n_steps,)
         loss, accuracy = trace.scalars["loss"], trace.scalars["accuracy"]  # (n_steps,)
         norms = np.maximum(np.asarray(trace.scalars["grad_norm"], dtype=float), np.finfo(float).tiny)
         ep, window = trace.epochs, default_window(trace.n_steps)
-        fig = new_figure(6.0, 7.2)
+        hidden = trace.n_layers - 1  # softmax output units never die: only hidden layers get a line
+        fig = new_figure(6.0, 9.0 if hidden else 7.2)
         fig.set_dpi(DPI)
-        ax_loss, ax_acc, ax_grad = fig.subplots(3, 1, sharex=True)
+        axes = fig.subplots(4 if hidden else 3, 1, sharex=True, height_ratios=[1, 1, 1, 0.75][: 4 if hidden else 3])
+        ax_loss, ax_acc, ax_grad = axes[:3]
 
         ax_loss.plot(steps, loss, color=COLORS["raw"], lw=0.6, alpha=0.6, label="each step's batch loss")
         if window > 1:
@@ -151,13 +153,28 @@ class TrainingDashboard(TraceDashboard):
         ax_grad.set_yscale("log")
         plain_log_labels(ax_grad)
         ax_grad.set_ylabel("‖dW‖ (log)")
-        ax_grad.set_xlabel("training step")
         ax_grad.legend(loc="best", fontsize=7, title="gradient size per layer", title_fontsize=7)
-        ax_grad.set_xlim(0, max(trace.n_steps - 1, 1))
-        for ax in (ax_loss, ax_acc, ax_grad):
+        if hidden:
+            self._dead_panel(axes[3], steps, window)
+        axes[-1].set_xlabel("training step")
+        axes[-1].set_xlim(0, max(trace.n_steps - 1, 1))
+        for ax in axes:
             ax.grid(True, alpha=0.3)
-        cursors = [ax.axvline(0, color="black", lw=1.2) for ax in (ax_loss, ax_acc, ax_grad)]
+        cursors = [ax.axvline(0, color="black", lw=1.2) for ax in axes]
         return BlitFigure(fig, cursors), cursors
+
+    def _dead_panel(self, ax, steps, window):
+        """Per hidden layer, the share of its units that were 0 for every digit of the batch (mean of ``window``)."""
+        trace = self.trace
+        dead = trace.scalars["dead_share"]  # (n_steps, n_layers)
+        for i in range(trace.n_layers - 1):
+            ax.plot(steps, smooth(dead[:, i], window), color=LAYER_COLORS[i % len(LAYER_COLORS)], lw=1.4,
+                    label=layer_label(trace, i))
+        top = float(np.max(dead[:, :-1])) if len(dead) else 0.0
+        ax.set_ylim(0, max(0.05, min(1.0, top * 1.15)))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_ylabel("dead units")
+        ax.legend(loc="best", fontsize=7, title="units 0 for the whole batch", title_fontsize=7)
 
     def _histogram_figure(self):
         """Per layer, a histogram of W and one of log10 |dW|, with bars redrawn at each step."""
