@@ -24,6 +24,7 @@ from explainer.figures import (
     FIGURES,
     NoEvaluationError,
     confusion,
+    dead_units,
     figure_names,
     filters,
     gradient_norms,
@@ -189,6 +190,27 @@ def test_gradient_norms_one_line_per_layer(trace):
     assert all(len(line.get_ydata()) == trace.n_steps for line in ax.lines)
 
 
+def test_dead_units_draws_the_recorded_dead_share_of_each_hidden_layer(trace):
+    from explainer.figures.style import default_window
+
+    fig = dead_units(trace)
+    lines = [line for line in fig.axes[0].get_lines() if len(line.get_xdata()) == trace.n_steps]
+    dead = trace.scalars["dead_share"]  # (n_steps, n_layers): the last, softmax, never dies
+    assert len(lines) == trace.n_layers - 1
+    expected = smooth(dead[:, 0], default_window(trace.n_steps))
+    np.testing.assert_allclose(lines[0].get_ydata(), expected)
+    assert f"layer 1 from {expected[0]:.0%} to {expected[-1]:.0%}" in fig.axes[0].get_title()
+
+
+def test_a_network_with_no_hidden_layer_has_no_dead_units_figure(tmp_path):
+    with TraceRecorder(tmp_path / "flat.zarr") as recorder:
+        run(Experiment.preset("digits", epochs=1, hidden=()), recorder=recorder, progress=False)
+    flat = Trace.open(tmp_path / "flat.zarr")
+    assert "dead_units" not in figure_names(flat) and "gradient_norms" in figure_names(flat)
+    with pytest.raises(ValueError, match="no hidden layer, so no unit that can die"):
+        dead_units(flat)
+
+
 def plot(*argv):
     """``explainer plot ...`` through a parser built here (as explainer.cli.build_parser does)."""
     parser = Parser(prog="explainer")
@@ -257,7 +279,7 @@ def test_plot_command_skips_confusion_of_an_unfinished_run_and_says_so(unfinishe
     drawn = []
     monkeypatch.setattr(plot_cli, "save_all", lambda trace, out, names, **kw: drawn.extend(names) or [])
     assert plot(str(unfinished.path), "--out", str(tmp_path)) == 0
-    assert drawn == ["loss_curves", "filters", "probes", "gradient_norms"]
+    assert drawn == ["loss_curves", "filters", "probes", "gradient_norms", "dead_units"]
     assert "skipping confusion" in capsys.readouterr().err
 
 

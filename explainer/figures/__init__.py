@@ -18,11 +18,11 @@ needed, and in a notebook the returned figure shows itself. ::
 from pathlib import Path
 
 from ..trace import Trace
-from .curves import gradient_norms, loss_curves
+from .curves import dead_units, gradient_norms, loss_curves
 from .predictions import NoEvaluationError, confusion, probes, require_evaluation
 from .weights import filters
 
-__all__ = ["FIGURES", "FORMATS", "loss_curves", "filters", "confusion", "probes", "gradient_norms",
+__all__ = ["FIGURES", "FORMATS", "loss_curves", "filters", "confusion", "probes", "gradient_norms", "dead_units",
            "save_all", "figure_names", "NoEvaluationError"]
 
 # name -> function; the name is also the file name that save_all writes
@@ -32,6 +32,7 @@ FIGURES = {
     "confusion": confusion,
     "probes": probes,
     "gradient_norms": gradient_norms,
+    "dead_units": dead_units,
 }
 AT_A_STEP = ("filters", "probes")  # the figures that draw one snapshot, and so take `step`
 FORMATS = ("png", "svg", "pdf")
@@ -39,8 +40,11 @@ DPI = 150
 
 
 def figure_names(trace):
-    """The figures this trace can make: all of them, less ``confusion`` if the run did not finish."""
-    return [name for name in FIGURES if name != "confusion" or trace.evaluation is not None]
+    """The figures this trace can make: all of them, less ``confusion`` if the run did not finish and
+    ``dead_units`` if the network has no hidden layer."""
+    cannot = {"confusion"} if trace.evaluation is None else set()
+    cannot |= {"dead_units"} if trace.n_layers < 2 else set()
+    return [name for name in FIGURES if name not in cannot]
 
 
 def save_all(trace, out_dir, formats=("png", "svg"), step=None, names=None, dpi=DPI):

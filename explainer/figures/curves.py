@@ -1,6 +1,6 @@
-"""Quantities over training steps: the loss and accuracy curves, and the gradient norms.
+"""Quantities over training steps: the loss and accuracy curves, the gradient norms, the dead units.
 
-Both figures count steps along x (one step = one mini-batch update) with the
+The figures count steps along x (one step = one mini-batch update) with the
 epochs marked along the top. Per-step values are noisy, since each comes from
 one mini-batch of a few dozen digits, so a moving mean is drawn over them.
 """
@@ -20,7 +20,7 @@ from .style import (
     smooth,
 )
 
-__all__ = ["loss_curves", "gradient_norms"]
+__all__ = ["loss_curves", "gradient_norms", "dead_units"]
 
 
 def loss_curves(trace, smoothing=None):
@@ -116,6 +116,43 @@ def gradient_norms(trace, smoothing=None):
         ax.set_title(f"The size of each layer's weight gradient dW:\n{_span(first)} at the start of training, "
                      f"{_span(last)} at the end", fontsize=12)
     plain_log_labels(ax)
+    return fig
+
+
+def dead_units(trace, smoothing=None):
+    """The share of each hidden layer's units that were 0 for every digit of the batch, at every step.
+
+    Such a unit passed no gradient back on that step. One colour per hidden
+    layer, each a moving mean (the output layer's softmax units are never 0,
+    so it has no line). A network with no hidden layer has nothing to draw:
+    ValueError.
+    """
+    hidden = trace.n_layers - 1
+    if hidden < 1:
+        raise ValueError(f"{trace.path} has no hidden layer, so no unit that can die: there are no dead units to draw")
+    window = default_window(trace.n_steps) if smoothing is None else check_count("smoothing", smoothing, 10**9)
+    steps = np.arange(trace.n_steps)  # (n_steps,)
+    dead = np.asarray(trace.scalars["dead_share"], dtype=float)[:, :hidden]  # (n_steps, hidden)
+    smoothed = [smooth(dead[:, i], window) for i in range(hidden)]
+
+    fig = new_figure(8.5, 4.8)
+    ax = fig.subplots()
+    for i, line in enumerate(smoothed):
+        ax.plot(steps, line, color=LAYER_COLORS[i % len(LAYER_COLORS)], lw=1.8, label=layer_label(trace, i))
+    top = max((float(line.max()) for line in smoothed if len(line)), default=0.0)
+    ax.set_ylim(0, max(0.05, min(1.0, top * 1.15)))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlim(0, max(trace.n_steps, 1))
+    ax.set_xlabel("training step (one mini-batch update each)")
+    ax.set_ylabel("dead units: 0 for every digit of the batch")
+    ax.grid(True, alpha=0.3)
+    ax.legend(title="each step" if window == 1 else f"mean of {window} steps", fontsize=9, title_fontsize=9,
+              loc="best")
+    add_epoch_axis(ax, trace)
+    if trace.n_steps:
+        change = "; ".join(f"layer {i + 1} from {line[0]:.0%} to {line[-1]:.0%}" for i, line in enumerate(smoothed))
+        ax.set_title(f"Dead units per hidden layer (a ReLU unit at 0 for a whole batch gets no gradient from it):\n"
+                     f"{change} over training", fontsize=12)
     return fig
 
 
