@@ -188,3 +188,20 @@ def test_notebook_runs_headless(name, tmp_path):
     for error in _with_class(models, "explainer-error"):  # nothing went wrong on the ordinary path
         state = error["state"]
         assert not str(state.get("value", "")).strip() and not state.get("outputs"), f"{name}: error shown: {state}"
+
+
+def test_notebook_1s_faded_tiles_are_its_silent_units(tmp_path):
+    # Notebook 1 says of its decay run that the tiles that fade out completely are framed: silent units.
+    import numpy as np
+
+    from explainer import Experiment, run
+    from explainer.trace import Trace, TraceRecorder
+
+    with TraceRecorder(tmp_path / "decay.zarr") as recorder:
+        run(Experiment.preset("digits", hidden=(32,), lr=0.01, l2=0.003, epochs=10), recorder=recorder,
+            progress=False)
+    trace = Trace.open(tmp_path / "decay.zarr")
+    s = int(trace.snapshot_steps[-1])
+    size = np.linalg.norm(trace.weights(s)[0][0], axis=1)  # (32,) each unit's ||W_j||
+    faded = np.flatnonzero(size < 0.1 * np.median(size))
+    assert len(faded) and faded.tolist() == trace.silent_units(s).tolist()
