@@ -528,7 +528,7 @@ class LiveTraining(widgets.VBox):
                 stack.enter_context(widget.hold_sync())
             self._loss_image.value = self._plot.png(loss, val_steps, val_accuracy)
             self._filters_image.value = filters_png(images, vmax, marked=[j for j in silent if j < n])
-            dead = silent_words(silent, n, len(self._recorder.probe_labels)) if len(silent) else ""
+            dead = silent_words(silent, n, len(self._recorder.probe_labels) if self._recorder else 0)
             self._filters_caption.value = (
                 f"<small><b>First-layer filters</b>, {when}: {which} rows of W<sub>1</sub> on the "
                 f"{image_shape[0]}×{image_shape[1]} pixels{note}. Red: ink there raises the unit's z; blue: lowers it "

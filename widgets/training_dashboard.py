@@ -11,6 +11,7 @@ import numpy as np
 import traitlets
 from matplotlib.ticker import PercentFormatter
 
+from explainer.figures.curves import draw_dead_share
 from explainer.figures.style import (
     COLORS,
     LAYER_COLORS,
@@ -155,7 +156,7 @@ class TrainingDashboard(TraceDashboard):
         ax_grad.set_ylabel("‖dW‖ (log)")
         ax_grad.legend(loc="best", fontsize=7, title="gradient size per layer", title_fontsize=7)
         if hidden:
-            self._dead_panel(axes[3], steps, window)
+            self._dead_panel(axes[3], window)
         axes[-1].set_xlabel("training step")
         axes[-1].set_xlim(0, max(trace.n_steps - 1, 1))
         for ax in axes:
@@ -163,16 +164,9 @@ class TrainingDashboard(TraceDashboard):
         cursors = [ax.axvline(0, color="black", lw=1.2) for ax in axes]
         return BlitFigure(fig, cursors), cursors
 
-    def _dead_panel(self, ax, steps, window):
+    def _dead_panel(self, ax, window):
         """Per hidden layer, the share of its units that were 0 for every digit of the batch (mean of ``window``)."""
-        trace = self.trace
-        dead = trace.scalars["dead_share"]  # (n_steps, n_layers)
-        for i in range(trace.n_layers - 1):
-            ax.plot(steps, smooth(dead[:, i], window), color=LAYER_COLORS[i % len(LAYER_COLORS)], lw=1.4,
-                    label=layer_label(trace, i))
-        top = float(np.max(dead[:, :-1])) if len(dead) else 0.0
-        ax.set_ylim(0, max(0.05, min(1.0, top * 1.15)))
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        draw_dead_share(ax, self.trace, window)
         ax.set_ylabel("dead units")
         ax.legend(loc="best", fontsize=7, title="units 0 for the whole batch", title_fontsize=7)
 

@@ -20,7 +20,7 @@ from .style import (
     smooth,
 )
 
-__all__ = ["loss_curves", "gradient_norms", "dead_units"]
+__all__ = ["loss_curves", "gradient_norms", "dead_units", "draw_dead_share"]
 
 
 def loss_curves(trace, smoothing=None):
@@ -131,17 +131,9 @@ def dead_units(trace, smoothing=None):
     if hidden < 1:
         raise ValueError(f"{trace.path} has no hidden layer, so no unit that can die: there are no dead units to draw")
     window = default_window(trace.n_steps) if smoothing is None else check_count("smoothing", smoothing, 10**9)
-    steps = np.arange(trace.n_steps)  # (n_steps,)
-    dead = np.asarray(trace.scalars["dead_share"], dtype=float)[:, :hidden]  # (n_steps, hidden)
-    smoothed = [smooth(dead[:, i], window) for i in range(hidden)]
-
     fig = new_figure(8.5, 4.8)
     ax = fig.subplots()
-    for i, line in enumerate(smoothed):
-        ax.plot(steps, line, color=LAYER_COLORS[i % len(LAYER_COLORS)], lw=1.8, label=layer_label(trace, i))
-    top = max((float(line.max()) for line in smoothed if len(line)), default=0.0)
-    ax.set_ylim(0, max(0.05, min(1.0, top * 1.15)))
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    smoothed = draw_dead_share(ax, trace, window, lw=1.8)
     ax.set_xlim(0, max(trace.n_steps, 1))
     ax.set_xlabel("training step (one mini-batch update each)")
     ax.set_ylabel("dead units: 0 for every digit of the batch")
@@ -154,6 +146,23 @@ def dead_units(trace, smoothing=None):
         ax.set_title(f"Dead units per hidden layer (a ReLU unit at 0 for a whole batch gets no gradient from it):\n"
                      f"{change} over training", fontsize=12)
     return fig
+
+
+def draw_dead_share(ax, trace, window, lw=1.4):
+    """On ``ax``, one line per hidden layer: the moving mean (``window`` steps) of its recorded ``dead_share``.
+
+    The y axis runs from 0 to a little above the highest line, in per cent.
+    Returns the lines' values, one (n_steps,) array per hidden layer.
+    """
+    steps = np.arange(trace.n_steps)  # (n_steps,)
+    dead = np.asarray(trace.scalars["dead_share"], dtype=float)  # (n_steps, n_layers); softmax units never die
+    smoothed = [smooth(dead[:, i], window) for i in range(trace.n_layers - 1)]
+    for i, line in enumerate(smoothed):
+        ax.plot(steps, line, color=LAYER_COLORS[i % len(LAYER_COLORS)], lw=lw, label=layer_label(trace, i))
+    top = max((float(line.max()) for line in smoothed if len(line)), default=0.0)
+    ax.set_ylim(0, max(0.05, min(1.0, top * 1.15)))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    return smoothed
 
 
 def _epoch_points(ax, epochs, key, label, color, marker):

@@ -83,7 +83,7 @@ def filters(trace, step=None, n=None):
                       f"pixels, at {words}", width), fontsize=12)
     caption = (f"Red: ink on that pixel raises the unit's z; blue: ink there lowers it. Colours span "
                f"±{vmax:.3g}, the {PERCENTILE}th percentile of |W|; larger weights show at full colour.")
-    if label_tiles and min(silent, default=n) < n:
+    if label_tiles and any(j < n for j in silent):
         caption += (f" Silent: a = 0 for all {len(trace.probe_labels)} probe digits at this step; a ReLU unit "
                     "that never fires gets no gradient, so its weights stop learning.")
     fig.supxlabel(wrap(caption, width, 10), fontsize=10)

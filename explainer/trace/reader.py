@@ -280,6 +280,8 @@ class Trace:
         ev = self.evaluation
         last = {name: float(values[-1]) for name, values in self.epochs.items()} if self.n_epochs else {}
         last_snapshot = int(self.snapshot_steps[-1]) if self.n_snapshots else None
+        # per hidden layer, the units with a = 0 for every probe digit at the last snapshot (one read)
+        a = self.probe_record(last_snapshot, exact=True).a if last_snapshot is not None else None
         return {
             "path": str(self.path),
             "status": self.status,
@@ -294,9 +296,7 @@ class Trace:
             "snapshots": self.n_snapshots,
             "probe_size": len(self.probe_labels),
             "last_snapshot": last_snapshot,
-            # per hidden layer, the units with a = 0 for every probe digit at the last snapshot
-            "silent_units": None if last_snapshot is None else [
-                self.silent_units(last_snapshot, layer=i, exact=True).tolist() for i in range(self.n_layers - 1)],
+            "silent_units": None if a is None else [silent_units(a[i]).tolist() for i in range(self.n_layers - 1)],
             "final_train_loss": last.get("train_loss"),
             "final_val_accuracy": last.get("val_accuracy"),
             "test_accuracy": ev.test_accuracy if ev else None,
