@@ -11,6 +11,7 @@ __all__ = [
     "DataError",
     "DataUnavailableError",
     "TrainingDivergedError",
+    "OutputError",
 ]
 
 
@@ -28,3 +29,7 @@ class DataUnavailableError(ExplainerError, FileNotFoundError):
 
 class TrainingDivergedError(ExplainerError, FloatingPointError):
     """The loss became non-finite during training."""
+
+
+class OutputError(ExplainerError, OSError):
+    """An output cannot be written where it was asked for (its folder is a file, or not writable)."""

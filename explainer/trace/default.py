@@ -40,7 +40,7 @@ def default_trace(progress=True):
     path = default_trace_path()
     if path.exists():
         try:
-            if Trace.open(path).verify().complete:
+            if Trace.open(path).complete:
                 return path
         except TraceError:
             pass

@@ -1,154 +1,137 @@
-"""Reading a trace: lazily, with one clear error for anything wrong with it.
+"""Reading a trace: lazily, checked, with one clear error for anything wrong with it.
 
 ::
 
-    trace = Trace.open("runs/digits.zarr")          # or a packed "runs/digits.zarr.zip"
-    trace.config["training"]["lr"]
+    trace = open_trace("runs/digits.zarr")           # a packed "runs/digits.zarr.zip", "default", a Trace
+    trace.run.training.lr, trace.run.activations    # how the run was made (explainer.trace.run.Run)
     trace.scalars["loss"]                            # (n_steps,) every step's loss
+    trace.learning_rate(120)                         # the learning rate step 120 used
     trace.snapshot_steps                             # steps with full snapshots
     W, b = trace.weights(120)[0]                     # first layer, nearest snapshot to step 120
+    trace.network(120)                               # a Network holding those weights
     record = trace.probe_record(120)                 # z, a, delta, probabilities of the probe set
     trace.evaluation.test_accuracy
 
-Opening reads only the small metadata and the probe set; every other array is
-read from disk when first asked for. Only *committed* rows are ever returned
-(see :mod:`explainer.trace.schema`), so a trace whose run was killed reads
-cleanly up to its last flush.
+Opening reads the metadata and the probe set, and checks the metadata: against
+its digest, field by field, and every array's shape, dtype and codecs against
+what the run's settings give. Every other array is read when first asked for,
+after checking that its committed chunks are all there and in place; Zarr
+checks each chunk's CRC32C as it reads it. Only *committed* rows are ever
+returned (see :mod:`explainer.trace.schema`), so a trace whose run was killed
+reads cleanly up to its last flush. Whatever is wrong is one :class:`TraceError`.
 """
 
-import math
-from dataclasses import dataclass
+import bisect
+import os
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-import zarr
 
-from ..errors import ExplainerError
 from ..metrics import silent_units
+from .records import Evaluation, ProbeRecord, Snapshot
+from .run import STATUSES, Run, TraceError, read_run
 from .schema import (
+    COMMITTED_BY,
     EPOCH_FIELDS,
     SCHEMA,
     SCHEMA_VERSION,
-    SNAPSHOT_PARAMS,
     SNAPSHOT_PROBE,
     STEP_PER_LAYER,
     STEP_SCALARS,
     WHOLE_NUMBERS,
+    layout,
     parameter_slices,
     unit_slices,
 )
+from .store import Files, check_array, check_seal, open_root
 
-__all__ = ["Trace", "TraceError", "ProbeRecord", "Snapshot", "Evaluation", "open_trace"]
+__all__ = ["Trace", "TraceError", "open_trace"]
 
-
-class TraceError(ExplainerError, ValueError):
-    """A trace is missing, foreign, damaged, or newer than this explainer."""
-
-
-@dataclass(frozen=True)
-class ProbeRecord:
-    """The probe set's forward and backward pass at one snapshot.
-
-    ``z[i]``, ``a[i]``, ``delta[i]`` are layer ``i``'s arrays, each (n_probe, n_out).
-    """
-
-    step: int
-    z: list
-    a: list
-    delta: list
-    loss: float
-
-    @property
-    def probabilities(self):
-        """The output layer's ``a``: (n_probe, n_classes)."""
-        return self.a[-1]
+EVALUATION_ARRAYS = ("confusion", "predicted", "confidence", "labels")
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """Everything recorded at one snapshot step."""
+def open_trace(source=None):
+    """The trace ``source`` names: a path (a folder or a packed ``.zip``), a :class:`Trace`
+    (returned as it is), or ``"default"`` / None for the default 8x8 trace (built once)."""
+    if isinstance(source, Trace):
+        return source
+    if source is None or (isinstance(source, str) and source.strip() in ("", "default")):
+        from .default import default_trace
 
-    step: int
-    W: list  # W[i]: (n_out, n_in)
-    b: list  # b[i]: (n_out,)
-    dW: list
-    db: list
-    probe: ProbeRecord
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """The final test-set evaluation."""
-
-    test_loss: float
-    test_accuracy: float
-    confusion: np.ndarray  # (n_classes, n_classes): rows true, columns predicted
-    predicted: np.ndarray  # (n_test,)
-    confidence: np.ndarray  # (n_test,) probability of the predicted class
-    labels: np.ndarray  # (n_test,) true classes
-
-
-def open_trace(path):
-    """Open a trace folder or packed ``.zip`` (same as :meth:`Trace.open`)."""
-    return Trace.open(path)
+        source = default_trace()
+    return Trace.open(source)
 
 
 class Trace:
-    """A recorded training run, read lazily. Make one with :meth:`Trace.open`."""
+    """A recorded training run, read lazily. Make one with :meth:`Trace.open` or :func:`open_trace`."""
 
-    def __init__(self, root, path):
-        self._root, self.path = root, Path(path)
-        self._nodes = {}  # opened arrays: opening one reads its metadata from disk
-        self.packed = self.path.is_file()
-        attrs = root.attrs.asdict()
-        if attrs.get("schema") != SCHEMA:
-            raise TraceError(f"{path} is a Zarr store but not an explainer trace (no '{SCHEMA}' schema in its "
-                             "attributes): record one with `explainer train --out PATH`")
-        version = attrs.get("schema_version")
-        if not isinstance(version, int) or version > SCHEMA_VERSION:
-            raise TraceError(
-                f"{path} is a trace of schema version {version}, newer than this explainer reads "
-                f"(up to {SCHEMA_VERSION}; written by explainer {attrs.get('explainer_version')}): "
-                "upgrade explainer with `pip install -U explainer`"
-            )
-        self.schema_version = version  # older versions are read too (see schema.py)
-        try:
-            self.attrs = attrs
-            self.config = attrs["config"]
-            self.image_shape = tuple(attrs["image_shape"])
-            self.sizes = list(attrs["sizes"])
-            self.layers = list(attrs["layers"])
-            committed = attrs["committed"]
-            self.n_steps = int(committed["steps"])
-            self.n_snapshots = int(committed["snapshots"])
-            self.n_epochs = int(committed["epochs"])
-            self.status = attrs["status"]
-            self.probe_x = self._read("probe/x")  # (n_probe, n_in)
-            self.probe_labels = self._read("probe/labels")  # (n_probe,)
-            self.probe_index = self._read("probe/index")
-        except KeyError as e:
-            raise TraceError(f"{path} is a damaged trace: its metadata lacks {e}; record it again") from None
+    def __init__(self, files, root, attrs):
+        self.path, self.packed = files.path, files.packed
+        self._files, self._root, self._nodes = files, root, {}
+        path = self.path
+        check_seal(attrs, path)
+        self.run: Run = read_run(attrs, path)
+        self.status = attrs.get("status")
+        if self.status not in STATUSES:
+            raise TraceError(f"{path} is a damaged trace: its status is {self.status!r}, not one of "
+                             f"{', '.join(STATUSES)}; record it again")
+        run = self.run
+        limits = {"steps": run.total_steps, "snapshots": len(run.planned_snapshots), "epochs": run.training.epochs}
+        committed = attrs.get("committed")
+        if not isinstance(committed, dict) or set(committed) != set(limits):
+            raise TraceError(f"{path} is a damaged trace: its committed counts are {committed!r}; record it again")
+        for name, limit in limits.items():
+            n = committed[name]
+            if not (isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= limit
+                    and (self.status != "complete" or n == limit)):
+                raise TraceError(f"{path} is a damaged trace: it claims {n!r} committed {name} of the "
+                                 f"{limit} planned; record it again")
+        self.n_steps, self.n_snapshots, self.n_epochs = committed["steps"], committed["snapshots"], committed["epochs"]
+        self._checksums = attrs.get("checksums")
+        self._evaluation = self._evaluation_attrs(attrs.get("evaluation"))
+        self._specs = layout(run, self._evaluation["n_test"] if self._evaluation else None)
+        for key, spec in self._specs.items():  # every array's metadata, against the run's settings
+            self._nodes[key] = check_array(root, key, spec, path)
+        self._checked = set()
+        self.probe_x = self._read("probe/x")  # (n_probe, n_in)
+        self.probe_labels = self._read("probe/labels")  # (n_probe,)
+        self.probe_index = self._read("probe/index")  # (n_probe,) rows of the validation set
+        if self.probe_labels.min() < 0 or self.probe_labels.max() >= run.n_classes:
+            raise TraceError(f"{path} is a damaged trace: its probe labels are not classes 0 to "
+                             f"{run.n_classes - 1}; record it again")
 
     @classmethod
     def open(cls, path):
         """Open a trace folder, or a trace packed into one ``.zip`` file (read-only)."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"a trace is named by its path (a str or pathlib.Path); got {path!r}")
         path = Path(path)
         if not path.exists():
             raise TraceError(f"no trace at {path}: record one with `explainer train --out {path}`")
+        files = Files(path)
+        root = open_root(files)
         try:
-            if path.is_file():
-                store = zarr.storage.ZipStore(path, mode="r")
-                root = zarr.open_group(store, mode="r")
-            else:
-                root = zarr.open_group(path, mode="r", zarr_format=3)
-        except (FileNotFoundError, zarr.errors.GroupNotFoundError, zarr.errors.NodeTypeValidationError):
-            raise TraceError(f"{path} is not a trace (no Zarr group there): record one with "
-                             f"`explainer train --out PATH`") from None
-        except Exception as e:  # a truncated zip, a mangled zarr.json, ...
-            raise TraceError(f"{path} cannot be read as a trace ({type(e).__name__}: {e}); it is damaged or "
-                             "not a trace: record it again") from None
-        return cls(root, path)
+            attrs = root.attrs.asdict()
+        except Exception as e:
+            raise TraceError(f"{path} cannot be read as a trace ({type(e).__name__}); it is damaged: "
+                             "record it again") from None
+        if not isinstance(attrs, dict) or attrs.get("schema") != SCHEMA:
+            raise TraceError(f"{path} is a Zarr store but not an explainer trace (no '{SCHEMA}' schema in its "
+                             "attributes): record one with `explainer train --out PATH`")
+        version = attrs.get("schema_version")
+        if not isinstance(version, int) or isinstance(version, bool) or version > SCHEMA_VERSION:
+            raise TraceError(
+                f"{path} is a trace of schema version {version!r}, newer than this explainer reads "
+                f"({SCHEMA_VERSION}; written by explainer {attrs.get('explainer_version')!r}): "
+                "upgrade explainer to read it"
+            )
+        if version < SCHEMA_VERSION:
+            raise TraceError(
+                f"{path} is a trace of schema version {version}, older than this explainer reads "
+                f"({SCHEMA_VERSION}, whose chunks carry checksums): record the run again"
+            )
+        return cls(files, root, attrs)
 
     # -- what the run was --------------------------------------------------
 
@@ -158,12 +141,34 @@ class Trace:
         return self.status == "complete"
 
     @property
-    def n_layers(self):
-        return len(self.layers)
+    def dataset(self):
+        return self.run.dataset
 
     @property
-    def dataset(self):
-        return self.config["data"]["name"]
+    def sizes(self):
+        """Units per layer, input first: ``[64, 128, 64, 10]``."""
+        return list(self.run.sizes)
+
+    @property
+    def image_shape(self):
+        return self.run.image_shape
+
+    @property
+    def n_layers(self):
+        return self.run.n_layers
+
+    @property
+    def steps_per_epoch(self):
+        return self.run.steps_per_epoch
+
+    def learning_rate(self, step):
+        """The learning rate step ``step`` used: ``lr * lr_decay ** epoch``, exactly as the trainer set it
+        (``scalars["lr"]`` holds the same numbers, rounded to the run's dtype)."""
+        step = self._whole(step, "step")
+        if not 0 <= step < self.run.total_steps:
+            raise TraceError(f"step {step} is outside the run: {self.path.name} plans steps 0 to "
+                             f"{self.run.total_steps - 1}")
+        return self.run.training.lr * self.run.training.lr_decay ** self.run.epoch_of(step)
 
     def __repr__(self):
         return (f"<Trace {self.path.name}: {self.dataset} {'-'.join(map(str, self.sizes))}, "
@@ -175,38 +180,51 @@ class Trace:
     def scalars(self):
         """Per-step arrays: ``loss``, ``accuracy``, ``lr``, ``epoch`` (n_steps,) and
         ``weight_norm``, ``grad_norm``, ``update_norm``, ``dead_share`` (n_steps, n_layers)."""
-        if self.schema_version < 3:  # one array per name
-            return {name: self._read(f"steps/{name}", self.n_steps) for name in STEP_SCALARS + STEP_PER_LAYER}
-        table, layers = self._read("steps/scalars", self.n_steps), self._read("steps/layers", self.n_steps)
-        return {**_columns(table, STEP_SCALARS, np.int32),
-                **{name: np.ascontiguousarray(layers[:, j]) for j, name in enumerate(STEP_PER_LAYER)}}
+        table, layers = self._read("steps/scalars"), self._read("steps/layers")
+        columns = {**_columns(table, STEP_SCALARS, np.int32),
+                   **{name: np.ascontiguousarray(layers[:, j]) for j, name in enumerate(STEP_PER_LAYER)}}
+        if not np.array_equal(columns["epoch"], np.arange(self.n_steps) // self.steps_per_epoch):
+            raise self._damaged("'steps/scalars' holds epoch numbers that do not follow its steps")
+        return columns
 
     @cached_property
     def epochs(self):
         """Per-epoch arrays: ``train_loss``, ``val_accuracy``, ... (n_epochs,)."""
-        if self.schema_version < 3:  # one array per name
-            return {name: self._read(f"epochs/{name}", self.n_epochs) for name in EPOCH_FIELDS}
-        return _columns(self._read("epochs/metrics", self.n_epochs), EPOCH_FIELDS, np.int64)
+        columns = _columns(self._read("epochs/metrics"), EPOCH_FIELDS, np.int64)
+        n = np.arange(self.n_epochs)
+        if not (np.array_equal(columns["epoch"], n) and np.array_equal(columns["step"], (n + 1) * self.steps_per_epoch)):
+            raise self._damaged("'epochs/metrics' holds epochs that do not follow one another")
+        return columns
 
     # -- snapshots ---------------------------------------------------------
 
     @cached_property
     def snapshot_steps(self):
         """The steps that have a full snapshot, ascending."""
-        return self._read("snapshots/step", self.n_snapshots)
+        steps = self._read("snapshots/step")
+        if steps.tolist() != list(self.run.planned_snapshots[: self.n_snapshots]):
+            raise self._damaged("'snapshots/step' differs from the steps its schedule planned")
+        return steps
 
     def snapshot_index(self, step, exact=False):
-        """Index of the snapshot at ``step`` or, unless ``exact``, the nearest one (ties go earlier)."""
-        steps = self.snapshot_steps
-        if not len(steps):
-            raise TraceError(f"{self.path} holds no snapshot yet")
-        if not isinstance(step, (int, np.integer)):
-            raise TypeError(f"step must be a whole number; got {step!r}")
-        k = int(np.argmin(np.abs(steps - step)))
-        if exact and steps[k] != step:
-            raise TraceError(f"step {step} has no snapshot; the nearest is {int(steps[k])} "
-                             f"(snapshots: {_describe_steps(steps)})")
-        return k
+        """Index of the snapshot at ``step`` or, unless ``exact``, the nearest one (ties go earlier).
+
+        ``step`` is a whole number from 0 to the last recorded step.
+        """
+        return self._snapshot_index(step, exact, "step")
+
+    def check_step(self, step, name="step"):
+        """The snapshot step a user's choice ``step`` stands for (the nearest); :class:`TraceError`
+        naming ``name`` (``"--step"``, ``"EXPLAINER_STEP"``) if the choice is not a step of the run."""
+        return int(self.snapshot_steps[self._snapshot_index(step, False, name)])
+
+    def check_sample(self, sample, name="sample"):
+        """A probe digit's index, checked: a whole number from 0 to n_probe - 1."""
+        sample = self._whole(sample, name)
+        n = len(self.probe_labels)
+        if not 0 <= sample < n:
+            raise TraceError(f"{name} {sample} is not a probe digit of {self.path.name}: choose 0 to {n - 1}")
+        return sample
 
     def weights(self, step, exact=False):
         """``[(W, b), ...]`` per layer at the snapshot nearest to ``step``."""
@@ -216,16 +234,21 @@ class Trace:
         """``[(dW, db), ...]`` per layer: the training batch's gradients at that snapshot."""
         return self._parameters("snapshots/grads", self.snapshot_index(step, exact))
 
+    def network(self, step, exact=False):
+        """A :class:`~explainer.Network` holding the weights of the snapshot nearest to ``step``."""
+        from ..network import Network
+
+        net = Network(**self.run.network_config())
+        for layer, (W, b) in zip(net.layers, self.weights(step, exact)):
+            layer.W[...], layer.b[...] = W, b
+        return net
+
     def probe_record(self, step, exact=False):
         """The probe set's ``z``, ``a``, ``delta`` and probabilities at the snapshot nearest to ``step``."""
         k = self.snapshot_index(step, exact)
-        if self.schema_version == 1:  # one array per layer and name
-            arrays = {name: [self._row(f"snapshots/layer{i}/{name}", k) for i in range(self.n_layers)]
-                      for name in SNAPSHOT_PROBE}
-        else:
-            row = self._row("snapshots/probe", k)  # (3, n_probe, n_units)
-            arrays = {name: [np.ascontiguousarray(row[j, :, units]) for units in unit_slices(self._shapes)]
-                      for j, name in enumerate(SNAPSHOT_PROBE)}
+        row = self._row("snapshots/probe", k)  # (3, n_probe, n_units)
+        arrays = {name: [np.ascontiguousarray(row[j, :, units]) for units in unit_slices(self.run.shapes)]
+                  for j, name in enumerate(SNAPSHOT_PROBE)}
         return ProbeRecord(step=int(self.snapshot_steps[k]), loss=float(self._row("snapshots/loss", k)), **arrays)
 
     def snapshot(self, step, exact=False):
@@ -247,19 +270,37 @@ class Trace:
         weights stop learning. Returns their indices (rows of that layer's
         ``W``), ascending; empty when every unit fired for some probe digit.
         """
+        layer = self._whole(layer, "layer")
+        if not 0 <= layer < self.n_layers:
+            raise TraceError(f"layer {layer} is not a layer of {self.path.name}: choose 0 to {self.n_layers - 1}")
         return silent_units(self.probe_record(step, exact).a[layer])  # a: (n_probe, n_out)
-
-    @property
-    def _shapes(self):
-        return [tuple(layer["shape"]) for layer in self.layers]
 
     def _parameters(self, key, k):
         """Row ``k`` of ``snapshots/params`` or ``grads``, cut into ``[(W, b), ...]`` per layer."""
-        if self.schema_version == 1:  # one array per layer and name
-            names = ("W", "b") if key.endswith("params") else ("dW", "db")
-            return [tuple(self._row(f"snapshots/layer{i}/{name}", k) for name in names) for i in range(self.n_layers)]
-        row = self._row(key, k)  # (n_params,)
-        return [(row[w].reshape(shape), row[b]) for shape, (w, b) in zip(self._shapes, parameter_slices(self._shapes))]
+        row, shapes = self._row(key, k), self.run.shapes  # (n_params,)
+        return [(row[w].reshape(shape), row[b]) for shape, (w, b) in zip(shapes, parameter_slices(shapes))]
+
+    def _snapshot_index(self, step, exact, name):
+        steps = self.snapshot_steps
+        if not len(steps):
+            raise TraceError(f"{self.path} holds no snapshot yet (its run stopped before the first was "
+                             "written): record the run again")
+        step = self._whole(step, name)
+        last = max(self.n_steps - 1, int(steps[-1]))
+        if not 0 <= step <= last:
+            raise TraceError(f"{name} {step} is outside the run: {self.path.name} has steps 0 to {last}")
+        i = bisect.bisect_left(steps.tolist(), step)
+        k = i if i == 0 or (i < len(steps) and steps[i] - step < step - steps[i - 1]) else i - 1
+        if exact and steps[k] != step:
+            raise TraceError(f"step {step} has no snapshot; the nearest is {int(steps[k])} "
+                             f"(snapshots: {_describe_steps(steps)})")
+        return k
+
+    @staticmethod
+    def _whole(value, name):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TraceError(f"{name} must be a whole number; got {value!r}")
+        return int(value)
 
     # -- the end -------------------------------------------------------------
 
@@ -268,12 +309,20 @@ class Trace:
         """The test-set :class:`Evaluation`, or None if the run did not finish."""
         if not self.complete:
             return None
-        attrs = self._node("evaluation").attrs
-        return Evaluation(
-            test_loss=float(attrs["test_loss"]),
-            test_accuracy=float(attrs["test_accuracy"]),
-            **{name: self._read(f"evaluation/{name}") for name in ("confusion", "predicted", "confidence", "labels")},
-        )
+        arrays = {name: self._read(f"evaluation/{name}") for name in EVALUATION_ARRAYS}
+        return Evaluation(test_loss=self._evaluation["test_loss"], test_accuracy=self._evaluation["test_accuracy"],
+                          **arrays)
+
+    def _evaluation_attrs(self, value):
+        if not self.complete:
+            return None
+        ok = (isinstance(value, dict) and set(value) == {"test_loss", "test_accuracy", "n_test"}
+              and all(isinstance(value[k], (int, float)) and not isinstance(value[k], bool) for k in value)
+              and isinstance(value["n_test"], int) and value["n_test"] >= 0)
+        if not ok:
+            raise self._damaged(f"its evaluation is {value!r}")
+        return {"test_loss": float(value["test_loss"]), "test_accuracy": float(value["test_accuracy"]),
+                "n_test": value["n_test"]}
 
     def summary(self):
         """A JSON-able summary of the run (used by ``explainer info``)."""
@@ -288,10 +337,10 @@ class Trace:
             "dataset": self.dataset,
             "image_shape": list(self.image_shape),
             "sizes": self.sizes,
-            "activations": [layer["activation"] for layer in self.layers],
-            "training": self.config["training"],
+            "activations": list(self.run.activations),
+            "training": self.run.training.to_dict(),
             "steps": self.n_steps,
-            "planned_steps": self.attrs.get("total_steps"),
+            "planned_steps": self.run.total_steps,
             "epochs": self.n_epochs,
             "snapshots": self.n_snapshots,
             "probe_size": len(self.probe_labels),
@@ -300,84 +349,55 @@ class Trace:
             "final_train_loss": last.get("train_loss"),
             "final_val_accuracy": last.get("val_accuracy"),
             "test_accuracy": ev.test_accuracy if ev else None,
-            "explainer_version": self.attrs.get("explainer_version"),
-            "schema_version": self.attrs.get("schema_version"),
+            "explainer_version": self.run.explainer_version,
+            "schema_version": SCHEMA_VERSION,
         }
 
     def verify(self):
-        """Check that every array is present and holds all its committed chunks.
+        """Read every committed chunk of every array, so that each one's checksum is checked.
 
-        Reading checks each array when it is first used; this checks them all
-        at once (a few milliseconds per array). Raises :class:`TraceError`.
+        Reading checks what it reads; this checks everything at once (about a
+        second for a 28x28 run's trace). Raises :class:`TraceError`; returns the trace.
         """
-        keys = ["probe/x", "probe/labels", "probe/index"]
-        keys += ["snapshots/step", "snapshots/loss"]
-        if self.schema_version == 1:
-            keys += [f"snapshots/layer{i}/{name}" for i in range(self.n_layers)
-                     for name in SNAPSHOT_PARAMS + SNAPSHOT_PROBE]
-        else:
-            keys += [f"snapshots/{name}" for name in ("params", "grads", "probe")]
-        if self.schema_version < 3:
-            keys += [f"steps/{name}" for name in STEP_SCALARS + STEP_PER_LAYER]
-            keys += [f"epochs/{name}" for name in EPOCH_FIELDS]
-        else:
-            keys += ["steps/scalars", "steps/layers", "epochs/metrics"]
-        if self.complete:
-            keys += [f"evaluation/{name}" for name in ("confusion", "predicted", "confidence", "labels")]
-        for key in keys:
-            self._node(key)
+        for key in self._specs:
+            self._read(key)
+        _ = self.scalars, self.epochs, self.snapshot_steps  # and what their values must agree with
         return self
 
     # -- reading, with errors that say what broke ---------------------------
 
+    def _damaged(self, what):
+        return TraceError(f"{self.path} is a damaged trace: {what}; record it again")
+
+    def _rows(self, key):
+        """How many rows of ``key`` are real: the committed count of its group, or all of them."""
+        for group, keys in COMMITTED_BY.items():
+            if key in keys:
+                return {"steps": self.n_steps, "snapshots": self.n_snapshots, "epochs": self.n_epochs}[group]
+        return self._specs[key].shape[0] if self._specs[key].shape else 1
+
     def _node(self, key):
-        """The array at ``key``, checked once: it exists and holds every chunk it should."""
-        if key in self._nodes:
-            return self._nodes[key]
-        try:
-            node = self._root[key]
-        except KeyError:
-            raise TraceError(f"{self.path} is a damaged trace: the array '{key}' is missing; record it again") from None
-        if not isinstance(node, zarr.Array) or self.packed:
-            # a group has no chunks to count; a packed trace is checked when packed,
-            # and its zip members carry their own checksums
-            self._nodes[key] = node
-            return node
-        rows = self._committed_rows(key, node)
-        per_row_block = math.prod(math.ceil(n / c) for n, c in zip(node.shape[1:], node.chunks[1:]))
-        expected = math.ceil(rows / node.chunks[0]) * per_row_block if node.ndim else 1
-        try:
-            present = node.nchunks_initialized
-        except Exception as e:
-            raise TraceError(f"{self.path} is a damaged trace: '{key}' cannot be listed ({e}); record it again") from None
-        if present < expected:
-            raise TraceError(
-                f"{self.path} is a truncated or damaged trace: '{key}' has {present} of its {expected} chunks "
-                "of data (was it copied incompletely?); copy or record it again"
-            )
-        self._nodes[key] = node
+        """The array at ``key``, its committed chunks checked once: all there, each where it was written."""
+        node = self._nodes[key]
+        if key not in self._checked:
+            self._files.check_chunks(key, self._rows(key), self._specs[key], self._checksums,
+                                     loose=self.status == "running")
+            self._checked.add(key)
         return node
 
-    def _committed_rows(self, key, node):
-        group = key.split("/")[0]
-        counts = {"steps": self.n_steps, "snapshots": self.n_snapshots, "epochs": self.n_epochs}
-        return counts.get(group, node.shape[0] if node.ndim else 1)
-
-    def _read(self, key, n=None):
-        node = self._node(key)
+    def _read(self, key):
+        node, n = self._node(key), self._rows(key)
         try:
-            return node[:n] if n is not None else node[...]
+            return node[:n] if node.ndim else node[...]
         except Exception as e:
-            raise TraceError(f"{self.path} is a damaged trace: '{key}' cannot be read ({type(e).__name__}: {e}); "
-                             "record it again") from None
+            raise self._damaged(f"'{key}' cannot be read ({type(e).__name__}: {_first_line(e)})") from None
 
     def _row(self, key, k):
         node = self._node(key)
         try:
             return node[k]
         except Exception as e:
-            raise TraceError(f"{self.path} is a damaged trace: row {k} of '{key}' cannot be read "
-                             f"({type(e).__name__}: {e}); record it again") from None
+            raise self._damaged(f"row {k} of '{key}' cannot be read ({type(e).__name__}: {_first_line(e)})") from None
 
 
 def _columns(table, names, whole):
@@ -391,3 +411,6 @@ def _describe_steps(steps):
     return shown + (f", ... {int(steps[-1])}" if len(steps) > 8 else "")
 
 
+def _first_line(e, limit=160):
+    text = " ".join(str(e).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,200 @@
+"""The bytes of a trace on disk, checked before anything is believed.
+
+A trace is a folder or a zip of one (:mod:`explainer.trace.pack`). This module
+opens either, lists the files it holds, reads the checksum each chunk ends
+with, and checks what Zarr would otherwise take on trust:
+
+- the root attributes against their ``digest`` (:func:`seal`, :func:`check_seal`);
+- each array's metadata against the layout the run's settings imply
+  (:func:`check_array`);
+- each committed chunk: present, and ending with the checksum the root's
+  ``checksums`` names for it (:meth:`Files.check_chunks`); Zarr's ``crc32c``
+  codec then checks the chunk's bytes against that checksum when it is read.
+
+Everything that goes wrong becomes one :class:`~explainer.trace.run.TraceError`.
+"""
+
+import hashlib
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import zarr
+
+from .run import TraceError
+
+__all__ = ["Files", "seal", "check_seal", "check_array", "chunk_key", "open_root", "ROOT_FILE"]
+
+ROOT_FILE = "zarr.json"
+TAIL = 4  # bytes of the CRC32C checksum at the end of every chunk
+
+
+def seal(attrs):
+    """``attrs`` with its ``digest``: a SHA-256 of everything else in it."""
+    body = {key: value for key, value in attrs.items() if key != "digest"}
+    return {**body, "digest": _digest(body)}
+
+
+def check_seal(attrs, path):
+    """Raise :class:`TraceError` unless ``attrs`` is exactly as its writer sealed it."""
+    body = {key: value for key, value in attrs.items() if key != "digest"}
+    if attrs.get("digest") != _digest(body):
+        raise TraceError(f"{path} is a damaged trace: its metadata (zarr.json) was changed after it was "
+                         "written (its digest does not match); record it again")
+
+
+def _digest(body):
+    return hashlib.sha256(json.dumps(body, sort_keys=True, allow_nan=True).encode()).hexdigest()
+
+
+def chunk_key(key, index, ndim):
+    """The file of chunk ``index`` (along the first axis) of array ``key``: ``steps/scalars/c/0/0``."""
+    return f"{key}/c/{index}" + "/0" * (ndim - 1)
+
+
+class Files:
+    """The files of a trace, in a folder or a zip: their names, and the tails of chunks."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.packed = self.path.is_file()
+        self._zip = None
+        if self.packed:
+            try:
+                self._zip = zipfile.ZipFile(self.path)
+                self._members = {info.filename: info for info in self._zip.infolist()}
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+                raise TraceError(f"{path} cannot be read as a packed trace ({type(e).__name__}: {e}); it is "
+                                 "damaged or not a trace: pack or copy it again") from None
+        self._names = None
+
+    @property
+    def names(self):
+        """Every file's path inside the trace (``steps/scalars/c/0/0``), listed once."""
+        if self._names is None:
+            if self.packed:
+                self._names = set(self._members)
+            else:
+                names = set()
+                for folder, _, files in os.walk(self.path):
+                    relative = Path(folder).relative_to(self.path).as_posix()
+                    prefix = "" if relative == "." else relative + "/"
+                    names.update(prefix + name for name in files)
+                self._names = names
+        return self._names
+
+    def tail(self, name):
+        """The last 4 bytes of a file: a chunk's CRC32C checksum, as 8 hex digits."""
+        try:
+            if self.packed:
+                info = self._members[name]
+                with self._zip.open(info) as f:
+                    if info.file_size < TAIL:
+                        return None
+                    f.seek(info.file_size - TAIL)
+                    data = f.read(TAIL)
+            else:
+                with open(self.path / name, "rb") as f:
+                    f.seek(0, os.SEEK_END)
+                    if f.tell() < TAIL:
+                        return None
+                    f.seek(-TAIL, os.SEEK_END)
+                    data = f.read(TAIL)
+        except (OSError, KeyError, zipfile.BadZipFile, ValueError, EOFError):
+            return None
+        return data.hex() if len(data) == TAIL else None
+
+    def check_chunks(self, key, rows, spec, checksums, loose=False):
+        """Check that the chunks holding the first ``rows`` rows of ``key`` are there and in place.
+
+        Each must end with the checksum ``checksums`` names for it. With
+        ``loose`` (a run killed mid-flush), the chunk holding the first
+        uncommitted row may have been rewritten after the last commit: it may
+        end with any checksum that belongs to no other chunk of the trace.
+        """
+        n = -(-rows // spec.chunks[0]) if spec.shape else 1  # chunks holding committed rows
+        if rows == 0:
+            return
+        expected = checksums.get(key) if isinstance(checksums, dict) else None
+        if not isinstance(expected, list) or len(expected) < n:
+            raise TraceError(f"{self.path} is a damaged trace: its metadata lists no checksum for every committed "
+                             f"chunk of '{key}'; record it again")
+        for index in range(n):
+            name = chunk_key(key, index, len(spec.shape))
+            if name not in self.names:
+                raise TraceError(f"{self.path} is a truncated or damaged trace: chunk {index} of '{key}' "
+                                 f"({name}) is missing (was it copied incompletely?); copy or record it again")
+            tail = self.tail(name)
+            if tail == expected[index]:
+                continue
+            edge = loose and index == n - 1 and rows % spec.chunks[0] != 0
+            if edge and tail is not None and tail not in _all_checksums(checksums):
+                continue
+            raise TraceError(f"{self.path} is a damaged trace: chunk {index} of '{key}' ({name}) is not the one "
+                             "that was written there (its checksum differs); copy or record it again")
+
+    def store(self):
+        """A read-only Zarr store over these files."""
+        if self.packed:
+            return zarr.storage.ZipStore(self.path, mode="r")
+        return zarr.storage.LocalStore(self.path, read_only=True)
+
+    def close(self):
+        if self._zip is not None:
+            self._zip.close()
+
+
+def _all_checksums(checksums):
+    return {value for values in checksums.values() if isinstance(values, list) for value in values}
+
+
+def open_root(files):
+    """The trace's root Zarr group, read-only; :class:`TraceError` if it cannot be read."""
+    path = files.path
+    if ROOT_FILE not in files.names:
+        raise TraceError(f"{path} is not a trace (no Zarr group there): record one with "
+                         "`explainer train --out PATH`")
+    try:
+        return zarr.open_group(files.store(), mode="r", zarr_format=3)
+    except Exception as e:  # a truncated zip, a mangled zarr.json, non-UTF-8 bytes, a wrong type ...
+        raise TraceError(f"{path} cannot be read as a trace ({type(e).__name__}: {_short(e)}); it is damaged or "
+                         "not a trace: record it again") from None
+
+
+def check_array(root, key, spec, path):
+    """Open the array ``key`` and check its metadata against ``spec``; return it."""
+    try:
+        node = root[key]
+    except KeyError:
+        raise TraceError(f"{path} is a damaged trace: the array '{key}' is missing; record it again") from None
+    except Exception as e:
+        raise TraceError(f"{path} is a damaged trace: the metadata of '{key}' cannot be read "
+                         f"({type(e).__name__}: {_short(e)}); record it again") from None
+    if not isinstance(node, zarr.Array):
+        raise TraceError(f"{path} is a damaged trace: '{key}' is a group, not an array; record it again")
+    try:
+        meta = node.metadata.to_dict()
+        found = {"shape": tuple(meta["shape"]), "chunks": tuple(meta["chunk_grid"]["configuration"]["chunk_shape"]),
+                 "dtype": str(node.dtype), "codecs": meta["codecs"], "fill_value": meta["fill_value"],
+                 "chunk_key_encoding": meta["chunk_key_encoding"]}
+    except Exception as e:
+        raise TraceError(f"{path} is a damaged trace: the metadata of '{key}' cannot be read "
+                         f"({type(e).__name__}: {_short(e)}); record it again") from None
+    wanted = {"shape": tuple(spec.shape), "chunks": tuple(spec.chunks), "dtype": spec.dtype, "codecs": spec.codecs,
+              "fill_value": 0, "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}}}
+    for field, value in wanted.items():
+        if _plain(found[field]) != _plain(value):
+            raise TraceError(f"{path} is a damaged trace: '{key}' has {field} {_plain(found[field])}, where the "
+                             f"run's settings give {_plain(value)}; record it again")
+    return node
+
+
+def _plain(value):
+    """Metadata as plain JSON values, so that (3,) equals [3] and 0.0 equals 0."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _short(e, limit=160):
+    text = " ".join(str(e).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
