@@ -26,7 +26,7 @@ import numpy as np
 
 from .tables import lookup
 
-__all__ = ["Activation", "ACTIVATIONS", "get_activation", "LEAKY_RELU_SLOPE"]
+__all__ = ["Activation", "ACTIVATIONS", "HIDDEN_ACTIVATIONS", "get_activation", "LEAKY_RELU_SLOPE"]
 
 LEAKY_RELU_SLOPE = 0.01
 
@@ -115,6 +115,10 @@ ACTIVATIONS = {
         Activation("softmax", softmax, softmax_backward, "e^z / sum e^z; class probabilities"),
     ]
 }
+
+# The activations a hidden layer can have (softmax belongs to the output): the
+# choices of `explainer train --activation` and of the live-training dashboard.
+HIDDEN_ACTIVATIONS = tuple(name for name in ACTIVATIONS if name != "softmax")
 
 
 def get_activation(name):

@@ -13,12 +13,34 @@ Each data set has a preset (:data:`PRESETS`): settings that train well there.
 
 from dataclasses import asdict, dataclass, fields, replace
 
+from .budget import check_run
 from .data import DATASETS, load_dataset
-from .network import Network
+from .network import Network, check_settings
 from .tables import lookup
 from .training import TrainConfig, fit
 
-__all__ = ["Experiment", "PRESETS", "Result", "run"]
+__all__ = ["Experiment", "PRESETS", "Result", "run", "parse_hidden"]
+
+
+def parse_hidden(text, name="hidden"):
+    """Hidden widths written as text: ``"64,32"`` -> ``(64, 32)``; ``""`` or ``"none"`` -> ``()``.
+
+    The one rule for the command line's ``--hidden`` and the live-training
+    dashboard's box: whole numbers >= 1 separated by commas (spaces around
+    them are fine). ``name`` is what the setting is called in the error.
+
+    >>> parse_hidden(" 64, 32 ")
+    (64, 32)
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"{name} must be text like '64,32'; got {text!r}")
+    if text.strip().lower() in ("", "none"):
+        return ()
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isascii() and part.isdigit() and int(part) >= 1 for part in parts):
+        raise ValueError(f"{name} takes widths separated by commas, each a whole number >= 1, like 64,32 "
+                         f"('none' for no hidden layer); got {text!r}")
+    return tuple(int(part) for part in parts)
 
 
 @dataclass(frozen=True)
@@ -50,6 +72,9 @@ class Experiment:
         if any(h < 1 for h in hidden):
             raise ValueError(f"hidden layer widths must be >= 1; got {self.hidden!r}")
         object.__setattr__(self, "hidden", hidden)
+        # every setting is checked now, before any data is loaded: the same rules as Network and TrainConfig
+        check_settings(self.activation, self.output, self.loss, self.init, self.l1, self.l2, self.seed, self.dtype)
+        self.train_config()
 
     @classmethod
     def preset(cls, dataset="digits", **overrides):
@@ -115,7 +140,15 @@ class Result:
 
 
 def run(experiment, *, recorder=None, progress=True, data_dir=None, download=True):
-    """Load the data, build the network, train it; return a :class:`Result`."""
+    """Load the data, build the network, train it; return a :class:`Result`.
+
+    First, before anything is loaded, the run is refused (a ValueError that says
+    how to fix it) if it would need more memory than the machine has or, with a
+    recorder that writes a trace (a :class:`~explainer.trace.TraceRecorder`),
+    more disk than is free where the trace goes: see :mod:`explainer.budget`.
+    """
+    check_run(experiment, schedule=getattr(recorder, "schedule", None), n_probe=getattr(recorder, "n_probe", None),
+              out=getattr(recorder, "path", None))
     data = load_dataset(experiment.dataset, seed=experiment.seed, data_dir=data_dir, download=download,
                         progress=progress)
     net = experiment.network(data.X_train.shape[1], data.n_classes)

@@ -19,14 +19,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import ACTIVATIONS, get_activation
+from .activations import get_activation
 from .initializers import default_initializer, get_initializer
 from .layers import Dense
 from .losses import get_loss, one_hot
 
-__all__ = ["Network", "Inspection"]
+__all__ = ["Network", "Inspection", "check_seed", "check_settings", "is_saved_network", "MAX_SEED"]
 
 _DTYPES = ("float32", "float64")
+MAX_SEED = 2**32 - 1  # the largest seed scikit-learn's split takes (NumPy's generators take any seed >= 0)
 _FORMAT = "explainer-model"
 _FORMAT_VERSION = 1
 
@@ -68,7 +69,8 @@ class Network:
         Penalties ``l1 * sum|W|`` and ``l2 / 2 * sum W^2`` on the weights (not
         the biases), added to the loss.
     seed : int
-        Seeds the initial weights: the same seed gives the same network.
+        Seeds the initial weights: the same seed gives the same network. A
+        whole number from 0 to 2**32 - 1.
     dtype : {"float32", "float64"}
         float32 is fast; float64 is for gradient checks.
     """
@@ -86,21 +88,10 @@ class Network:
         dtype="float32",
     ):
         sizes = _check_sizes(sizes)
-        hidden = get_activation(activation)
-        out = get_activation(output)
-        self.loss_fn = get_loss(loss)
-        init = get_initializer(init or default_initializer(hidden.name)).name
-        try:
-            dtype = np.dtype(dtype).name
-        except TypeError:
-            pass
-        if dtype not in _DTYPES:
-            raise ValueError(f"dtype must be one of 'float32', 'float64'; got {dtype!r}")
-        for name, value in (("l1", l1), ("l2", l2)):
-            if not (isinstance(value, (int, float)) and np.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a number >= 0; got {value!r}")
-        self.sizes, self.seed, self.dtype = sizes, int(seed), np.dtype(dtype)
-        self.l1, self.l2 = float(l1), float(l2)
+        hidden, out, self.loss_fn, init, l1, l2, seed, dtype = check_settings(
+            activation, output, loss, init, l1, l2, seed, dtype)
+        self.sizes, self.seed, self.dtype = sizes, seed, np.dtype(dtype)
+        self.l1, self.l2 = l1, l2
         self.activation, self.init = hidden.name, init
         rng = np.random.default_rng(seed)
         activations = [hidden.name] * (len(sizes) - 2) + [out.name]
@@ -114,6 +105,8 @@ class Network:
     def forward(self, x):
         """Feed a batch ``x`` (batch, n_in) through every layer; return the output ``a``."""
         a = np.asarray(x, dtype=self.dtype)
+        if a.ndim != 2 or a.shape[1] != self.sizes[0]:
+            raise ValueError(_batch_problem(a.shape, self.sizes[0]))
         for layer in self.layers:
             a = layer.forward(a)
         return a  # (batch, n_classes)
@@ -125,6 +118,13 @@ class Network:
         and ``db`` on every layer.
         """
         out = self.layers[-1]
+        if out.a is None:
+            raise RuntimeError("backward needs the outputs of a forward pass: call net.forward(x) on the batch "
+                               "first, then net.backward(y)")
+        if np.shape(y) != out.a.shape:
+            hint = ": net.one_hot(labels) makes them from integer labels" if np.ndim(y) == 1 else ""
+            raise ValueError(f"y must be one-hot targets of shape {out.a.shape}, one row per image of the last "
+                             f"forward's batch{hint}; got shape {np.shape(y)}")
         shortcut = self.loss_fn.output_delta.get(out.activation.name)
         if shortcut is not None:
             grad = out.backward(delta=shortcut(out.z, out.a, y))
@@ -276,6 +276,52 @@ class Network:
         )
 
 
+def check_seed(seed, name="seed"):
+    """``seed`` as an int, or a ValueError: a whole number from 0 to 2**32 - 1."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"{name} must be a whole number from 0 to {MAX_SEED} (2**32 - 1); got {seed!r}")
+    return int(seed)
+
+
+def check_settings(activation, output, loss, init, l1, l2, seed, dtype):
+    """Check a network's settings, the same for :class:`Network` and :class:`~explainer.Experiment`.
+
+    Returns the hidden and output :class:`~explainer.activations.Activation`,
+    the loss, the initialiser's name, ``l1``, ``l2``, the seed and the dtype's name.
+    """
+    hidden, out, loss_fn = get_activation(activation), get_activation(output), get_loss(loss)
+    init = get_initializer(init or default_initializer(hidden.name)).name
+    try:
+        dtype = np.dtype(dtype).name
+    except TypeError:
+        pass
+    if dtype not in _DTYPES:
+        raise ValueError(f"dtype must be one of 'float32', 'float64'; got {dtype!r}")
+    for name, value in (("l1", l1), ("l2", l2)):
+        if isinstance(value, bool) or not (isinstance(value, (int, float)) and np.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be a number >= 0; got {value!r}")
+    return hidden, out, loss_fn, init, float(l1), float(l2), check_seed(seed), dtype
+
+
+def is_saved_network(path):
+    """True if ``path`` is a file written by :meth:`Network.save` (read: its header only)."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return json.loads(str(f["header"])).get("format") == _FORMAT
+    except Exception:  # not a file, not a .npz, no header, ...: not one of ours
+        return False
+
+
+def _batch_problem(shape, n_in):
+    """What is wrong with an input of ``shape`` for a network of ``n_in`` inputs, and how to fix it."""
+    problem = f"x must be a batch of shape (batch, {n_in}), one row per image; got shape {shape}"
+    if shape == (n_in,):
+        return problem + ": for a single image, pass x[None] or x.reshape(1, -1)"
+    if len(shape) > 2 and np.prod(shape[1:]) == n_in:
+        return problem + ": flatten the images with x.reshape(len(x), -1)"
+    return problem
+
+
 def _check_sizes(sizes):
     try:
         sizes = [int(n) for n in sizes]
@@ -287,6 +333,3 @@ def _check_sizes(sizes):
         )
     return sizes
 
-
-# The table the command line offers for hidden layers (softmax belongs to the output).
-HIDDEN_ACTIVATIONS = [name for name in ACTIVATIONS if name != "softmax"]

@@ -40,6 +40,7 @@ from tqdm.auto import tqdm
 
 from .errors import TrainingDivergedError
 from .metrics import confusion_matrix
+from .network import check_seed
 from .optimizers import make_optimizer
 from .recording import NullRecorder
 
@@ -59,9 +60,10 @@ class TrainConfig:
     optimizer: str = "adam"  # a name from OPTIMIZERS
     lr: float = 1e-3  # learning rate of the first epoch
     lr_decay: float = 1.0  # the learning rate is multiplied by this after every epoch
-    seed: int = 0  # seeds the shuffling; the same seed gives the same run, to the bit
+    seed: int = 0  # seeds the shuffling (0 to 2**32 - 1); the same seed gives the same run, to the bit
 
     def __post_init__(self):
+        check_seed(self.seed)
         for name in ("epochs", "batch_size"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:

@@ -6,27 +6,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..activations import ACTIVATIONS
-from ..experiment import PRESETS, Experiment, run
+from ..activations import HIDDEN_ACTIVATIONS
+from ..experiment import PRESETS, Experiment, parse_hidden, run
 from ..initializers import INITIALIZERS
 from ..losses import LOSSES
 from ..optimizers import OPTIMIZERS
 from ..trace import DEFAULT_SCHEDULE, TraceRecorder
 
-__all__ = ["add_parser", "parse_hidden"]
-
-
-def parse_hidden(text):
-    """``"64,32"`` -> ``(64, 32)``; ``""`` or ``"none"`` -> ``()`` (no hidden layer)."""
-    if text.strip().lower() in ("", "none"):
-        return ()
-    try:
-        sizes = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise ValueError(f"--hidden takes widths separated by commas, like 64,32; got {text!r}") from None
-    if any(s < 1 for s in sizes):
-        raise ValueError(f"--hidden widths must be >= 1; got {text!r}")
-    return sizes
+__all__ = ["add_parser"]
 
 
 def _per_dataset(setting):
@@ -41,7 +28,6 @@ def _choices(table):
 
 
 def add_parser(subparsers):
-    hidden_activations = [name for name in ACTIVATIONS if name != "softmax"]
     p = subparsers.add_parser(
         "train",
         help="train a network, print what it learned",
@@ -54,8 +40,8 @@ def add_parser(subparsers):
     p.add_argument("--hidden", type=str, metavar="W1,W2,...",
                    help=f"hidden layer widths, e.g. 64,32; 'none' for no hidden layer "
                    f"(default: {_per_dataset('hidden')})")
-    p.add_argument("--activation", choices=hidden_activations, metavar="NAME",
-                   help=f"hidden-layer activation: {_choices(hidden_activations)} (default: relu)")
+    p.add_argument("--activation", choices=HIDDEN_ACTIVATIONS, metavar="NAME",
+                   help=f"hidden-layer activation: {_choices(HIDDEN_ACTIVATIONS)} (default: relu)")
     p.add_argument("--loss", choices=list(LOSSES), metavar="NAME",
                    help=f"loss: {_choices(LOSSES)} (default: cross_entropy)")
     p.add_argument("--init", choices=list(INITIALIZERS), metavar="NAME",
@@ -114,7 +100,7 @@ def add_parser(subparsers):
 def experiment_from_args(args):
     """The :class:`Experiment` the command-line options describe."""
     overrides = {
-        "hidden": parse_hidden(args.hidden) if args.hidden is not None else None,
+        "hidden": parse_hidden(args.hidden, "--hidden") if args.hidden is not None else None,
         "activation": args.activation,
         "loss": args.loss,
         "init": args.init,
