@@ -27,7 +27,6 @@ import argparse
 import numpy as np
 from sklearn.datasets import load_digits
 
-from explainer import Network
 from explainer.data import load_dataset, own_image
 from explainer.trace import Trace, default_trace
 
@@ -62,9 +61,7 @@ def main():
     parser.add_argument("--n", type=int, default=10000, help="MNIST test digits to prepare")
     args = parser.parse_args()
     trace = Trace.open(default_trace())
-    net = Network(**trace.config["network"])
-    for layer, (W, b) in zip(net.layers, trace.weights(trace.n_steps)):
-        layer.W[...], layer.b[...] = W, b
+    net = trace.network(int(trace.snapshot_steps[-1]))  # the trained network
     mnist = load_dataset("mnist", seed=0)
     ink, labels = mnist.X_test.reshape(-1, 28, 28)[: args.n], mnist.y_test[: args.n]
     digits = load_digits()

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from explainer import Experiment, run
 from explainer.cli.render import QUALITY, SCENES, scenes_folder
-from explainer.trace import SCHEMA_VERSION, Trace, TraceRecorder, default_trace
+from explainer.trace import Trace, TraceError, TraceRecorder, default_trace
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_LOW_S = 60  # -ql, per scene, on the 2-core machine
@@ -46,10 +46,12 @@ QUALITY_NAMES = {"l": "480p15", "m": "720p30", "h": "1080p60"}
 def mnist_trace(path=MNIST_TRACE):
     """The 28x28 trace, recorded if missing or of an older schema: 784-128-64-10, 3 epochs of MNIST."""
     path = Path(path)
-    if path.exists() and Trace.open(path).schema_version < SCHEMA_VERSION:
-        print(f"{path} is a trace of an older schema; recording it again", flush=True)
-    elif path.exists():
-        return path
+    if path.exists():
+        try:
+            Trace.open(path)
+            return path
+        except TraceError as e:  # of an older schema (or damaged): record it again
+            print(f"{path}: {e}; recording it again", flush=True)
     print(f"recording the 28x28 trace at {path} (about 35 s) ...", flush=True)
     experiment = Experiment.preset("mnist", hidden=(128, 64), epochs=3)
     with TraceRecorder(path, overwrite=True) as recorder:

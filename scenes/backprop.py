@@ -40,7 +40,7 @@ class Backprop(LectureScene):
         self.label = int(trace.probe_labels[self.sample])
         k = trace.snapshot_index(self.step)
         self.next = trace.probe_record(int(trace.snapshot_steps[min(k + 1, trace.n_snapshots - 1)]))
-        self.lr = trace.config["training"]["lr"]
+        self.lr = trace.learning_rate(self.step)  # the rate in force at this step (after any decay)
         self.camera.background_color = ManimColor(PALETTE.background)
 
     def construct(self):

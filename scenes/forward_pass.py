@@ -104,7 +104,7 @@ class ForwardPass(LectureScene):
         a = float(self.record.a[0][self.sample][j])
         biggest = np.argsort(-np.abs(W[j] * self.x))[:2]
         terms = " + ".join(f"({W[j, i]:.2f})({self.x[i]:.2f})" for i in biggest)
-        f = self.trace.layers[0]["activation"].replace("_", r"\_")
+        f = self.trace.run.activations[0].replace("_", r"\_")
         formula = VGroup(
             MathTex(rf"z_{{{j}}} = W_{{{j}}}\,a + b_{{{j}}}", font_size=34),
             MathTex(rf"= {terms} + \dots + ({b[j]:.3f})", font_size=26),

@@ -132,9 +132,9 @@ def _forward(trace, x, step):
     from explainer.activations import get_activation
 
     a = x[None, :].astype(np.float64)  # (1, n_in)
-    for (W, b), layer in zip(trace.weights(step), trace.layers):
+    for (W, b), activation in zip(trace.weights(step), trace.run.activations):
         z = a @ W.T.astype(np.float64) + b  # (1, n_out)
-        a = get_activation(layer["activation"]).forward(z)
+        a = get_activation(activation).forward(z)
     return a[0]
 
 
@@ -154,7 +154,7 @@ def _digit_picture(trace, avoid, folder):
     from explainer.data import load_dataset
     from explainer.data.own_image import prepare_image
 
-    data = load_dataset(trace.dataset, seed=trace.config["data"]["split"]["seed"], progress=False)
+    data = load_dataset(trace.dataset, seed=trace.run.seed, progress=False)
     last = int(trace.snapshot_steps[-1])
     for x, label in zip(data.X_test, data.y_test):
         if label == avoid:

@@ -92,7 +92,7 @@ def test_a_live_run_is_the_same_run_as_explainer_train(live, tmp_path):
         run(Experiment(hidden=(16,), epochs=2, optimizer="adam", lr=1e-3, batch_size=32), recorder=recorder,
             progress=False)
     fitted = Trace.open(tmp_path / "fit.zarr")
-    assert trace.config["training"] == fitted.config["training"]
+    assert trace.run.training == fitted.run.training
     assert trace.scalars["loss"].tobytes() == fitted.scalars["loss"].tobytes()
     assert trace.weights(79)[0][0].tobytes() == fitted.weights(79)[0][0].tobytes()
     assert trace.evaluation.test_accuracy == fitted.evaluation.test_accuracy
@@ -157,7 +157,7 @@ def test_changing_a_setting_ends_the_run_and_keeps_its_trace(live):
     assert live.step == 0
     assert Trace.open(first).status == "interrupted" and Trace.open(first).n_steps == 5
     live.run_steps(2)
-    assert live.trace_path != first and Trace.open(live.trace_path).config["training"]["batch_size"] == 64
+    assert live.trace_path != first and Trace.open(live.trace_path).run.training.batch_size == 64
     live.new_run()
     assert live.step == 0 and live.run_steps(1) == 1 and Trace.open(live.trace_path).n_steps == 1
 

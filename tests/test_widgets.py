@@ -15,7 +15,7 @@ import pytest
 from matplotlib import colormaps
 from PIL import Image
 
-from explainer import Experiment, Network, run
+from explainer import Experiment, run
 from explainer.data import prepare_image
 from explainer.figures.weights import PERCENTILE
 from explainer.trace import Trace, TraceRecorder
@@ -95,10 +95,7 @@ def decode(png):
 
 def network_at(trace, step):
     """An explainer.Network holding the recorded weights of ``step``: the oracle for own digits."""
-    net = Network(**trace.config["network"])
-    for layer, (W, b) in zip(net.layers, trace.weights(step)):
-        layer.W[...], layer.b[...] = W, b
-    return net
+    return trace.network(step)
 
 
 def digit_png(trace, i, scale=20):

@@ -84,7 +84,7 @@ class BackpropExplorer(TraceDashboard):
         self._table = widgets.HTML()
         self.children = [
             widgets.HTML(f"<b>Backward pass</b> — {trace.dataset} {'→'.join(map(str, trace.sizes))} "
-                         f"({trace.layers[0]['activation']}): how one digit's error travels back through the "
+                         f"({trace.run.activation}): how one digit's error travels back through the "
                          f"layers, and the weight change it asks for.{_penalty_note(trace)}"),
             widgets.HBox([self._probe_menu, self._slider]),
             self.errors,
@@ -101,7 +101,7 @@ class BackpropExplorer(TraceDashboard):
         grid = fig.add_gridspec(L, 3, width_ratios=[0.25, 2.4, 1.7])
         self._delta_images, self._dW_images = [], []
         for row, i in enumerate(reversed(range(L))):
-            n_out, n_in = trace.layers[i]["shape"]
+            n_out, n_in = trace.run.shapes[i]
             ax_d, ax_w = fig.add_subplot(grid[row, 0]), fig.add_subplot(grid[row, 1])
             self._delta_images.append(ax_d.imshow(np.zeros((n_out, 1)), cmap="RdBu_r", norm=Normalize(-1, 1),
                                                   aspect="auto", interpolation="nearest"))
@@ -178,7 +178,7 @@ class BackpropExplorer(TraceDashboard):
             self._dW_images[i].set_data(g)
             self._dW_images[i].set_norm(Normalize(-top_w, top_w))
             self._bars[i].set_height(max(float(norms[i]), 1e-30))
-            rows.append(f"<tr><td>layer {i + 1} ({self.trace.layers[i]['activation']})</td>"
+            rows.append(f"<tr><td>layer {i + 1} ({self.trace.run.activations[i]})</td>"
                         f"<td>{np.linalg.norm(d):.3g}</td><td>{top_d:.3g}</td><td>{norms[i]:.3g}</td>"
                         f"<td>{top_w:.3g}</td><td>{updates[i]:.3g}</td></tr>")
         self._updates.set_ydata(updates)
@@ -195,9 +195,8 @@ class BackpropExplorer(TraceDashboard):
 
 def _penalty_note(trace):
     """What the run's weight penalty adds to every digit's dW (not drawn), or nothing."""
-    network = trace.config.get("network", {})
-    terms = [f"{network[name]:g} {term}" for name, term in (("l1", "sign(W)"), ("l2", "W"))
-             if network.get(name)]
+    run = trace.run
+    terms = [f"{weight:g} {term}" for weight, term in ((run.l1, "sign(W)"), (run.l2, "W")) if weight]
     if not terms:
         return ""
     return (f"<br>This run also has a weight penalty, whose gradient {' + '.join(terms)} is added to "

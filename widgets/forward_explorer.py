@@ -2,9 +2,9 @@
 
 For a probe digit the recorded ``z`` and ``a`` are shown as they are. A digit
 drawn on the canvas or uploaded is prepared the way the training images were
-(:func:`explainer.data.prepare_image`) and run through an
-:class:`explainer.Network` rebuilt from the trace's configuration, holding the
-recorded ``W`` and ``b`` of that step::
+(:func:`explainer.prepare_image`) and run through the network as it was at
+that step (``trace.network(step)``: an :class:`explainer.Network` holding the
+recorded ``W`` and ``b``)::
 
     z1 = x W1^T + b1;  a1 = f(z1)      # (1, n_hidden)
     ...
@@ -16,7 +16,6 @@ import numpy as np
 import traitlets
 from matplotlib.colors import Normalize
 
-from explainer import Network
 from explainer.data import prepare_image
 from explainer.figures.style import COLORS, layer_label, new_figure
 
@@ -65,6 +64,7 @@ class ForwardExplorer(TraceDashboard):
         super().__init__(**kwargs)
         self._own = {}  # source -> the prepared input (n_in,) of a drawing or an upload
         self._cache = {}  # snapshot step -> (weights, probe record)
+        self._networks = {}  # snapshot step -> the Network holding its weights (built when an own digit needs it)
         if not self._open(trace, lambda: (self._precompute(), self._build(step, probe))):
             return
         self.observe(self._show, names=["step", "source"])
@@ -77,7 +77,6 @@ class ForwardExplorer(TraceDashboard):
         self._steps = np.asarray(self.trace.snapshot_steps, dtype=np.int64)  # (n_snap,)
         if not len(self._steps):
             raise ValueError(f"{self.trace.path} holds no snapshot yet: there are no weights to run a digit through")
-        self._net = Network(**self.trace.config["network"])  # its W and b are replaced by the recorded ones
 
     # -- the view, built once --------------------------------------------------------
 
@@ -148,7 +147,7 @@ class ForwardExplorer(TraceDashboard):
             n = trace.sizes[i + 1]
             cols = int(np.ceil(np.sqrt(n)))
             shape = (int(np.ceil(n / cols)), cols)
-            signed = trace.layers[i]["activation"] in SIGNED
+            signed = trace.run.activations[i] in SIGNED
             image = axes[i].imshow(np.zeros(shape), cmap="RdBu_r" if signed else "viridis",
                                    norm=Normalize(-1 if signed else 0, 1), interpolation="nearest")
             axes[i].set_xticks([])
@@ -228,11 +227,12 @@ class ForwardExplorer(TraceDashboard):
 
     def forward(self, x, step=None):
         """Run inputs ``x`` (batch, n_in) through the network at ``step``: ``(z, a)`` lists per layer."""
-        weights, _ = self._snapshot(self.step if step is None else self._nearest(step))
-        for layer, (W, b) in zip(self._net.layers, weights):
-            layer.W, layer.b = W, b  # the recorded arrays, as they were at that step
-        self._net.forward(np.atleast_2d(np.asarray(x, dtype=self._net.dtype)))
-        return [layer.z for layer in self._net.layers], [layer.a for layer in self._net.layers]
+        step = self.step if step is None else self._nearest(step)
+        if step not in self._networks:
+            self._networks[step] = self.trace.network(step)
+        net = self._networks[step]
+        net.forward(np.atleast_2d(np.asarray(x, dtype=net.dtype)))
+        return [layer.z for layer in net.layers], [layer.a for layer in net.layers]
 
     def _current(self):
         """``(x, z, a, label)`` of the input shown: recorded for a probe digit, computed for an own one."""

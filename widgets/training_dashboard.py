@@ -238,7 +238,7 @@ class TrainingDashboard(TraceDashboard):
         if s >= self.trace.n_steps:  # the last snapshot can be the weights after the final update
             return f"step {s} (after training)"
         epoch = int(scalars["epoch"][s]) + 1
-        return (f"step {s} · epoch {epoch} of {self.trace.config['training']['epochs']} · "
+        return (f"step {s} · epoch {epoch} of {self.trace.run.epochs} · "
                 f"batch loss {scalars['loss'][s]:.3f} · batch accuracy {scalars['accuracy'][s]:.0%}")
 
 

@@ -59,7 +59,7 @@ def loss_curves(trace, smoothing=None):
                         label=f"test, after training: {ev.test_loss:.3f}")
     ax_loss.set_yscale("log")
     plain_log_labels(ax_loss)
-    ax_loss.set_ylabel(f"{trace.config['network'].get('loss', 'loss').replace('_', '-')} loss (log scale)")
+    ax_loss.set_ylabel(f"{trace.run.loss.replace('_', '-')} loss (log scale)")
     ax_loss.legend(loc="upper right", fontsize=9)
     ax_loss.grid(True, which="major", alpha=0.3)
     add_epoch_axis(ax_loss, trace)

@@ -64,7 +64,7 @@ def smooth(y, window):
 
 def add_epoch_axis(ax, trace):
     """An "epoch" scale along the top of an axes whose x axis counts steps."""
-    per_epoch = trace.attrs.get("steps_per_epoch") or max(trace.n_steps, 1)
+    per_epoch = trace.steps_per_epoch
     top = ax.secondary_xaxis("top", functions=(lambda s: s / per_epoch, lambda e: e * per_epoch))
     top.set_xlabel("epoch")
     top.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -104,8 +104,8 @@ def describe_step(trace, step):
     if s == 0:
         words = "step 0 (initial weights, before any update)"
     else:
-        epoch = int(trace.scalars["epoch"][min(s, trace.n_steps - 1)]) + 1
-        words = f"step {s} (epoch {epoch} of {trace.config['training']['epochs']})"
+        epoch = trace.run.epoch_of(s) + 1
+        words = f"step {s} (epoch {epoch} of {trace.run.epochs})"
     if step is not None and s != step:
         words = f"{words}, the snapshot nearest to step {step}"
     return s, words
@@ -113,8 +113,8 @@ def describe_step(trace, step):
 
 def layer_label(trace, i):
     """How layer ``i`` (0-based, as in the code) is named on a figure: "layer 1 (64→128, relu)"."""
-    n_out, n_in = trace.layers[i]["shape"]
-    return f"layer {i + 1} ({n_in}→{n_out}, {trace.layers[i]['activation']})"
+    n_out, n_in = trace.run.shapes[i]
+    return f"layer {i + 1} ({n_in}→{n_out}, {trace.run.activations[i]})"
 
 
 def check_count(name, n, available):
