@@ -325,7 +325,9 @@ class Trace:
                 "n_test": value["n_test"]}
 
     def summary(self):
-        """A JSON-able summary of the run (used by ``explainer info``)."""
+        """A JSON-able summary of the run (used by ``explainer info``), once :meth:`verify` has read
+        every chunk: a summary is never given for a damaged trace."""
+        self.verify()
         ev = self.evaluation
         last = {name: float(values[-1]) for name, values in self.epochs.items()} if self.n_epochs else {}
         last_snapshot = int(self.snapshot_steps[-1]) if self.n_snapshots else None

@@ -45,7 +45,9 @@ class TraceWriter:
         self.committed = {"steps": 0, "snapshots": 0, "epochs": 0}
         self._written = dict(self.committed)  # rows handed to the writer, committed or not yet
         self._attrs = {**attrs, "committed": dict(self.committed), "checksums": {}}
-        self.root = zarr.open_group(path, mode="w-", zarr_format=3)
+        # the group is made with its attributes, so that even a run killed now leaves a
+        # folder recognisable as a trace (one that says it is damaged, and may be replaced)
+        self.root = zarr.open_group(path, mode="w-", zarr_format=3, attributes=seal(self._attrs))
         self.arrays = {key: _create(self.root, key, spec) for key, spec in specs.items()}
         for key, values in data.items():
             self.arrays[key][...] = values
