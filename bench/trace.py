@@ -41,7 +41,6 @@ import shutil
 import statistics
 import tempfile
 import time
-from concurrent.futures import wait
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +76,7 @@ class TimedRecorder(TraceRecorder):
 
     def wait_for_writer(self):
         """Wait until the writer thread has written what it was given (without handing it more)."""
-        wait(self._in_flight)
+        self._writer.wait()
 
     def pause(self):
         """Stop the flush clock while the other runs train."""

@@ -92,8 +92,7 @@ class Trace:
         self._evaluation = self._evaluation_attrs(attrs.get("evaluation"))
         self._specs = layout(run, self._evaluation["n_test"] if self._evaluation else None)
         for key, spec in self._specs.items():  # every array's metadata, against the run's settings
-            self._nodes[key] = check_array(root, key, spec, path)
-        self._checked = set()
+            check_array(files, key, spec)
         self.probe_x = self._read("probe/x")  # (n_probe, n_in)
         self.probe_labels = self._read("probe/labels")  # (n_probe,)
         self.probe_index = self._read("probe/index")  # (n_probe,) rows of the validation set
@@ -379,12 +378,15 @@ class Trace:
         return self._specs[key].shape[0] if self._specs[key].shape else 1
 
     def _node(self, key):
-        """The array at ``key``, its committed chunks checked once: all there, each where it was written."""
-        node = self._nodes[key]
-        if key not in self._checked:
+        """The array at ``key``, opened once, its committed chunks checked: all there, each where it was written."""
+        node = self._nodes.get(key)
+        if node is None:
             self._files.check_chunks(key, self._rows(key), self._specs[key], self._checksums,
                                      loose=self.status == "running")
-            self._checked.add(key)
+            try:
+                node = self._nodes[key] = self._root[key]
+            except Exception as e:
+                raise self._damaged(f"'{key}' cannot be opened ({type(e).__name__}: {_first_line(e)})") from None
         return node
 
     def _read(self, key):

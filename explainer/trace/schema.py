@@ -149,6 +149,11 @@ def layout(run, n_test=None):
     n_units = unit_slices(shapes)[-1].stop
     n_snap, n_epochs, n_layers = len(run.planned_snapshots), run.training.epochs, run.n_layers
 
+    def parts(W, b):  # what sits where in a row of params or grads, for readers of the raw store
+        return [{"name": f"layer{i}/{name}", "shape": list(shape), "start": part.start}
+                for i, ((n_out, n_in), (w, b_)) in enumerate(zip(shapes, parameter_slices(shapes)))
+                for name, shape, part in ((W, (n_out, n_in), w), (b, (n_out,), b_))]
+
     def whole(shape, dtype, **options):  # one chunk
         return ArraySpec(shape, tuple(max(1, n) for n in shape), dtype, **options)
 
@@ -164,8 +169,8 @@ def layout(run, n_test=None):
         "probe/index": whole((n_probe,), "int64", compressed=True),
         "snapshots/step": whole((n_snap,), "int64"),
         "snapshots/loss": whole((n_snap,), dtype),
-        "snapshots/params": rows((n_snap, n_params), SNAPSHOT_CHUNK, dtype),
-        "snapshots/grads": rows((n_snap, n_params), SNAPSHOT_CHUNK, dtype),
+        "snapshots/params": rows((n_snap, n_params), SNAPSHOT_CHUNK, dtype, attributes={"parts": parts("W", "b")}),
+        "snapshots/grads": rows((n_snap, n_params), SNAPSHOT_CHUNK, dtype, attributes={"parts": parts("dW", "db")}),
         "snapshots/probe": rows((n_snap, len(SNAPSHOT_PROBE), n_probe, n_units), SNAPSHOT_CHUNK, dtype,
                                 compressed=True, attributes={"axis1": list(SNAPSHOT_PROBE)}),
         "steps/scalars": rows((run.total_steps, len(STEP_SCALARS)), STEP_CHUNK, dtype,

@@ -84,6 +84,12 @@ class Files:
                 self._names = names
         return self._names
 
+    def read(self, name):
+        """A whole (small) file's bytes."""
+        if self.packed:
+            return self._zip.read(self._members[name])
+        return (self.path / name).read_bytes()
+
     def tail(self, name):
         """The last 4 bytes of a file: a chunk's CRC32C checksum, as 8 hex digits."""
         try:
@@ -162,32 +168,29 @@ def open_root(files):
                          "not a trace: record it again") from None
 
 
-def check_array(root, key, spec, path):
-    """Open the array ``key`` and check its metadata against ``spec``; return it."""
+def check_array(files, key, spec):
+    """Check the metadata of the array ``key`` (its ``zarr.json``) against ``spec``, before Zarr reads it."""
+    path, name = files.path, f"{key}/zarr.json"
+    if name not in files.names:
+        raise TraceError(f"{path} is a damaged trace: the array '{key}' is missing; record it again")
     try:
-        node = root[key]
-    except KeyError:
-        raise TraceError(f"{path} is a damaged trace: the array '{key}' is missing; record it again") from None
-    except Exception as e:
+        meta = json.loads(files.read(name))
+        found = {"node_type": meta["node_type"], "zarr_format": meta["zarr_format"], "shape": meta["shape"],
+                 "chunks": meta["chunk_grid"]["configuration"]["chunk_shape"], "dtype": meta["data_type"],
+                 "codecs": meta["codecs"], "fill_value": meta["fill_value"],
+                 "chunk_key_encoding": meta["chunk_key_encoding"],
+                 "storage_transformers": meta.get("storage_transformers", [])}
+    except (OSError, ValueError, KeyError, TypeError) as e:
         raise TraceError(f"{path} is a damaged trace: the metadata of '{key}' cannot be read "
                          f"({type(e).__name__}: {_short(e)}); record it again") from None
-    if not isinstance(node, zarr.Array):
-        raise TraceError(f"{path} is a damaged trace: '{key}' is a group, not an array; record it again")
-    try:
-        meta = node.metadata.to_dict()
-        found = {"shape": tuple(meta["shape"]), "chunks": tuple(meta["chunk_grid"]["configuration"]["chunk_shape"]),
-                 "dtype": str(node.dtype), "codecs": meta["codecs"], "fill_value": meta["fill_value"],
-                 "chunk_key_encoding": meta["chunk_key_encoding"]}
-    except Exception as e:
-        raise TraceError(f"{path} is a damaged trace: the metadata of '{key}' cannot be read "
-                         f"({type(e).__name__}: {_short(e)}); record it again") from None
-    wanted = {"shape": tuple(spec.shape), "chunks": tuple(spec.chunks), "dtype": spec.dtype, "codecs": spec.codecs,
-              "fill_value": 0, "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}}}
+    wanted = {"node_type": "array", "zarr_format": 3, "shape": spec.shape, "chunks": spec.chunks, "dtype": spec.dtype,
+              "codecs": spec.codecs, "fill_value": 0,
+              "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
+              "storage_transformers": []}
     for field, value in wanted.items():
         if _plain(found[field]) != _plain(value):
             raise TraceError(f"{path} is a damaged trace: '{key}' has {field} {_plain(found[field])}, where the "
                              f"run's settings give {_plain(value)}; record it again")
-    return node
 
 
 def _plain(value):
