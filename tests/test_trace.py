@@ -409,8 +409,52 @@ def test_a_run_killed_before_its_first_flush_opens_or_says_why(tmp_path):
 
 
 @pytest.mark.parametrize("version", [1, 2, 3])
-def test_traces_of_earlier_versions_are_refused_with_what_to_do(copy, version):
+def test_traces_of_earlier_versions_are_upgraded_with_every_number_kept(copy, recorded, tmp_path, version):
+    # version 3 kept this layout without checksums, its test results in the evaluation group's
+    # attributes; versions 1 and 2 kept one array per step and epoch column (steps/loss, ...);
+    # version 1 also one per layer and snapshot name (snapshots/layer<i>/W, ..., delta)
     group = zarr.open_group(copy, mode="r+")
-    group.attrs["schema_version"] = version
-    with pytest.raises(TraceError, match=f"schema version {version}, older than this explainer reads"):
+    new = Trace.open(recorded[0])
+    if version < 3:
+        for kind, columns in (("steps", {**new.scalars}), ("epochs", new.epochs)):
+            for name, values in columns.items():
+                group.create_array(f"{kind}/{name}", data=values, config={"write_empty_chunks": True})
+        for name in ("steps/scalars", "steps/layers", "epochs/metrics"):
+            del group[name]
+    if version == 1:
+        for i in range(new.n_layers):
+            for name in ("W", "b", "dW", "db", "z", "a", "delta"):
+                rows = [getattr(new.snapshot(int(s)), name)[i] if name in ("W", "b", "dW", "db")
+                        else getattr(new.probe_record(int(s)), name)[i] for s in new.snapshot_steps]
+                group.create_array(f"snapshots/layer{i}/{name}", data=np.stack(rows), chunks=(8, *rows[0].shape),
+                                   config={"write_empty_chunks": True})
+        for name in ("params", "grads", "probe"):
+            del group[f"snapshots/{name}"]
+    attrs = group.attrs.asdict()
+    group["evaluation"].attrs.update({k: attrs["evaluation"][k] for k in ("test_loss", "test_accuracy")})
+    for key in ("digest", "checksums", "evaluation"):
+        attrs.pop(key)
+    group.attrs.put({**attrs, "schema_version": version})
+    with pytest.raises(TraceError, match=f"schema version {version}, older .* `explainer upgrade {copy}`"):
         Trace.open(copy)
+
+    assert main(["upgrade", str(copy), "--out", str(tmp_path / "new.zarr")]) == 0
+    old = Trace.open(tmp_path / "new.zarr").verify()
+    assert old.n_snapshots == new.n_snapshots and old.complete
+    for kind in ("scalars", "epochs"):
+        for name, values in getattr(new, kind).items():
+            np.testing.assert_array_equal(getattr(old, kind)[name], values, err_msg=name)
+            assert getattr(old, kind)[name].dtype == values.dtype
+    for step in new.snapshot_steps[[0, -1]]:
+        a, b = old.snapshot(int(step)), new.snapshot(int(step))
+        for name in ("W", "b", "dW", "db"):
+            for x, y in zip(getattr(a, name), getattr(b, name)):
+                np.testing.assert_array_equal(x, y)
+        for name in ("z", "a", "delta"):
+            for x, y in zip(getattr(a.probe, name), getattr(b.probe, name)):
+                np.testing.assert_array_equal(x, y)
+        assert a.probe.loss == b.probe.loss
+    assert old.evaluation.test_accuracy == new.evaluation.test_accuracy
+    np.testing.assert_array_equal(old.evaluation.confusion, new.evaluation.confusion)
+    # the old trace was only read; a second upgrade never writes over the first
+    assert main(["upgrade", str(copy), "--out", str(tmp_path / "new.zarr")]) == 2

@@ -24,7 +24,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser():
-    from . import data, plot, render, trace, train
+    from . import data, plot, render, trace, train, upgrade
 
     parser = Parser(
         prog="explainer",
@@ -32,7 +32,7 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"explainer {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
-    for module in (train, trace, plot, render, data):
+    for module in (train, trace, plot, render, data, upgrade):
         module.add_parser(subparsers)
     return parser
 
@@ -51,11 +51,22 @@ def main(argv=None):
     except BrokenPipeError:  # `explainer info ... | head`: the reader left, which is fine
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (ExplainerError, ValueError, TypeError, FileNotFoundError, FileExistsError, RuntimeError) as e:
+    except (ExplainerError, ValueError, TypeError, OSError, RuntimeError, MemoryError) as e:
         if os.environ.get("EXPLAINER_DEBUG"):
             raise
-        print(f"explainer: error: {e}", file=sys.stderr)
+        print(f"explainer: error: {_one_line(e)}", file=sys.stderr)
         return 2
+
+
+def _one_line(error):
+    """The message of an error the checks did not foresee, on one line, naming the file an OSError is about."""
+    if isinstance(error, MemoryError):
+        return ("ran out of memory: choose a smaller network (--hidden), fewer epochs (--epochs) or fewer "
+                "snapshots (--schedule)")
+    if isinstance(error, OSError) and not isinstance(error, ExplainerError) and error.strerror:
+        where = f"{error.filename}: " if error.filename is not None else ""
+        return f"{where}{error.strerror}"
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 if __name__ == "__main__":

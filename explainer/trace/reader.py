@@ -128,7 +128,8 @@ class Trace:
         if version < SCHEMA_VERSION:
             raise TraceError(
                 f"{path} is a trace of schema version {version}, older than this explainer reads "
-                f"({SCHEMA_VERSION}, whose chunks carry checksums): record the run again"
+                f"({SCHEMA_VERSION}, whose chunks carry checksums): copy it into the current layout with "
+                f"`explainer upgrade {path}`"
             )
         return cls(files, root, attrs)
 

@@ -119,6 +119,12 @@ class TraceWriter:
         for future in in_flight:
             future.result()
 
+    def write_now(self, writes, counts):
+        """Write ``(key, rows, values)`` triples and commit ``counts``, on this thread (to copy a trace)."""
+        self.wait()
+        self._write_and_commit(writes, counts)
+        self._written = dict(counts)
+
     def finish(self, arrays, evaluation, specs):
         """Write the final evaluation (``arrays`` by key, their ``specs``) and mark the run complete."""
         self.wait()
