@@ -4,12 +4,22 @@ A from-scratch NumPy network (:class:`Network`) trained by :func:`fit` (or step
 by step, by a :class:`Trainer`) keeps
 every intermediate value (``z``, ``a``, ``delta``, ``dW``, ``db``) for a
 recorder to write down; scenes and dashboards replay the recording.
+
+What the scenes and dashboards use is public here, beside the network: the
+filters' colours (:mod:`explainer.filters`), a student's own digit made into an
+input (:func:`prepare_image`), the hidden widths and activations a user may
+choose (:func:`parse_hidden`, :data:`HIDDEN_ACTIVATIONS`), and the static
+figures (:mod:`explainer.figures`, imported when first asked for: it needs
+matplotlib). Recorded runs are read through :mod:`explainer.trace`.
 """
 
 __version__ = "0.1.0"
 
+from .activations import HIDDEN_ACTIVATIONS
+from .data import prepare_image
 from .errors import DataError, DataUnavailableError, ExplainerError, TrainingDivergedError
-from .experiment import PRESETS, Experiment, run
+from .experiment import PRESETS, Experiment, parse_hidden, run
+from .filters import filter_mosaic, filter_palette, filter_range, snapshot_range, tile_origin
 from .network import Network
 from .training import History, TrainConfig, Trainer, fit
 
@@ -27,4 +37,13 @@ __all__ = [
     "DataError",
     "DataUnavailableError",
     "TrainingDivergedError",
+    "HIDDEN_ACTIVATIONS",
+    "parse_hidden",
+    "prepare_image",
+    "filter_range",
+    "snapshot_range",
+    "filter_mosaic",
+    "filter_palette",
+    "tile_origin",
+    "figures",
 ]

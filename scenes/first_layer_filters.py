@@ -13,6 +13,7 @@ outlined: a ReLU that never fires gets no gradient, and stops learning.
 import numpy as np
 from manim import *
 
+from explainer import filter_range
 from scenes.choice import chosen_step, chosen_trace
 from scenes.palette import PALETTE
 from scenes.pieces import FilterGrid, LossCurve, StepCounter
@@ -30,6 +31,7 @@ class FirstLayerFilters(LectureScene):
         n_units = self.trace.sizes[1]
         self.shown = min(n_units, MAX_UNITS)
         self.filters = np.stack([self.trace.first_layer_filters(int(s))[: self.shown] for s in self.steps])
+        self.vmax = filter_range(self.trace)  # the run's colour range, as in the figure and the dashboards
         silent = self.trace.silent_units(int(self.steps[-1]), exact=True)
         self.silent = [int(j) for j in silent if j < self.shown]
         self.silent_unshown = len(silent) - len(self.silent)  # silent units beyond the tiles shown
@@ -39,7 +41,7 @@ class FirstLayerFilters(LectureScene):
         trace, steps = self.trace, self.steps
         h, w = trace.image_shape
         columns = int(np.ceil(np.sqrt(self.shown)))
-        grid = FilterGrid(self.filters, columns=columns, height=5.6)  # the frame is 8 high
+        grid = FilterGrid(self.filters, self.vmax, columns=columns, height=5.6)  # the frame is 8 high
 
         title = Text("What the first layer learns to see", font_size=34, color=PALETTE.text).to_edge(UP, buff=0.3)
         grid.next_to(title, DOWN, buff=0.3).to_edge(LEFT, buff=0.5)

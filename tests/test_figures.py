@@ -33,6 +33,7 @@ from explainer.figures import (
     save_all,
 )
 from explainer.figures.style import COLORS, smooth
+from explainer.filters import filter_rgb
 from explainer.trace import Trace, TraceRecorder
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -101,11 +102,12 @@ def test_filter_images_are_the_first_layer_weights(trace):
     W, _ = trace.weights(s)[0]  # (16, 64)
     images = [ax.images[0] for ax in fig.axes if ax.images]
     assert len(images) == len(W) == 16
-    for j, im in enumerate(images):
-        np.testing.assert_array_equal(im.get_array(), W[j].reshape(trace.image_shape))
-    vmin, vmax = images[0].get_clim()
-    assert vmin == -vmax and vmax == pytest.approx(np.percentile(np.abs(W), 99))
-    assert all(im.get_clim() == (vmin, vmax) for im in images)  # one shared, symmetric range
+    # one range for the whole run: the largest 99th percentile of |W| at any snapshot
+    vmax = max(np.percentile(np.abs(trace.weights(int(t))[0][0]), 99) for t in trace.snapshot_steps)
+    for j, im in enumerate(images):  # each tile: W[j] on the image, in the filters' colours on ±vmax
+        np.testing.assert_array_equal(im.get_array(), filter_rgb(W[j].reshape(trace.image_shape), vmax))
+    colorbar = next(ax for ax in fig.axes if ax.get_label() == "<colorbar>")
+    assert colorbar.get_ylim() == pytest.approx((-vmax, vmax))  # the colour bar says which range
     title = " ".join(fig.get_suptitle().split())  # as one line, however it was wrapped
     assert f"at step {s} " in title and f"nearest to step {wanted}" in title
 

@@ -11,10 +11,10 @@ from PIL import Image
 
 from explainer import Experiment, run
 from explainer.data import write_idx
+from explainer.filters import FILTER_GAP, GAP_RGB, MARK_RGB, filter_layout
 from explainer.metrics import silent_units
 from explainer.trace import Trace, TraceRecorder
 from widgets import LiveTraining
-from widgets.common import FILTER_GAP, MARK_RGB, filter_layout
 from widgets.live_training import available_datasets
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -77,7 +77,7 @@ def test_units_that_die_are_framed_and_named_as_they_die(tmp_path):
         for j in range(16):
             y0 = FILTER_GAP + (j // cols) * (8 * scale + FILTER_GAP)
             x0 = FILTER_GAP + (j % cols) * (8 * scale + FILTER_GAP)
-            assert tuple(picture[y0 - 1, x0]) == (MARK_RGB if j in silent else (150, 150, 150)), j
+            assert tuple(picture[y0 - 1, x0]) == (MARK_RGB if j in silent else GAP_RGB), j
     finally:
         live.close()
 

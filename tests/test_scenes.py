@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explainer import Experiment, run
+from explainer import Experiment, filter_range, run
+from explainer.filters import filter_rgb, snapshot_range
 from explainer.trace import Trace, TraceRecorder
-from scenes.palette import diverging_rgba, symmetric_limit
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,13 +25,13 @@ def tiny_trace(tmp_path_factory):
 
 
 def test_diverging_colours_follow_the_sign():
-    white, red, blue = diverging_rgba(np.array([0.0, 1.0, -1.0]), limit=1.0).astype(int)
-    assert min(white[:3]) > 230  # zero is the light middle of the map
+    white, red, blue = filter_rgb(np.array([0.0, 1.0, -1.0]), 1.0).astype(int)
+    assert min(white) > 230  # zero is the light middle of the map
     assert red[0] > red[1] + 50 and red[0] > red[2] + 50  # positive: (dark) red
     assert blue[2] > blue[0] + 50 and blue[2] > blue[1] + 30  # negative: (dark) blue
     # beyond the limit colours saturate instead of wrapping
-    np.testing.assert_array_equal(diverging_rgba(np.array([5.0]), 1.0), diverging_rgba(np.array([1.0]), 1.0))
-    assert symmetric_limit(np.array([0.0, 0.0])) == 1.0  # never a zero range
+    np.testing.assert_array_equal(filter_rgb(np.array([5.0]), 1.0), filter_rgb(np.array([1.0]), 1.0))
+    assert snapshot_range(np.array([0.0, 0.0])) == 1.0  # never a zero range
 
 
 def test_filter_tiles_are_the_recorded_weights(tiny_trace):
@@ -39,11 +39,13 @@ def test_filter_tiles_are_the_recorded_weights(tiny_trace):
 
     trace = Trace.open(tiny_trace)
     filters = np.stack([trace.first_layer_filters(int(s)) for s in trace.snapshot_steps])
-    grid = FilterGrid(filters, columns=3)
-    assert grid.limit == symmetric_limit(filters)
+    vmax = filter_range(trace)
+    assert vmax == max(np.percentile(np.abs(f), 99) for f in filters)  # one range: the run's
+    grid = FilterGrid(filters, vmax, columns=3)
     for k in (0, len(filters) - 1):
         for j in range(filters.shape[1]):
-            np.testing.assert_array_equal(grid.tile(k, j), diverging_rgba(filters[k, j], grid.limit))
+            np.testing.assert_array_equal(grid.tile(k, j)[..., :3], filter_rgb(filters[k, j], vmax))
+            assert (grid.tile(k, j)[..., 3] == 255).all()
     grid.show(len(filters) - 1)
     np.testing.assert_array_equal(grid.pixel_array, grid.frames[-1])
     # what the grid shows at the end is the last snapshot's W, reshaped
@@ -57,12 +59,12 @@ def test_a_tile_box_surrounds_its_tile(tiny_trace):
 
     trace = Trace.open(tiny_trace)
     filters = np.stack([trace.first_layer_filters(int(s)) for s in trace.snapshot_steps])  # (n, 6, 8, 8)
-    grid = FilterGrid(filters, columns=3, height=3.0)
+    grid = FilterGrid(filters, 1.0, columns=3, height=3.0)
     px = 3.0 / grid.frames.shape[1]  # scene units per mosaic pixel
     for j in range(6):
         r, c = divmod(j, 3)
         box = grid.tile_box(j, "#FFFFFF", buff=0)
-        centre = grid.get_corner(UL) + (c * 9 + 4) * px * RIGHT + (r * 9 + 4) * px * DOWN
+        centre = grid.get_corner(UL) + (1 + c * 9 + 4) * px * RIGHT + (1 + r * 9 + 4) * px * DOWN  # 1 px apart
         np.testing.assert_allclose(box.get_center(), centre, atol=1e-9)
         assert box.width == pytest.approx(8 * px) and box.height == pytest.approx(8 * px)
 

@@ -15,12 +15,11 @@ import pytest
 from matplotlib import colormaps
 from PIL import Image
 
-from explainer import Experiment, run
-from explainer.data import prepare_image
-from explainer.figures.weights import PERCENTILE
-from explainer.trace import Trace, TraceRecorder
-from widgets import BackpropExplorer, ForwardExplorer, TrainingDashboard, common
-from widgets.common import CSS, FILTER_GAP, MARK_RGB, filter_layout
+from explainer import Experiment, filter_range, prepare_image, run
+from explainer.filters import FILTER_GAP, GAP_RGB, MARK_RGB, filter_layout
+from explainer.trace import Trace, TraceRecorder, default
+from widgets import BackpropExplorer, ForwardExplorer, TrainingDashboard
+from widgets.common import CSS, silent_words
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -63,7 +62,7 @@ def test_training_dashboard_names_the_units_silent_for_every_probe_digit(trace_p
             y0 = FILTER_GAP + (j // cols) * (h * scale + FILTER_GAP)
             x0 = FILTER_GAP + (j % cols) * (w * scale + FILTER_GAP)
             above = picture[y0 - 1, x0]  # the gap's pixel just above the tile's top-left corner
-            assert tuple(above) == (MARK_RGB if j in silent else (150, 150, 150)), (s, j)
+            assert tuple(above) == (MARK_RGB if j in silent else GAP_RGB), (s, j)
         if len(silent):
             seen_silent = True
             listed = re.search(r"Framed in black: units? ([\d, ]+?), silent", caption)
@@ -82,7 +81,7 @@ def test_training_dashboard_names_the_units_silent_for_every_probe_digit(trace_p
     (list(range(0, 40, 2)), " Framed in black: units 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22 and 8 more, silent"),
 ])
 def test_silent_words_name_what_is_framed_and_count_the_rest(silent, expected):
-    words = common.silent_words(silent, n_shown=64, n_probe=30)
+    words = silent_words(silent, n_shown=64, n_probe=30)
     assert words.startswith(expected)
     assert (words == "") == (silent == [])
 
@@ -124,11 +123,13 @@ def test_filters_image_is_the_recorded_weights_at_the_step(training, trace):
     last = training._filters_image.value
     assert first != last
 
-    # decode the PNG and read each tile's colours back: they are RdBu_r of the recorded W at that step
+    # decode the PNG and read each tile's colours back: they are RdBu_r of the recorded W at that step, on
+    # the run's range: the largest 99th percentile of |W| at any snapshot
     picture = decode(last)
     W = trace.weights(steps[-1])[0][0]  # (n_hidden, n_in)
     h, w = trace.image_shape
-    vmax = np.percentile(np.abs(W), PERCENTILE)
+    vmax = max(np.percentile(np.abs(trace.weights(s)[0][0]), 99) for s in steps)
+    assert training._vmax == pytest.approx(vmax) == filter_range(trace)
     scale, cols, _ = filter_layout(len(W), (h, w))
     expected_rgb = colormaps["RdBu_r"](np.clip((W / vmax + 1) / 2, 0, 1))[..., :3] * 255  # (n_hidden, n_in, 3)
     for j in (0, len(W) // 2, len(W) - 1):
@@ -162,7 +163,7 @@ def test_play_button_and_slider_drive_the_step(training, trace):
 
 
 def test_the_dead_units_panel_draws_the_recorded_dead_share(training, trace):
-    from explainer.figures.style import default_window, smooth
+    from explainer.figures import default_window, smooth
 
     fig = training._curves_plot.fig
     ax = fig.axes[3]  # loss, accuracy, gradient size, dead units
@@ -218,7 +219,7 @@ def test_css_classes_for_the_browser_tests(training, forward):
 
 def test_default_trace_is_used_when_none_is_given(trace_path, monkeypatch):
     asked = []
-    monkeypatch.setattr(common, "default_trace", lambda progress=True: asked.append(progress) or trace_path)
+    monkeypatch.setattr(default, "default_trace", lambda progress=True: asked.append(progress) or trace_path)
     dashboard = TrainingDashboard()
     assert asked and dashboard.trace.path == trace_path
     assert not dashboard.errors.message
@@ -226,7 +227,7 @@ def test_default_trace_is_used_when_none_is_given(trace_path, monkeypatch):
 
 def test_a_trace_argument_of_the_wrong_type_is_a_message():
     dashboard = TrainingDashboard(trace=42)
-    assert "trace must be a path" in dashboard.errors.message
+    assert "a trace is named by its path" in dashboard.errors.message
 
 
 # -- damaged traces ---------------------------------------------------------------------
@@ -369,7 +370,7 @@ def test_backprop_picture_changes_with_step_and_probe(trace_path, trace):
     explorer.probe = 3
     other = bytes(explorer._figure_image.value)
     assert len({first, later, other}) == 3
-    with pytest.raises(Exception, match="probe must be from 0 to 19"):
+    with pytest.raises(Exception, match="probe 20 is not a probe digit .*choose 0 to 19"):
         explorer.probe = 20
     assert explorer.probe == 3
 

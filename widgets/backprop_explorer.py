@@ -20,7 +20,7 @@ import numpy as np
 import traitlets
 from matplotlib.colors import Normalize
 
-from explainer.figures.style import COLORS, LAYER_COLORS, layer_label, new_figure, plain_log_labels
+from explainer import figures
 
 from .blit import BlitFigure
 from .common import TraceDashboard, hold_sync, image_widget, shows_errors, step_controls
@@ -72,7 +72,7 @@ class BackpropExplorer(TraceDashboard):
 
     def _build(self, step, probe):
         trace = self.trace
-        _, self._slider = step_controls(self._steps, value=self._nearest(self._steps[0] if step is None else step))
+        _, self._slider = step_controls(self._steps, value=self._snapshot_step(self._steps[0] if step is None else step))
         traitlets.link((self._slider, "value"), (self, "step"))
         self._probe_menu = widgets.Dropdown(
             options=[(f"probe {i}: a {int(y)}", i) for i, y in enumerate(trace.probe_labels)],
@@ -96,7 +96,7 @@ class BackpropExplorer(TraceDashboard):
         """Per layer (output at the top): delta as a column, dW as a heatmap; right: ‖dW‖ per layer, log scale."""
         trace = self.trace
         L = trace.n_layers
-        fig = new_figure(9.0, 1.35 * L + 1.3)
+        fig = figures.new_figure(9.0, 1.35 * L + 1.3)
         fig.set_dpi(DPI)
         grid = fig.add_gridspec(L, 3, width_ratios=[0.25, 2.4, 1.7])
         self._delta_images, self._dW_images = [], []
@@ -111,23 +111,23 @@ class BackpropExplorer(TraceDashboard):
                 ax.set_xticks([])
                 ax.set_yticks([])
             ax_d.set_ylabel(f"δ{i + 1}", fontsize=9, rotation=0, labelpad=12)
-            ax_w.set_title(f"dW = δ a_prevᵀ, {layer_label(trace, i)}: {n_out} rows × {n_in} columns",
+            ax_w.set_title(f"dW = δ a_prevᵀ, {figures.layer_label(trace, i)}: {n_out} rows × {n_in} columns",
                            fontsize=8, pad=2)
         self._delta_images.reverse()  # index by layer again
         self._dW_images.reverse()
 
         ax = fig.add_subplot(grid[:, 2])
         layers = np.arange(L)
-        colors = [LAYER_COLORS[i % len(LAYER_COLORS)] for i in layers]
+        colors = [figures.LAYER_COLORS[i % len(figures.LAYER_COLORS)] for i in layers]
         self._bars = ax.bar(layers, np.ones(L), color=colors, label="‖dW‖ for this digit")
-        (self._updates,) = ax.plot(layers, np.ones(L), "D", color=COLORS["epoch"], ms=6,
+        (self._updates,) = ax.plot(layers, np.ones(L), "D", color=figures.COLORS["epoch"], ms=6,
                                    label="‖ΔW‖ applied at this step (the batch's update)")
         both = np.concatenate([self._dW_norm.ravel(), self._update_norm.ravel()])
         both = both[np.isfinite(both) & (both > 0)]
         lo, hi = (both.min(), both.max()) if both.size else (1e-8, 1.0)
         ax.set_yscale("log")
         ax.set_ylim(lo / 2, hi * 2)
-        plain_log_labels(ax)
+        figures.plain_log_labels(ax)
         ax.set_xticks(layers, [f"layer {i + 1}" for i in layers], fontsize=8)
         ax.set_xlim(-0.6, L - 0.4)
         ax.tick_params(labelsize=8)
@@ -140,24 +140,10 @@ class BackpropExplorer(TraceDashboard):
 
     # -- each change -------------------------------------------------------------------------
 
-    @traitlets.validate("step")
-    def _valid_step(self, proposal):
-        return self._nearest(proposal["value"]) if hasattr(self, "_steps") else proposal["value"]
-
-    @traitlets.validate("probe")
-    def _valid_probe(self, proposal):
-        n = len(self.trace.probe_labels) if hasattr(self, "trace") else None
-        if n is not None and not 0 <= proposal["value"] < n:
-            raise traitlets.TraitError(f"probe must be from 0 to {n - 1} (the trace follows {n} probe digits); "
-                                       f"got {proposal['value']}")
-        return proposal["value"]
-
-    def _nearest(self, step):
-        return int(self._steps[int(np.argmin(np.abs(self._steps - int(step))))])
 
     def digit_gradients(self, step=None, probe=None):
         """``(delta, dW)`` per layer for a probe digit at a snapshot: this digit's ``dW_l = delta_l a_{l-1}^T``."""
-        k = int(np.searchsorted(self._steps, self._nearest(self.step if step is None else step)))
+        k = self.trace.snapshot_index(self.step if step is None else step)
         j = self.probe if probe is None else probe
         delta = [d[k, j] for d in self._delta]  # [layer] (n_out,)
         dW = [np.outer(d, a[k, j]) for d, a in zip(delta, self._a_prev)]  # [layer] (n_out, n_in)
@@ -165,7 +151,7 @@ class BackpropExplorer(TraceDashboard):
 
     @shows_errors
     def _on_change(self, change=None):
-        k = int(np.searchsorted(self._steps, self.step))
+        k = self.trace.snapshot_index(self.step, exact=True)
         delta, dW = self.digit_gradients()
         norms = self._dW_norm[k, self.probe]  # (n_layers,)
         s = min(self.step, self.trace.n_steps - 1)

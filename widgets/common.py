@@ -2,12 +2,14 @@
 
 ::
 
-    trace = resolve_trace(None)                  # the default 8x8 trace; or a path, or a Trace
     image = widgets.Image(value=png_bytes(rgb))  # (height, width[, 3 or 4]) uint8 -> real PNG bytes
     errors = ErrorArea()                         # an HTML box with class "explainer-error"
     errors.show(exc)                             # the message, inside the dashboard; errors.clear()
     play, slider = step_controls(trace.snapshot_steps)
-    filters_png(trace.first_layer_filters(s))    # the first layer's W as a mosaic of tiles
+    filters_png(trace.first_layer_filters(s), filter_range(trace))   # the first layer's W as a mosaic of tiles
+
+A dashboard is given its trace as :func:`explainer.trace.open_trace` takes it:
+a path, a Trace, or None for the default 8x8 trace.
 
 A dashboard method decorated with :func:`shows_errors` puts any exception it
 raises into ``self.errors`` instead of losing it in a log, and the dashboard
@@ -17,36 +19,23 @@ keeps working.
 import contextlib
 import functools
 import html
-import math
-import os
 import struct
 import zlib
 
 import ipywidgets as widgets
 import numpy as np
-from matplotlib import colormaps
+import traitlets
 
-from explainer.errors import ExplainerError
-from explainer.figures.weights import PERCENTILE
-from explainer.trace import Trace, default_trace
+from explainer import ExplainerError, filter_mosaic, filter_palette
+from explainer.trace import TraceError, open_trace
 
 __all__ = [
     "CSS",
     "ErrorArea",
     "TraceDashboard",
     "shows_errors",
-    "resolve_trace",
     "png_bytes",
     "upscale",
-    "colour_lut",
-    "FILTER_PALETTE",
-    "FILTER_GAP",
-    "MARK_RGB",
-    "diverging_index",
-    "diverging_rgb",
-    "filter_vmax",
-    "filter_layout",
-    "filter_mosaic",
     "filters_png",
     "silent_words",
     "step_controls",
@@ -65,21 +54,6 @@ CSS = {
     "canvas": "explainer-canvas",
     "error": "explainer-error",
 }
-
-# -- the trace argument --------------------------------------------------------
-
-
-def resolve_trace(trace=None):
-    """A :class:`Trace` from what a dashboard was given: None (the default trace), a path, or a Trace."""
-    if trace is None:
-        return Trace.open(default_trace(progress=False))
-    if isinstance(trace, Trace):
-        return trace
-    if isinstance(trace, (str, os.PathLike)):
-        return Trace.open(trace)
-    raise TypeError(f"trace must be a path to a trace (e.g. 'runs/digits.zarr'), a Trace, or None for the "
-                    f"default trace; got {type(trace).__name__} {trace!r}")
-
 
 # -- errors shown inside the dashboard -------------------------------------------
 
@@ -129,15 +103,38 @@ class TraceDashboard(widgets.VBox):
         self.add_class("explainer-dashboard")
 
     def _open(self, trace, setup):
-        """Resolve ``trace`` into ``self.trace`` and call ``setup()``; return whether both worked."""
+        """Open ``trace`` (:func:`~explainer.trace.open_trace`) as ``self.trace`` and call ``setup()``;
+        return whether both worked."""
         try:
-            self.trace = resolve_trace(trace)
+            self.trace = open_trace(trace)
             setup()
         except Exception as error:  # noqa: BLE001 -- a damaged trace is a message in the dashboard
             self.errors.show(error)
             self.children = [widgets.HTML(f"<b>{type(self).__name__}</b> could not open this trace:"), self.errors]
             return False
         return True
+
+    def _snapshot_step(self, step):
+        """The snapshot step a chosen ``step`` stands for: the nearest (the reader's rule, as ``--step``'s);
+        a TraitError if it is not a step of the run."""
+        try:
+            return self.trace.check_step(step, "step")
+        except TraceError as e:
+            raise traitlets.TraitError(str(e)) from None
+
+    @traitlets.validate("step")
+    def _valid_step(self, proposal):
+        return self._snapshot_step(proposal["value"]) if hasattr(self, "trace") else proposal["value"]
+
+    @traitlets.validate("probe")
+    def _valid_probe(self, proposal):
+        """A probe digit's index (for the dashboards that follow one), checked by the reader."""
+        if not hasattr(self, "trace"):
+            return proposal["value"]
+        try:
+            return self.trace.check_sample(proposal["value"], "probe")
+        except TraceError as e:
+            raise traitlets.TraitError(str(e)) from None
 
 
 def shows_errors(method):
@@ -197,85 +194,6 @@ def upscale(image, factor):
     return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
 
 
-@functools.cache
-def colour_lut(name, n=256):
-    """A matplotlib colour map as an (n, 3) uint8 look-up table."""
-    return (colormaps[name](np.linspace(0, 1, n))[:, :3] * 255).round().astype(np.uint8)
-
-
-# Filter pictures are indexed-colour PNGs: 253 shades of RdBu_r (index 126 is white, zero weight),
-# index 253 for the grey gaps between tiles and 254 for the frame of a marked tile.
-FILTER_CMAP = "RdBu_r"  # as in explainer.figures.filters
-SHADES = 253
-GAP, MARK = SHADES, SHADES + 1
-MARK_RGB = (0, 0, 0)  # black: no shade of RdBu_r, and clear against the grey gaps
-FILTER_PALETTE = np.vstack([colour_lut(FILTER_CMAP, SHADES), [[150, 150, 150]], [MARK_RGB]]).astype(np.uint8)
-
-
-def diverging_index(values, vmax):
-    """Shade index 0..252 of ``values`` on the diverging map: -vmax -> 0 (blue), 0 -> 126 (white), +vmax -> 252."""
-    half = (SHADES - 1) // 2
-    index = (np.asarray(values, dtype=np.float32) / np.float32(vmax) + 1) * half + 0.5
-    return np.clip(index, 0, SHADES - 1).astype(np.uint8)
-
-
-def diverging_rgb(values, vmax):
-    """``values`` coloured on the filters' diverging map, centred on zero: (..., 3) uint8."""
-    return FILTER_PALETTE[diverging_index(values, vmax)]
-
-
-FILTER_GAP = 2  # grey pixels between the tiles of a mosaic
-MOSAIC_WIDTH = 960  # pixels: a mosaic wider than this would not fit beside a notebook's margins
-
-
-def filter_vmax(images):
-    """The colour range of a filter picture: the same as explainer.figures.filters (99th percentile of |W|)."""
-    return float(np.percentile(np.abs(images), PERCENTILE)) or 1.0
-
-
-def filter_layout(n, shape, scale=None, cols=None, gap=None):
-    """``(scale, cols, rows)`` of a mosaic of ``n`` tiles of ``shape`` (height, width).
-
-    Twice as many columns as rows, tiles about 56 pixels a side (8x8 at 7x,
-    28x28 at 2x), smaller when that would make the mosaic wider than
-    ``MOSAIC_WIDTH``: 512 MNIST filters come out at 1x.
-    """
-    gap = FILTER_GAP if gap is None else gap
-    cols = cols or math.ceil(math.sqrt(n * 2))
-    if scale is None:
-        fits = (MOSAIC_WIDTH - gap) // cols - gap  # pixels a tile may take
-        scale = max(1, min(56 // shape[0], fits // shape[1]))
-    return scale, cols, math.ceil(n / cols)
-
-
-def filter_mosaic(images, vmax=None, scale=None, gap=None, cols=None, marked=()):
-    """First-layer filters (n, height, width) as one mosaic of palette indices (see ``FILTER_PALETTE``).
-
-    Tile ``j`` sits at row ``j // cols``, column ``j % cols``; its pixel
-    (r, c) covers ``scale`` x ``scale`` screen pixels starting at
-    ``(gap + row * (height * scale + gap) + r * scale, gap + col * (width * scale + gap) + c * scale)``.
-    Colours as in :func:`explainer.figures.filters`: RdBu_r centred on zero, ±``vmax``
-    (default: the 99th percentile of |W|). ``FILTER_PALETTE[mosaic]`` is the RGB picture.
-    Each tile of ``marked`` is framed in ``MARK_RGB``: the gap's pixels next to it (``gap`` >= 2 keeps
-    neighbouring frames apart).
-    """
-    images = np.asarray(images)  # (n, height, width)
-    n, h, w = images.shape
-    vmax = filter_vmax(images) if vmax is None else vmax
-    gap = FILTER_GAP if gap is None else gap
-    scale, cols, rows = filter_layout(n, (h, w), scale, cols, gap)
-    th, tw = h * scale, w * scale
-    mosaic = np.full((gap + rows * (th + gap), gap + cols * (tw + gap)), GAP, dtype=np.uint8)
-    shades = diverging_index(images, vmax)  # (n, h, w)
-    for j in marked:  # a frame one pixel wide, in the tile's half of the gap (the tile is drawn over its inside)
-        y, x = gap + (j // cols) * (th + gap), gap + (j % cols) * (tw + gap)
-        mosaic[y - 1 : y + th + 1, x - 1 : x + tw + 1] = MARK
-    for j in range(n):
-        y, x = gap + (j // cols) * (th + gap), gap + (j % cols) * (tw + gap)
-        mosaic[y : y + th, x : x + tw] = upscale(shades[j], scale)
-    return mosaic
-
-
 def silent_words(silent, n_shown, n_probe, listed=12):
     """The caption's sentence on the ``silent`` units framed in a filters mosaic of ``n_shown`` tiles ("" if none)."""
     if not len(silent):
@@ -292,9 +210,12 @@ def silent_words(silent, n_shown, n_probe, listed=12):
     return f" Framed in black: {which}, silent (a = 0) for all {n_probe} probe digits; {why}"
 
 
-def filters_png(images, vmax=None, scale=None, marked=()):
-    """PNG bytes (indexed colour) of :func:`filter_mosaic`."""
-    return png_bytes(filter_mosaic(images, vmax, scale, marked=marked), palette=FILTER_PALETTE)
+def filters_png(images, vmax, scale=None, cols=None, gap=None, marked=()):
+    """PNG bytes (indexed colour) of filters (n, height, width) on ``±vmax``: :func:`explainer.filter_mosaic`,
+    in the colours of every picture of the filters."""
+    layout = {"gap": gap} if gap is not None else {}
+    return png_bytes(filter_mosaic(images, vmax, scale=scale, cols=cols, marked=marked, **layout),
+                     palette=filter_palette())
 
 
 def image_widget(png=b"", css=None, **kwargs):

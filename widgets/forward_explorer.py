@@ -16,16 +16,14 @@ import numpy as np
 import traitlets
 from matplotlib.colors import Normalize
 
-from explainer.data import prepare_image
-from explainer.figures.style import COLORS, layer_label, new_figure
+from explainer import figures, filter_range, prepare_image
 
 from .blit import BlitFigure
 from .canvas import DrawingCanvas
 from .common import (
     CSS,
-    FILTER_PALETTE,
     TraceDashboard,
-    filter_mosaic,
+    filters_png,
     hold_sync,
     image_widget,
     png_bytes,
@@ -77,12 +75,13 @@ class ForwardExplorer(TraceDashboard):
         self._steps = np.asarray(self.trace.snapshot_steps, dtype=np.int64)  # (n_snap,)
         if not len(self._steps):
             raise ValueError(f"{self.trace.path} holds no snapshot yet: there are no weights to run a digit through")
+        self._vmax = filter_range(self.trace)  # the filters' colour range: the run's, as in every picture of them
 
     # -- the view, built once --------------------------------------------------------
 
     def _build(self, step, probe):
         trace = self.trace
-        _, self._slider = step_controls(self._steps, value=self._nearest(self._steps[-1] if step is None else step))
+        _, self._slider = step_controls(self._steps, value=self._snapshot_step(self._steps[-1] if step is None else step))
         traitlets.link((self._slider, "value"), (self, "step"))
         labels = trace.probe_labels
         self._probe_menu = widgets.Dropdown(options=[(f"probe {i}: a {int(y)}", i) for i, y in enumerate(labels)],
@@ -138,7 +137,7 @@ class ForwardExplorer(TraceDashboard):
         """Every hidden layer's activations a, and the output probabilities."""
         trace = self.trace
         n_hidden = trace.n_layers - 1
-        fig = new_figure(7.6, 2.9)
+        fig = figures.new_figure(7.6, 2.9)
         fig.set_dpi(DPI)
         axes = np.atleast_1d(fig.subplots(1, n_hidden + 1, width_ratios=[1] * n_hidden + [1.6]))
         self._layer_images = []  # per hidden layer: (image, grid shape, signed)
@@ -152,12 +151,12 @@ class ForwardExplorer(TraceDashboard):
                                    norm=Normalize(-1 if signed else 0, 1), interpolation="nearest")
             axes[i].set_xticks([])
             axes[i].set_yticks([])
-            axes[i].set_title(f"a, {layer_label(trace, i)}".replace(" (", "\n("), fontsize=8)
+            axes[i].set_title(f"a, {figures.layer_label(trace, i)}".replace(" (", "\n("), fontsize=8)
             self._layer_images.append((image, shape, signed))
             animated.append(image)
         ax_out = axes[-1]
         classes = np.arange(trace.sizes[-1])
-        self._bars = ax_out.bar(classes, np.zeros(len(classes)), color=COLORS["other"])
+        self._bars = ax_out.bar(classes, np.zeros(len(classes)), color=figures.COLORS["other"])
         ax_out.set_ylim(0, 1)
         ax_out.set_xticks(classes)
         ax_out.set_xlabel("digit", fontsize=8)
@@ -171,20 +170,6 @@ class ForwardExplorer(TraceDashboard):
 
     # -- state changes -------------------------------------------------------------
 
-    @traitlets.validate("step")
-    def _valid_step(self, proposal):
-        return self._nearest(proposal["value"]) if hasattr(self, "_steps") else proposal["value"]
-
-    @traitlets.validate("probe")
-    def _valid_probe(self, proposal):
-        n = len(self.trace.probe_labels) if hasattr(self, "trace") else None
-        if n is not None and not 0 <= proposal["value"] < n:
-            raise traitlets.TraitError(f"probe must be from 0 to {n - 1} (the trace follows {n} probe digits); "
-                                       f"got {proposal['value']}")
-        return proposal["value"]
-
-    def _nearest(self, step):
-        return int(self._steps[int(np.argmin(np.abs(self._steps - int(step))))])
 
     def _on_probe(self, change):
         if self.source == "probe":
@@ -227,7 +212,7 @@ class ForwardExplorer(TraceDashboard):
 
     def forward(self, x, step=None):
         """Run inputs ``x`` (batch, n_in) through the network at ``step``: ``(z, a)`` lists per layer."""
-        step = self.step if step is None else self._nearest(step)
+        step = self.step if step is None else self._snapshot_step(step)
         if step not in self._networks:
             self._networks[step] = self.trace.network(step)
         net = self._networks[step]
@@ -284,16 +269,19 @@ class ForwardExplorer(TraceDashboard):
         p = a[-1]
         for k, bar in enumerate(self._bars):
             bar.set_height(float(p[k]))
-            bar.set_color(COLORS["right"] if k == int(np.argmax(p)) else COLORS["other"])
+            bar.set_color(figures.COLORS["right"] if k == int(np.argmax(p)) else figures.COLORS["other"])
 
     def _top_units(self, x, z1, W1):
-        """The first-layer units with the largest z: their filters W1j over W1j * x, as a PNG, and a caption."""
+        """The first-layer units with the largest z: their filters W1j over W1j * x, as a PNG, and a caption.
+
+        Both rows in the filters' colours on the run's range (as in TrainingDashboard): the input is at
+        most 1, so W1j * x is W1j where there is ink and white where there is none.
+        """
         units = np.argsort(z1)[::-1][:TOP_UNITS]  # (TOP_UNITS,) the largest z first
         tiles = np.concatenate([W1[units], W1[units] * x])  # (2 * TOP_UNITS, n_in)
-        tiles /= np.maximum(np.abs(tiles).max(axis=1, keepdims=True), 1e-12)  # each tile on its own ± range
         h, w = self.trace.image_shape
-        mosaic = filter_mosaic(tiles.reshape(-1, h, w), 1.0, scale=self._unit_scale, gap=UNIT_GAP, cols=TOP_UNITS)
+        png = filters_png(tiles.reshape(-1, h, w), self._vmax, scale=self._unit_scale, cols=TOP_UNITS, gap=UNIT_GAP)
         cell = w * self._unit_scale + UNIT_GAP
         caption = "".join(f'<div style="width:{cell}px; text-align:center; font-size:11px">unit {unit}<br>'
                           f"z = {z1[unit]:.2f}</div>" for unit in units)
-        return png_bytes(mosaic, palette=FILTER_PALETTE), f'<div style="display:flex">{caption}</div>'
+        return png, f'<div style="display:flex">{caption}</div>'

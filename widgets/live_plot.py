@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullLocator
 
-from explainer.figures.style import COLORS, default_window, smooth
+from explainer import figures
 
 from .blit import BlitFigure
 
@@ -51,9 +51,9 @@ class LossPlot:
         fig.subplots_adjust(left=0.12, right=0.87, bottom=0.14, top=0.85)
         ax = fig.subplots()
         acc = ax.twinx()
-        self.raw, = ax.plot([], [], color=COLORS["raw"], lw=0.6, alpha=0.7, label="each step's batch loss")
-        self.mean, = ax.plot([], [], color=COLORS["train"], lw=1.6, label="its moving mean")
-        self.val, = acc.plot([], [], "s--", color=COLORS["val"], ms=4, lw=1, label="validation accuracy (right)")
+        self.raw, = ax.plot([], [], color=figures.COLORS["raw"], lw=0.6, alpha=0.7, label="each step's batch loss")
+        self.mean, = ax.plot([], [], color=figures.COLORS["train"], lw=1.6, label="its moving mean")
+        self.val, = acc.plot([], [], "s--", color=figures.COLORS["val"], ms=4, lw=1, label="validation accuracy (right)")
         ax.set_xlim(0, last)
         ax.set_yscale("log")
         ax.set_ylim(low, high)
@@ -64,7 +64,7 @@ class LossPlot:
         ax.grid(True, alpha=0.3)
         acc.set_ylim(0, 1.03)
         acc.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-        acc.set_ylabel("validation accuracy", color=COLORS["val"])
+        acc.set_ylabel("validation accuracy", color=figures.COLORS["val"])
         per_epoch = self.per_epoch
         top = ax.secondary_xaxis("top", functions=(lambda s: s / per_epoch, lambda e: e * per_epoch))
         top.set_xlabel("epoch")
@@ -80,6 +80,6 @@ class LossPlot:
             self._build(limits)
         steps = np.arange(len(loss))  # (n_steps,)
         self.raw.set_data(steps, loss)
-        self.mean.set_data(steps, smooth(loss, default_window(len(loss))))
+        self.mean.set_data(steps, figures.smooth(loss, figures.default_window(len(loss))))
         self.val.set_data(val_steps, val_accuracy)
         return self.blit.png()

@@ -32,7 +32,7 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from explainer import PRESETS, Experiment, Trainer
+from explainer import PRESETS, Experiment, Trainer, snapshot_range
 from explainer.activations import ACTIVATIONS
 from explainer.data import DATASETS, MNIST_FILES, load_dataset
 from explainer.data.mnist import locate_mnist
@@ -43,7 +43,7 @@ from explainer.optimizers import OPTIMIZERS
 from explainer.tables import lookup
 from explainer.trace import TraceRecorder
 
-from .common import CSS, ErrorArea, filter_vmax, filters_png, image_widget, silent_words
+from .common import CSS, ErrorArea, filters_png, image_widget, silent_words
 from .live_plot import LossPlot
 
 __all__ = ["LiveTraining", "HIDDEN_ACTIVATIONS", "SPEEDS", "LIVE_DIR", "REDRAW_SECONDS", "available_datasets"]
@@ -520,7 +520,7 @@ class LiveTraining(widgets.VBox):
         n_units = len(W)
         n = min(n_units, MAX_FILTERS)
         images = W[:n].reshape(n, *image_shape)  # (n, height, width): rows of W on the input pixels
-        vmax = filter_vmax(images)
+        vmax = snapshot_range(images)
         which = f"all {n}" if n == n_units else f"the first {n} of {n_units}"
         note = "; with no hidden layer these are the output units, one per digit from 0" if len(net.layers) == 1 else ""
         with ExitStack() as stack:

@@ -11,23 +11,12 @@ import numpy as np
 import traitlets
 from matplotlib.ticker import PercentFormatter
 
-from explainer.figures.curves import draw_dead_share
-from explainer.figures.style import (
-    COLORS,
-    LAYER_COLORS,
-    add_epoch_axis,
-    default_window,
-    layer_label,
-    new_figure,
-    plain_log_labels,
-    smooth,
-)
+from explainer import figures, filter_range, snapshot_range
 
 from .blit import BlitFigure
 from .common import (
     CSS,
     TraceDashboard,
-    filter_vmax,
     filters_png,
     hold_sync,
     image_widget,
@@ -74,7 +63,8 @@ class TrainingDashboard(TraceDashboard):
         steps = [int(s) for s in self._steps]
         W = [[w for w, _ in trace.weights(s)] for s in steps]  # [snap][layer] (n_out, n_in)
         self._filters = np.stack([w[0] for w in W]).reshape(len(steps), -1, *trace.image_shape)  # (n_snap, n_hidden, h, w)
-        self._vmax = np.array([filter_vmax(f) for f in self._filters])  # (n_snap,)
+        # one colour range for the whole run, as in the figure and the scene: a weight's colour never changes
+        self._vmax = filter_range(trace, {s: snapshot_range(f) for s, f in zip(steps, self._filters)})
         self._hist_W = [_histograms([w[i] for w in W], _weight_edges([w[i] for w in W]))
                         for i in range(trace.n_layers)]  # per layer: (edges, counts (n_snap, BINS))
         del W
@@ -113,7 +103,7 @@ class TrainingDashboard(TraceDashboard):
             self._filters_image,
             self._filters_caption,
         ]
-        self.step = int(self._steps[0] if step is None else self._nearest(step))
+        self.step = int(self._steps[0]) if step is None else step  # (the nearest snapshot: _valid_step)
 
     def _curves_figure(self):
         """Loss, accuracy, gradient norms and (with hidden layers) dead units over every step, each with a cursor."""
@@ -121,38 +111,40 @@ class TrainingDashboard(TraceDashboard):
         steps = np.arange(trace.n_steps)  # (n_steps,)
         loss, accuracy = trace.scalars["loss"], trace.scalars["accuracy"]  # (n_steps,)
         norms = np.maximum(np.asarray(trace.scalars["grad_norm"], dtype=float), np.finfo(float).tiny)
-        ep, window = trace.epochs, default_window(trace.n_steps)
+        ep, window = trace.epochs, figures.default_window(trace.n_steps)
         hidden = trace.n_layers - 1  # softmax output units never die: only hidden layers get a line
-        fig = new_figure(6.0, 9.0 if hidden else 7.2)
+        fig = figures.new_figure(6.0, 9.0 if hidden else 7.2)
         fig.set_dpi(DPI)
         axes = fig.subplots(4 if hidden else 3, 1, sharex=True, height_ratios=[1, 1, 1, 0.75][: 4 if hidden else 3])
         ax_loss, ax_acc, ax_grad = axes[:3]
 
-        ax_loss.plot(steps, loss, color=COLORS["raw"], lw=0.6, alpha=0.6, label="each step's batch loss")
+        ax_loss.plot(steps, loss, color=figures.COLORS["raw"], lw=0.6, alpha=0.6, label="each step's batch loss")
         if window > 1:
-            ax_loss.plot(steps, smooth(loss, window), color=COLORS["train"], lw=1.6, label=f"mean of {window} steps")
+            ax_loss.plot(steps, figures.smooth(loss, window), color=figures.COLORS["train"], lw=1.6,
+                         label=f"mean of {window} steps")
         _epoch_means(ax_loss, ep, "train_loss")
-        ax_loss.plot(ep["step"], ep["val_loss"], "s--", color=COLORS["val"], ms=4, lw=1, label="validation")
+        ax_loss.plot(ep["step"], ep["val_loss"], "s--", color=figures.COLORS["val"], ms=4, lw=1, label="validation")
         ax_loss.set_yscale("log")
-        plain_log_labels(ax_loss)
+        figures.plain_log_labels(ax_loss)
         ax_loss.set_ylabel("loss (log)")
         ax_loss.legend(loc="upper right", fontsize=8)
-        add_epoch_axis(ax_loss, trace)
+        figures.add_epoch_axis(ax_loss, trace)
 
-        ax_acc.plot(steps, smooth(accuracy, window), color=COLORS["train"], lw=1.6, label="batch accuracy")
+        ax_acc.plot(steps, figures.smooth(accuracy, window), color=figures.COLORS["train"], lw=1.6,
+                    label="batch accuracy")
         _epoch_means(ax_acc, ep, "train_accuracy")
-        ax_acc.plot(ep["step"], ep["val_accuracy"], "s--", color=COLORS["val"], ms=4, lw=1, label="validation")
+        ax_acc.plot(ep["step"], ep["val_accuracy"], "s--", color=figures.COLORS["val"], ms=4, lw=1, label="validation")
         ax_acc.set_ylim(0, 1.03)
         ax_acc.yaxis.set_major_formatter(PercentFormatter(1.0))
         ax_acc.set_ylabel("accuracy")
         ax_acc.legend(loc="lower right", fontsize=8)
 
         for i in range(trace.n_layers):
-            geometric = np.exp(smooth(np.log(norms[:, i]), window))  # (n_steps,) the log scale's own mean
-            ax_grad.plot(steps, geometric, color=LAYER_COLORS[i % len(LAYER_COLORS)], lw=1.4,
-                         label=layer_label(trace, i))
+            geometric = np.exp(figures.smooth(np.log(norms[:, i]), window))  # (n_steps,) the log scale's own mean
+            ax_grad.plot(steps, geometric, color=figures.LAYER_COLORS[i % len(figures.LAYER_COLORS)], lw=1.4,
+                         label=figures.layer_label(trace, i))
         ax_grad.set_yscale("log")
-        plain_log_labels(ax_grad)
+        figures.plain_log_labels(ax_grad)
         ax_grad.set_ylabel("‖dW‖ (log)")
         ax_grad.legend(loc="best", fontsize=7, title="gradient size per layer", title_fontsize=7)
         if hidden:
@@ -166,7 +158,7 @@ class TrainingDashboard(TraceDashboard):
 
     def _dead_panel(self, ax, window):
         """Per hidden layer, the share of its units that were 0 for every digit of the batch (mean of ``window``)."""
-        draw_dead_share(ax, self.trace, window)
+        figures.draw_dead_share(ax, self.trace, window)
         ax.set_ylabel("dead units")
         ax.legend(loc="best", fontsize=7, title="units 0 for the whole batch", title_fontsize=7)
 
@@ -174,12 +166,12 @@ class TrainingDashboard(TraceDashboard):
         """Per layer, a histogram of W and one of log10 |dW|, with bars redrawn at each step."""
         trace = self.trace
         n = trace.n_layers
-        fig = new_figure(5.8, 1.45 * n + 0.7)
+        fig = figures.new_figure(5.8, 1.45 * n + 0.7)
         fig.set_dpi(DPI)
         axes = np.atleast_2d(fig.subplots(n, 2))  # (n_layers, 2)
         bars = []
         for i in range(n):
-            color = LAYER_COLORS[i % len(LAYER_COLORS)]
+            color = figures.LAYER_COLORS[i % len(figures.LAYER_COLORS)]
             for ax, (edges, counts), what in ((axes[i, 0], self._hist_W[i], "W"),
                                               (axes[i, 1], self._hist_dW[i], "log₁₀|dW|")):
                 bars.append(ax.stairs(counts[0], edges, fill=True, color=color, alpha=0.8))
@@ -187,23 +179,16 @@ class TrainingDashboard(TraceDashboard):
                 ax.set_ylim(0, max(counts.max(), 1) * 1.05)
                 ax.set_yticks([])
                 ax.tick_params(labelsize=8)
-                ax.set_title(f"{what}, {layer_label(trace, i)}", fontsize=8, pad=2)
+                ax.set_title(f"{what}, {figures.layer_label(trace, i)}", fontsize=8, pad=2)
         fig.suptitle("How the weights W and the gradients dW are spread, per layer", fontsize=10)
         fig.supxlabel("left: weight value; right: gradient size, log scale (−3 = 0.001)", fontsize=8)
         return BlitFigure(fig, bars), bars
 
     # -- each step change -------------------------------------------------------------
 
-    @traitlets.validate("step")
-    def _valid_step(self, proposal):
-        return self._nearest(proposal["value"]) if hasattr(self, "_steps") else proposal["value"]
-
-    def _nearest(self, step):
-        return int(self._steps[int(np.argmin(np.abs(self._steps - int(step))))])
-
     @shows_errors
     def _on_step(self, change=None):
-        k = int(np.searchsorted(self._steps, self.step))  # the snapshot's index
+        k = self.trace.snapshot_index(self.step, exact=True)
         curves, hists, filters = self._pictures(k)
         with hold_sync(self._curves, self._hists, self._filters_image, self._filters_caption, self._status):
             self._curves.value, self._hists.value, self._filters_image.value = curves, hists, filters
@@ -219,12 +204,13 @@ class TrainingDashboard(TraceDashboard):
                 self._bars[2 * i].set_data(self._hist_W[i][1][k])
                 self._bars[2 * i + 1].set_data(self._hist_dW[i][1][k])
             self._png_cache[k] = (self._curves_plot.png(), self._hist_plot.png(),
-                                  filters_png(self._filters[k], self._vmax[k], marked=self._silent_at(k)))
+                                  filters_png(self._filters[k], self._vmax, marked=self._silent_at(k)))
         return self._png_cache[k]
 
     def _filters_words(self, k):
         """The caption under snapshot ``k``'s filters: their colour range, and which units were silent."""
-        words = f"Colours span ±{self._vmax[k]:.3g}, the 99th percentile of |W<sub>1</sub>| at this step."
+        words = (f"Colours span ±{self._vmax:.3g} at every step (the largest 99th percentile of |W<sub>1</sub>| at "
+                 "any snapshot), so the filters deepen as the weights grow.")
         return words + silent_words(self._silent_at(k), self._filters.shape[1], len(self.trace.probe_labels))
 
     def _silent_at(self, k):
@@ -247,8 +233,8 @@ def _epoch_means(ax, epochs, key):
     end, y = np.asarray(epochs["step"]), np.asarray(epochs[key], dtype=float)
     if len(end):
         start = np.concatenate([[0], end[:-1]])
-        ax.hlines(y, start, end, color=COLORS["epoch"], lw=1.8, label="train, mean over each epoch")
-        ax.plot(end, y, "o", color=COLORS["epoch"], ms=4)
+        ax.hlines(y, start, end, color=figures.COLORS["epoch"], lw=1.8, label="train, mean over each epoch")
+        ax.plot(end, y, "o", color=figures.COLORS["epoch"], ms=4)
 
 
 def _weight_edges(arrays):

@@ -5,25 +5,44 @@ Each function takes a :class:`~explainer.trace.Trace` and returns a
 needed, and in a notebook the returned figure shows itself. ::
 
     from explainer.figures import filters, save_all
-    from explainer.trace import Trace, default_trace
+    from explainer.trace import open_trace
 
-    trace = Trace.open(default_trace())
+    trace = open_trace("default")                # the default 8x8 trace; or a path
     fig = filters(trace, step=200)               # the first layer's W as images, at step 200
     fig.savefig("filters.png", dpi=150)
     save_all(trace, "figures/")                  # every figure, as PNG and SVG
 
 ``FIGURES`` names them all; ``explainer plot`` draws them from the command line.
+
+The figures' look is public too, for pictures drawn in the same style (the
+dashboards draw their panels with it): the colours (``COLORS``,
+``LAYER_COLORS``), ``new_figure``, ``layer_label``, ``plain_log_labels``,
+``add_epoch_axis``, the moving mean ``smooth`` with ``default_window``, and
+``draw_dead_share``.
 """
 
 from pathlib import Path
 
-from ..trace import Trace
-from .curves import dead_units, gradient_norms, loss_curves
+from ..trace import open_trace
+from .curves import dead_units, draw_dead_share, gradient_norms, loss_curves
 from .predictions import NoEvaluationError, confusion, probes, require_evaluation
-from .weights import filters
+from .style import (
+    COLORS,
+    LAYER_COLORS,
+    add_epoch_axis,
+    default_window,
+    layer_label,
+    new_figure,
+    plain_log_labels,
+    smooth,
+)
+from .weights import MAX_FILTERS, filters
 
 __all__ = ["FIGURES", "FORMATS", "loss_curves", "filters", "confusion", "probes", "gradient_norms", "dead_units",
-           "save_all", "figure_names", "NoEvaluationError"]
+           "save_all", "figure_names", "NoEvaluationError", "MAX_FILTERS",
+           # the style, for pictures drawn like the figures
+           "COLORS", "LAYER_COLORS", "new_figure", "layer_label", "plain_log_labels", "add_epoch_axis", "smooth",
+           "default_window", "draw_dead_share"]
 
 # name -> function; the name is also the file name that save_all writes
 FIGURES = {
@@ -53,7 +72,7 @@ def save_all(trace, out_dir, formats=("png", "svg"), step=None, names=None, dpi=
     Parameters
     ----------
     trace : Trace or str or Path
-        The run, or the path of its trace.
+        The run, or the path of its trace (anything :func:`~explainer.trace.open_trace` takes).
     out_dir : str or Path
         Created if missing.
     formats : sequence of str
@@ -69,7 +88,7 @@ def save_all(trace, out_dir, formats=("png", "svg"), step=None, names=None, dpi=
         Pixels per inch of the PNG files (150: sharp on screens and in
         documents; 300 for print).
     """
-    trace = trace if isinstance(trace, Trace) else Trace.open(trace)
+    trace = open_trace(trace)
     if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not 10 <= dpi <= 1200:
         raise ValueError(f"dpi must be a number from 10 to 1200; got {dpi!r}")
     formats = _check_choices("formats", formats, FORMATS)

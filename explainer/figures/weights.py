@@ -8,19 +8,24 @@ ink there lowers it).
 A unit whose ``a`` was 0 for every probe digit at that step is marked
 *silent*: a ReLU unit that is 0 for every input passes no gradient back, so
 its weights stop learning (and weight decay shrinks them toward a blank tile).
+
+The colours are those of every picture of the filters (:mod:`explainer.filters`):
+one range per run, so the same weight looks the same here, in the scene and
+in the dashboards, and at every step.
 """
 
 import math
 
 import numpy as np
-from matplotlib.colors import Normalize
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import ListedColormap, Normalize
 
+from ..filters import PERCENTILE, SHADES, filter_palette, filter_range, filter_rgb
 from .style import check_count, describe_step, new_figure, wrap
 
-__all__ = ["filters", "MAX_FILTERS", "PERCENTILE"]
+__all__ = ["filters", "MAX_FILTERS"]
 
 MAX_FILTERS = 64  # units shown unless asked for more: beyond that the tiles get too small to read
-PERCENTILE = 99  # the colour range is ± this percentile of |W|, so one outlier does not wash out the rest
 
 
 def filters(trace, step=None, n=None):
@@ -40,9 +45,11 @@ def filters(trace, step=None, n=None):
     -------
     matplotlib.figure.Figure
         ``fig.axes[j]`` (j < n) shows unit j: its image is ``W[j]`` reshaped
-        to ``trace.image_shape``; every tile and the colour bar share one
-        range, ``±vmax``, symmetric about zero. The title of a unit that was
-        silent (``a = 0``) for every probe digit at that step says so.
+        to ``trace.image_shape``, in the filters' colours
+        (:func:`explainer.filters.filter_rgb`, RGB) on the run's range
+        ``±vmax`` (:func:`explainer.filters.filter_range`), which the colour
+        bar shows. The title of a unit that was silent (``a = 0``) for every
+        probe digit at that step says so.
     """
     s, words = describe_step(trace, step)
     images = trace.first_layer_filters(s)  # (n_hidden, height, width): W reshaped
@@ -50,8 +57,7 @@ def filters(trace, step=None, n=None):
     n = min(n_hidden, MAX_FILTERS) if n is None else check_count("n", n, n_hidden)
     shown = images[:n]  # (n, height, width)
     silent = set(trace.silent_units(s).tolist())
-    vmax = float(np.percentile(np.abs(shown), PERCENTILE)) or 1.0  # all-zero weights: any range will do
-    norm = Normalize(vmin=-vmax, vmax=vmax)
+    vmax = filter_range(trace)  # one range for the whole run: the same colours at every step
 
     cols = math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)
@@ -66,14 +72,15 @@ def filters(trace, step=None, n=None):
         if j >= n:
             ax.set_visible(False)
             continue
-        im = ax.imshow(shown[j], cmap="RdBu_r", norm=norm, interpolation="nearest")
+        ax.imshow(filter_rgb(shown[j], vmax), interpolation="nearest")
         if label_tiles:
             if j in silent:
                 ax.set_title(f"unit {j}: silent", fontsize=9, pad=2, color="0.45")
             else:
                 ax.set_title(f"unit {j}", fontsize=9, pad=2)
 
-    cbar = fig.colorbar(im, ax=axes[:n].tolist(), extend="both", extendfrac=0.03, aspect=30,
+    shades = ScalarMappable(Normalize(-vmax, vmax), ListedColormap(filter_palette()[:SHADES] / 255))
+    cbar = fig.colorbar(shades, ax=axes[:n].tolist(), extend="both", extendfrac=0.03, aspect=30,
                         shrink=min(0.9, 0.4 + 0.1 * rows))
     cbar.set_label("weight W")
 
@@ -82,7 +89,8 @@ def filters(trace, step=None, n=None):
     fig.suptitle(wrap(f"What {which} of layer 1 look for: each tile is one row of W on the {h}×{w} input "
                       f"pixels, at {words}", width), fontsize=12)
     caption = (f"Red: ink on that pixel raises the unit's z; blue: ink there lowers it. Colours span "
-               f"±{vmax:.3g}, the {PERCENTILE}th percentile of |W|; larger weights show at full colour.")
+               f"±{vmax:.3g} at every step of the run (the largest {PERCENTILE}th percentile of |W| at any "
+               "snapshot), so pale tiles are small weights; larger ones show at full colour.")
     if label_tiles and any(j < n for j in silent):
         caption += (f" Silent: a = 0 for all {len(trace.probe_labels)} probe digits at this step; a ReLU unit "
                     "that never fires gets no gradient, so its weights stop learning.")

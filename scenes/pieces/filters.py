@@ -2,8 +2,10 @@
 
 Row ``j`` of the first layer's ``W`` holds unit ``j``'s weight on every input
 pixel; reshaped to the image (8x8 or 28x28) it shows what the unit responds
-to. Colours: :func:`scenes.palette.diverging_rgba` with one range for every
-snapshot, so a change of colour is a change of weight.
+to. Colours and layout are those of every picture of the filters
+(:mod:`explainer.filters`): one range for the whole run, so a change of
+colour is a change of weight, and the video shows the same colours as the
+figure and the dashboards.
 
 The grid is drawn as one image (a mosaic of the tiles, one background pixel
 between them): Manim resamples each image on every frame, and one image of
@@ -13,21 +15,13 @@ between them): Manim resamples each image on every frame, and one image of
 import numpy as np
 from manim import DOWN, RIGHT, UL, ImageMobject, ManimColor, Rectangle
 
-from ..palette import PALETTE, diverging_rgba, symmetric_limit
+from explainer import filter_mosaic, filter_palette, tile_origin
 
-__all__ = ["FilterGrid", "mosaic"]
+from ..palette import PALETTE
 
+__all__ = ["FilterGrid"]
 
-def mosaic(tiles, columns, background):
-    """Lay ``tiles`` (n, h, w, 4) out ``columns`` to a row, one ``background`` pixel apart."""
-    n, h, w, _ = tiles.shape
-    rows = -(-n // columns)
-    out = np.empty((rows * (h + 1) - 1, columns * (w + 1) - 1, 4), dtype=np.uint8)
-    out[...] = background
-    for j in range(n):
-        r, c = divmod(j, columns)
-        out[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = tiles[j]
-    return out
+GAP = 1  # background pixels between tiles
 
 
 class FilterGrid(ImageMobject):
@@ -38,36 +32,39 @@ class FilterGrid(ImageMobject):
     filters : array (n_snapshots, n_units, height, width)
         First-layer weights per snapshot (``Trace.first_layer_filters``), already
         cut to the units to show.
+    vmax : float
+        The colour range, ``±vmax``: the run's (:func:`explainer.filter_range`).
     columns : int
         Tiles per row.
     height : float
         Height of the whole grid, in scene units.
     """
 
-    def __init__(self, filters, columns=8, height=6.0, **kwargs):
+    def __init__(self, filters, vmax, columns=8, height=6.0, **kwargs):
         self.filters = np.asarray(filters)
-        self.columns = columns
-        self.limit = symmetric_limit(self.filters)
-        background = (np.array(ManimColor(PALETTE.background).to_rgba()) * 255).astype(np.uint8)
-        colours = diverging_rgba(self.filters, self.limit)  # (n_snapshots, n_units, h, w, 4)
-        self.frames = np.stack([mosaic(c, columns, background) for c in colours])
+        self.columns, self.vmax = columns, vmax
+        background = (np.array(ManimColor(PALETTE.background).to_rgb()) * 255).round()
+        palette = filter_palette(background)  # the filters' shades; the gaps in the scene's background
+        rgba = np.hstack([palette, np.full((len(palette), 1), 255, dtype=np.uint8)])  # opaque
+        self.frames = np.stack([rgba[filter_mosaic(f, vmax, scale=1, cols=columns, gap=GAP)] for f in self.filters])
         super().__init__(self.frames[0].copy(), **kwargs)
         self.set_resampling_algorithm(0)  # nearest: pixels stay square
         self.height = height
         self.index = 0
 
+    def _origin(self, j):
+        return tile_origin(j, self.filters.shape[2:], 1, self.columns, GAP)
+
     def tile(self, k, j):
         """The RGBA pixels of unit ``j``'s tile at snapshot ``k`` (for checking)."""
-        h, w = self.filters.shape[2:]
-        r, c = divmod(j, self.columns)
-        return self.frames[k, r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w]
+        (y, x), (h, w) = self._origin(j), self.filters.shape[2:]
+        return self.frames[k, y : y + h, x : x + w]
 
     def tile_box(self, j, color, buff=0.5):
         """A rectangle around unit ``j``'s tile, ``buff`` pixels outside it (within the gap between tiles)."""
-        h, w = self.filters.shape[2:]
-        r, c = divmod(j, self.columns)
+        (y, x), (h, w) = self._origin(j), self.filters.shape[2:]
         px = self.height / self.frames.shape[1]  # scene units per pixel of the mosaic
-        corner = self.get_corner(UL) + (c * (w + 1) - buff) * px * RIGHT + (r * (h + 1) - buff) * px * DOWN
+        corner = self.get_corner(UL) + (x - buff) * px * RIGHT + (y - buff) * px * DOWN
         box = Rectangle(width=(w + 2 * buff) * px, height=(h + 2 * buff) * px, color=color, stroke_width=3)
         return box.move_to(corner, aligned_edge=UL)
 
