@@ -19,7 +19,7 @@ allowed, not with a traceback from inside Manim.
 import os
 import sys
 
-from explainer.trace import Trace, TraceError, default_trace
+from explainer.trace import TraceError, open_trace
 
 __all__ = ["chosen_trace", "chosen_sample", "chosen_step", "fail"]
 
@@ -31,42 +31,43 @@ def fail(message):
 
 
 def chosen_trace():
-    """The trace named by ``EXPLAINER_TRACE``, or the default one."""
-    name = os.environ.get("EXPLAINER_TRACE", "default").strip() or "default"
+    """The trace named by ``EXPLAINER_TRACE``, or the default one (:func:`~explainer.trace.open_trace`)."""
     try:
-        return Trace.open(default_trace() if name == "default" else name)
-    except TraceError as e:
+        return open_trace(os.environ.get("EXPLAINER_TRACE"))
+    except (TraceError, TypeError) as e:
         fail(f"EXPLAINER_TRACE: {e}")
 
 
-def _whole_number(variable, text):
-    try:
-        return int(text)
-    except ValueError:
-        fail(f"{variable} must be a whole number; got {text!r}")
-
-
 def chosen_sample(trace):
-    """The probe index named by ``EXPLAINER_SAMPLE`` (default 0), checked against the trace."""
-    text = os.environ.get("EXPLAINER_SAMPLE", "0").strip()
-    sample = _whole_number("EXPLAINER_SAMPLE", text)
-    n = len(trace.probe_labels)
-    if not 0 <= sample < n:
-        fail(f"EXPLAINER_SAMPLE={sample} is not a probe digit of {trace.path.name}: choose 0 to {n - 1}")
-    return sample
+    """The probe index named by ``EXPLAINER_SAMPLE`` (default 0), checked by the reader."""
+    text = os.environ.get("EXPLAINER_SAMPLE", "").strip() or "0"
+    try:
+        return trace.check_sample(_number(text), "EXPLAINER_SAMPLE")
+    except TraceError as e:
+        fail(str(e))
 
 
 def chosen_step(trace, default=None):
-    """The snapshot step nearest to ``EXPLAINER_STEP``, checked against the trace.
+    """The snapshot step nearest to ``EXPLAINER_STEP``, checked by the reader (the rule of ``--step``).
 
     Unset, it is the snapshot nearest to ``default`` (a step), or the last one.
     """
     text = os.environ.get("EXPLAINER_STEP", "").strip()
     if text == "" and default is not None:
-        return int(trace.snapshot_steps[trace.snapshot_index(int(default))])
-    if text in ("", "last"):
-        return int(trace.snapshot_steps[-1])
-    step = _whole_number("EXPLAINER_STEP", text)
-    if not 0 <= step < trace.n_steps:
-        fail(f"EXPLAINER_STEP={step} is outside the run: {trace.path.name} has steps 0 to {trace.n_steps - 1}")
-    return int(trace.snapshot_steps[trace.snapshot_index(step)])
+        step = int(default)
+    elif text in ("", "last"):
+        step = int(trace.snapshot_steps[-1]) if len(trace.snapshot_steps) else 0
+    else:
+        step = _number(text)
+    try:
+        return trace.check_step(step, "EXPLAINER_STEP")
+    except TraceError as e:
+        fail(str(e))
+
+
+def _number(text):
+    """``text`` as a whole number, or as it is: the reader's check then says what was wrong with it."""
+    try:
+        return int(text)
+    except ValueError:
+        return text

@@ -122,6 +122,24 @@ def test_bad_choices_stop_with_one_line(tiny_trace, monkeypatch, capsys):
     assert "no trace at" in choose(monkeypatch, capsys, choice.chosen_trace, EXPLAINER_TRACE="/nonexistent.zarr")
 
 
+@pytest.mark.parametrize(("variable", "option", "value"), [
+    ("EXPLAINER_STEP", "--step", "500"), ("EXPLAINER_STEP", "--step", "-1"), ("EXPLAINER_STEP", "--step", "2.5"),
+    ("EXPLAINER_SAMPLE", "--sample", "10"), ("EXPLAINER_SAMPLE", "--sample", "-3"),
+])
+def test_a_scene_refuses_a_choice_as_explainer_render_does(tiny_trace, monkeypatch, capsys, variable, option, value):
+    from explainer.cli.render import check_choices
+    from explainer.trace import TraceError
+    from scenes import choice
+
+    trace = Trace.open(tiny_trace)
+    chosen = choice.chosen_step if variable == "EXPLAINER_STEP" else choice.chosen_sample
+    scene_says = choose(monkeypatch, capsys, lambda: chosen(trace), **{variable: value})
+    number = int(value) if value.lstrip("-").isdigit() else value
+    with pytest.raises(TraceError) as cli:
+        check_choices("ForwardPass", trace, **{option.strip("-"): number})
+    assert scene_says == f"explainer: error: {str(cli.value).replace(option, variable)}"  # one check, one message
+
+
 def test_a_step_picks_the_nearest_snapshot(tiny_trace, monkeypatch):
     from scenes import choice
 
@@ -158,7 +176,7 @@ def test_a_bad_choice_under_manim_is_one_line(tiny_trace, tmp_path):
     result = render_last_frame(tiny_trace, tmp_path, "scenes/first_layer_filters.py", "FirstLayerFilters",
                                EXPLAINER_STEP="99999")
     assert result.returncode != 0
-    assert "explainer: error: EXPLAINER_STEP=99999 is outside the run" in result.stderr
+    assert "explainer: error: EXPLAINER_STEP 99999 is outside the run" in result.stderr
     assert "Traceback" not in result.stderr and "╭" not in result.stderr
 
 
