@@ -15,7 +15,6 @@ has one hidden layer of 32 neurons and 10 outputs (one per digit)::
 """
 
 import json
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,30 +22,14 @@ from .activations import get_activation
 from .initializers import default_initializer, get_initializer
 from .layers import Dense
 from .losses import get_loss, one_hot
+from .passes import Pass
 
-__all__ = ["Network", "Inspection", "check_seed", "check_settings", "is_saved_network", "MAX_SEED"]
+__all__ = ["Network", "check_seed", "check_settings", "is_saved_network", "MAX_SEED"]
 
 _DTYPES = ("float32", "float64")
 MAX_SEED = 2**32 - 1  # the largest seed scikit-learn's split takes (NumPy's generators take any seed >= 0)
 _FORMAT = "explainer-model"
 _FORMAT_VERSION = 1
-
-
-@dataclass
-class Inspection:
-    """Everything one forward and backward pass computed, per layer.
-
-    ``z[i]``, ``a[i]``, ``delta[i]``, ``dW[i]``, ``db[i]`` belong to layer
-    ``i`` (0 is the first hidden layer); ``probabilities`` is the output ``a``.
-    """
-
-    z: list
-    a: list
-    delta: list
-    dW: list
-    db: list
-    probabilities: np.ndarray
-    loss: float
 
 
 class Network:
@@ -184,7 +167,7 @@ class Network:
         return loss, float((p.argmax(axis=1) == labels).mean()) if len(p) else float("nan")
 
     def inspect(self, x, labels):
-        """One forward and backward pass on ``x``, returned as an :class:`Inspection`.
+        """One forward and backward pass on ``x``, returned as a :class:`~explainer.passes.Pass`.
 
         The network's own layer caches (from the last training batch) are left
         as they were, so this is safe to call between ``backward`` and the
@@ -195,14 +178,13 @@ class Network:
         p = net.forward(x)
         net.backward(y)
         layers = net.layers
-        return Inspection(
+        return Pass(
             z=[layer.z for layer in layers],
             a=[layer.a for layer in layers],
             delta=[layer.delta for layer in layers],
+            loss=net.loss(p, y),
             dW=[layer.dW for layer in layers],
             db=[layer.db for layer in layers],
-            probabilities=p,
-            loss=net.loss(p, y),
         )
 
     def _detached(self):

@@ -10,7 +10,7 @@ from .default import default_trace, default_trace_path
 from .pack import pack_trace
 from .reader import Trace, open_trace
 from .recorder import TraceRecorder
-from .records import Evaluation, ProbeRecord, Snapshot
+from .records import Evaluation, Snapshot
 from .replace import is_trace
 from .run import Run, TraceError
 from .schedule import DEFAULT_SCHEDULE, snapshot_steps
@@ -21,7 +21,6 @@ __all__ = [
     "TraceError",
     "TraceRecorder",
     "Run",
-    "ProbeRecord",
     "Snapshot",
     "Evaluation",
     "open_trace",

@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from ..metrics import silent_units
-from .records import Evaluation, ProbeRecord, Snapshot
+from ..passes import Pass
+from .records import Evaluation, Snapshot
 from .run import STATUSES, Run, TraceError, read_run
 from .schema import (
     COMMITTED_BY,
@@ -244,12 +245,12 @@ class Trace:
         return net
 
     def probe_record(self, step, exact=False):
-        """The probe set's ``z``, ``a``, ``delta`` and probabilities at the snapshot nearest to ``step``."""
+        """The probe set's pass (``z``, ``a``, ``delta``, probabilities, loss) at the snapshot nearest to ``step``."""
         k = self.snapshot_index(step, exact)
         row = self._row("snapshots/probe", k)  # (3, n_probe, n_units)
         arrays = {name: [np.ascontiguousarray(row[j, :, units]) for units in unit_slices(self.run.shapes)]
                   for j, name in enumerate(SNAPSHOT_PROBE)}
-        return ProbeRecord(step=int(self.snapshot_steps[k]), loss=float(self._row("snapshots/loss", k)), **arrays)
+        return Pass(step=int(self.snapshot_steps[k]), loss=float(self._row("snapshots/loss", k)), **arrays)
 
     def snapshot(self, step, exact=False):
         """Everything at the snapshot nearest to ``step``."""

@@ -1,29 +1,12 @@
-"""What the reader hands back: plain, frozen records of recorded numbers."""
+"""What the reader hands back: plain, frozen records of recorded numbers (and :class:`~explainer.passes.Pass`)."""
 
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ProbeRecord", "Snapshot", "Evaluation"]
+from ..passes import Pass
 
-
-@dataclass(frozen=True)
-class ProbeRecord:
-    """The probe set's forward and backward pass at one snapshot.
-
-    ``z[i]``, ``a[i]``, ``delta[i]`` are layer ``i``'s arrays, each (n_probe, n_out).
-    """
-
-    step: int
-    z: list
-    a: list
-    delta: list
-    loss: float
-
-    @property
-    def probabilities(self):
-        """The output layer's ``a``: (n_probe, n_classes)."""
-        return self.a[-1]
+__all__ = ["Snapshot", "Evaluation"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +18,7 @@ class Snapshot:
     b: list  # b[i]: (n_out,)
     dW: list
     db: list
-    probe: ProbeRecord
+    probe: Pass  # the probe set's z, a, delta, loss at this step
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """A row of probe digits with the network's guess under each, at any snapshot.
 
 The guesses are the argmax of the recorded output probabilities
-(``ProbeRecord.probabilities``), one row per snapshot, read once; scrubbing
+(``Pass.probabilities``), one row per snapshot, read once; scrubbing
 only indexes them. Right guesses are green, wrong ones red.
 """
 
