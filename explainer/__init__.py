@@ -8,7 +8,9 @@ recorder to write down; scenes and dashboards replay the recording.
 What the scenes and dashboards use is public here, beside the network: the
 filters' colours (:mod:`explainer.filters`), a student's own digit made into an
 input (:func:`prepare_image`), the hidden widths and activations a user may
-choose (:func:`parse_hidden`, :data:`HIDDEN_ACTIVATIONS`), and the static
+choose (:func:`parse_hidden`, :data:`HIDDEN_ACTIVATIONS`), a run trained live and
+recorded as it goes (:class:`LiveRun`, headless: the LiveTraining dashboard is a
+view of one), and the static
 figures (:mod:`explainer.figures`, imported when first asked for: it needs
 matplotlib). Recorded runs are read through :mod:`explainer.trace`.
 """
@@ -20,6 +22,7 @@ from .data import prepare_image
 from .errors import DataError, DataUnavailableError, ExplainerError, TrainingDivergedError
 from .experiment import PRESETS, Experiment, parse_hidden, run
 from .filters import filter_mosaic, filter_palette, filter_range, snapshot_range, tile_origin
+from .live import LiveRun
 from .network import Network
 from .training import History, TrainConfig, Trainer, fit
 
@@ -39,6 +42,7 @@ __all__ = [
     "TrainingDivergedError",
     "HIDDEN_ACTIVATIONS",
     "parse_hidden",
+    "LiveRun",
     "prepare_image",
     "filter_range",
     "snapshot_range",

@@ -9,13 +9,12 @@ import pytest
 import traitlets
 from PIL import Image
 
-from explainer import Experiment, run
+from explainer import Experiment, LiveRun, run
 from explainer.data import write_idx
-from explainer.filters import FILTER_GAP, GAP_RGB, MARK_RGB, filter_layout
-from explainer.metrics import silent_units
+from explainer.filters import FILTER_GAP, GAP_RGB, MARK_RGB, filter_layout, filter_range, filter_rgb, tile_origin
+from explainer.live import available_datasets
 from explainer.trace import Trace, TraceRecorder
 from widgets import LiveTraining
-from widgets.live_training import available_datasets
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -67,8 +66,10 @@ def test_units_that_die_are_framed_and_named_as_they_die(tmp_path):
     live = LiveTraining(trace_path=tmp_path / "live.zarr", hidden="16", lr=0.05, epochs=2, steps_per_second=0)
     try:
         live.run_steps(60)  # lr 0.05 kills about half of these ReLU units within 60 steps
-        net, recorder = live._trainer.net, live._recorder
-        silent = silent_units(net.inspect(recorder.probe_x, recorder.probe_labels).a[0]).tolist()
+        trace = Trace.open(live.trace_path)
+        last = int(trace.snapshot_steps[-1])  # the view shows the latest snapshot
+        assert f"step {last}, the latest snapshot" in live._filters_caption.value
+        silent = trace.silent_units(last).tolist()
         assert 0 < len(silent) < 16
         listed = re.search(r"Framed in black: units? ([\d, ]+?), silent", live._filters_caption.value)
         assert listed and [int(j) for j in listed[1].split(",")] == silent
@@ -142,7 +143,7 @@ def test_a_diverging_learning_rate_is_shown_and_a_sane_one_trains_after(live):
 
 def test_bad_hidden_sizes_give_a_message_and_no_run(live, tmp_path):
     live.hidden = "abc"
-    assert "hidden sizes must be whole numbers" in live.errors.message and "'abc'" in live.errors.message
+    assert "hidden takes widths separated by commas" in live.errors.message and "'abc'" in live.errors.message
     assert live.run_steps(3) == 0 and live.step == 0
     assert not (tmp_path / "live.zarr").exists()
     live.hidden = "8, 8"
@@ -230,9 +231,9 @@ def test_setting_trace_path_chooses_where_the_next_run_goes(live, tmp_path):
 
 @pytest.mark.parametrize("setting,value,message", [
     ("batch_size", 0, "batch_size must be a whole number >= 1; got 0"),
-    ("seed", -1, "seed must be a whole number >= 0; got -1"),
+    ("seed", -1, "seed must be a whole number from 0 to 4294967295 (2**32 - 1); got -1"),
     ("lr", -0.5, "lr (the learning rate) must be a positive number; got -0.5"),
-    ("hidden", "64,,3", "hidden sizes must be whole numbers"),
+    ("hidden", "64,,3", "hidden takes widths separated by commas, each a whole number >= 1"),
     ("hidden", "99999", "at most 4096 units wide"),
 ])
 def test_bad_numbers_are_named_in_the_dashboard_and_start_nothing(live, tmp_path, setting, value, message):
@@ -240,3 +241,67 @@ def test_bad_numbers_are_named_in_the_dashboard_and_start_nothing(live, tmp_path
     assert message in live.errors.message and "bug" not in live.errors.message
     assert live.run_steps(2) == 0 and "not started" in live._status.value
     assert not (tmp_path / "live.zarr").exists()
+
+
+def test_the_filters_are_the_trace_s_latest_snapshot_on_the_run_s_range(live):
+    live.run_steps(30)
+    trace = Trace.open(live.trace_path)  # what the view read back
+    last = int(trace.snapshot_steps[-1])
+    assert last <= 30 and f"step {last}, the latest snapshot" in live._filters_caption.value
+    picture = pixels(live._filters_image.value)
+    expected = filter_rgb(trace.first_layer_filters(last), filter_range(trace))  # (16, 8, 8, 3)
+    scale, cols, _ = filter_layout(16, (8, 8))
+    for j in range(16):
+        y, x = tile_origin(j, (8, 8), scale, cols, FILTER_GAP)
+        np.testing.assert_array_equal(picture[y : y + 8 * scale : scale, x : x + 8 * scale : scale], expected[j])
+    assert f"±{filter_range(trace):.3g}, the same at every step" in live._filters_caption.value
+    assert "step 30 of 80" in live._status.value and f"batch loss {trace.scalars['loss'][-1]:.3f}" in live._status.value
+
+
+# -- the live run without a dashboard ------------------------------------------------------------------------
+
+
+def test_a_live_run_trains_and_is_read_back_through_the_reader(tmp_path):
+    live = LiveRun(Experiment(hidden=(8,), epochs=2), tmp_path / "run.zarr")
+    assert not live.started and live.path is None and live.run_steps(0) == 0
+    assert not (tmp_path / "run.zarr").exists()  # nothing is written before the first step
+    assert live.run_steps(10) == 10 and live.step == 10 and live.path == tmp_path / "run.zarr"
+    assert live.trace().n_steps == 10  # re-opened: every step taken so far
+    assert live.run_steps(5) == 5 and live.trace().n_steps == 15
+    seen = []
+    live.start(on_step=lambda run: seen.append(run.step), on_stop=lambda run: seen.append("stopped"))
+    assert live.wait(60) and not live.playing
+    assert seen[0] == 16 and seen[-2:] == [80, "stopped"]
+    assert live.over.startswith("finished: test accuracy") and live.trace().complete
+    assert live.run_steps(1) == 0  # over: a new run is a new LiveRun
+    live.close()
+    again = LiveRun(Experiment(hidden=(8,), epochs=2), tmp_path / "run.zarr")
+    assert again.run_steps(1) == 1 and again.path == tmp_path / "run-2.zarr"  # never overwritten
+    again.close()
+    assert Trace.open(tmp_path / "run-2.zarr").status == "interrupted"
+
+
+def test_a_live_run_that_diverges_or_cannot_start_says_why(tmp_path):
+    diverging = LiveRun(Experiment(hidden=(8,), epochs=2, optimizer="sgd", lr=50.0), tmp_path / "d.zarr")
+    assert 0 < diverging.run_steps(80) < 80
+    assert diverging.over.startswith("training diverged at step") and "too high" in str(diverging.error)
+    assert diverging.trace().status == "interrupted"
+    with pytest.raises(ValueError, match="at most 4096 units wide"):
+        LiveRun.experiment(hidden="5000")
+    with pytest.raises(ValueError, match="optimizer must be one of 'sgd'"):
+        LiveRun.check("optimizer", "lbfgs")
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    stuck = LiveRun(Experiment(hidden=(8,), epochs=1), blocked / "run.zarr")
+    assert stuck.run_steps(3) == 0 and stuck.over.startswith("not started") and stuck.error is not None
+
+
+def test_pausing_a_live_run_stops_it_between_steps(tmp_path):
+    live = LiveRun(Experiment(hidden=(8,), epochs=50), tmp_path / "p.zarr", steps_per_second=200)
+    live.start()
+    until(lambda: live.step >= 10)
+    live.pause()
+    stopped = live.step
+    time.sleep(0.1)
+    assert live.step == stopped and not live.playing and live.trace().n_steps == stopped
+    live.close()

@@ -90,12 +90,7 @@ def test_there_are_consumers_to_check():
     assert {"explainer/figures/weights.py", "explainer/figures/style.py"} <= {_relative(p) for p in READERS}
 
 
-PENDING = {"widgets/live_training.py": "LiveTraining still trains and draws itself; it becomes a view of a "
-                                      "headless explainer.LiveRun next"}
-
-
-@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=PENDING[_relative(p)]))
-                                  if _relative(p) in PENDING else p for p in CONSUMERS], ids=_relative)
+@pytest.mark.parametrize("path", CONSUMERS, ids=_relative)
 def test_scenes_and_widgets_import_only_public_names_of_explainer_and_its_trace(path):
     assert door_violations(path.read_text()) == []
 
