@@ -95,6 +95,16 @@ def test_smooth_is_a_centred_mean_that_shrinks_at_the_ends():
     np.testing.assert_array_equal(smooth([1.0, 2.0], 1), [1.0, 2.0])
 
 
+def test_smooth_can_trail_so_that_no_step_sees_the_steps_after_it():
+    y = np.random.default_rng(0).normal(size=50)
+    trailing = smooth(y, 7, centred=False)
+    for k in range(50):
+        assert trailing[k] == pytest.approx(y[max(0, k - 6) : k + 1].mean())
+    changed = y.copy()
+    changed[30:] += 100.0  # the future changes: nothing before step 30 moves
+    np.testing.assert_array_equal(smooth(changed, 7, centred=False)[:30], trailing[:30])
+
+
 def test_filter_images_are_the_first_layer_weights(trace):
     wanted = int(trace.snapshot_steps[len(trace.snapshot_steps) // 2]) + 1  # between two snapshots
     fig = filters(trace, step=wanted)

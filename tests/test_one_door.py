@@ -183,3 +183,25 @@ def test_the_figure_the_scene_and_the_dashboard_colour_the_same_weights_alike(ti
         np.testing.assert_array_equal(figure, expected)
         np.testing.assert_array_equal(scene, expected)
         np.testing.assert_array_equal(dashboard, expected)
+
+
+# -- no repeats ------------------------------------------------------------------------------------------------
+
+# what is written once, and where: a second definition in the package, the scenes or the dashboards is a repeat
+ONCE = {
+    r"def smooth\(": "explainer/figures/style.py",  # centred or trailing, by an argument
+    r"def parse_hidden\(": "explainer/experiment.py",
+    r"HIDDEN_ACTIVATIONS = ": "explainer/activations.py",
+    r"np\.percentile\(np\.abs\(W\)": "explainer/filters.py",  # the filters' colour range
+    r"def filter_mosaic\(": "explainer/filters.py",
+}
+NEVER = {"a nearest-snapshot search of its own (the reader has check_step / snapshot_index)": r"def _nearest\b|argmin\(np\.abs\("}
+
+
+def test_each_rule_is_written_once():
+    sources = {_relative(p): p.read_text() for folder in ("explainer", "scenes", "widgets")
+               for p in (ROOT / folder).rglob("*.py")}
+    for pattern, home in ONCE.items():
+        assert [name for name, text in sources.items() if re.search(pattern, text)] == [home], pattern
+    for what, pattern in NEVER.items():
+        assert [name for name, text in sources.items() if re.search(pattern, text)] == [], what

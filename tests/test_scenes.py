@@ -52,6 +52,16 @@ def test_filter_tiles_are_the_recorded_weights(tiny_trace):
     np.testing.assert_array_equal(filters[-1].reshape(6, 64), trace.weights(int(trace.snapshot_steps[-1]))[0][0])
 
 
+def test_a_loss_curve_drawn_as_training_goes_uses_no_later_loss():
+    from explainer.figures import smooth
+    from scenes.pieces import LossCurve
+
+    loss = np.linspace(2.0, 0.1, 120) + np.random.default_rng(1).normal(0, 0.05, 120)
+    curve = LossCurve(loss)
+    np.testing.assert_allclose(curve.smoothed, smooth(loss, 2, centred=False))  # 120 // 60 steps, trailing
+    assert curve.smoothed[0] == loss[0]
+
+
 def test_a_tile_box_surrounds_its_tile(tiny_trace):
     from manim import DOWN, RIGHT, UL
 

@@ -46,19 +46,26 @@ def default_window(n_steps):
     return 2 * (n_steps // 80) + 1
 
 
-def smooth(y, window):
-    """Moving mean over ``window`` steps centred on each step; the window shrinks at the two ends.
+def smooth(y, window, centred=True):
+    """Moving mean over ``window`` steps; the window shrinks at the ends.
+
+    ``centred``: the steps around each step, for a curve of a whole run (the
+    figures, the dashboards). Otherwise trailing: each step and the ones before
+    it, for a curve drawn as training goes (the scenes), which must not know
+    the losses still to come.
 
     >>> smooth([0.0, 3.0, 0.0, 3.0], 3)
     array([1.5, 1. , 2. , 1.5])
+    >>> smooth([0.0, 3.0, 0.0, 3.0], 3, centred=False)
+    array([0. , 1.5, 1. , 2. ])
     """
     y = np.asarray(y, dtype=float)  # (n_steps,)
     if window <= 1 or len(y) < 2:
         return y.copy()
     cumulative = np.concatenate([[0.0], np.cumsum(y)])  # (n_steps + 1,)
     i = np.arange(len(y))
-    lo = np.maximum(i - window // 2, 0)  # steps lo .. hi - 1 are averaged: `window` of them away from the ends
-    hi = np.minimum(i - window // 2 + window, len(y))
+    first = i - window // 2 if centred else i - window + 1  # steps first .. first + window - 1 are averaged
+    lo, hi = np.maximum(first, 0), np.minimum(first + window, len(y))  # ... those inside the run
     return (cumulative[hi] - cumulative[lo]) / (hi - lo)
 
 

@@ -3,24 +3,16 @@
 import numpy as np
 from manim import DOWN, RIGHT, Axes, Dot, Integer, Text, VGroup
 
+from explainer import figures
+
 from ..palette import PALETTE
 
-__all__ = ["LossCurve", "StepCounter", "smooth"]
-
-
-def smooth(values, width):
-    """Moving mean over ``width`` steps (shorter at the start), same length as ``values``."""
-    values = np.asarray(values, dtype=np.float64)
-    if width <= 1 or len(values) < 2:
-        return values
-    cumsum = np.concatenate([[0.0], np.cumsum(values)])
-    ends = np.arange(1, len(values) + 1)
-    starts = np.maximum(ends - width, 0)
-    return (cumsum[ends] - cumsum[starts]) / (ends - starts)
+__all__ = ["LossCurve", "StepCounter"]
 
 
 class LossCurve(VGroup):
-    """The batch loss at every step (smoothed), on axes of steps by loss."""
+    """The batch loss at every step, on axes of steps by loss: a trailing moving mean
+    (:func:`explainer.figures.smooth`), since the curve is drawn as training goes."""
 
     MAX_POINTS = 300  # drawn points: the smoothed curve looks the same, and redraws stay cheap
 
@@ -29,7 +21,7 @@ class LossCurve(VGroup):
         loss = np.asarray(loss, dtype=np.float64)
         n = len(loss)
         self.colour = colour
-        self.smoothed = smooth(loss, smoothing or max(1, n // 60))
+        self.smoothed = figures.smooth(loss, smoothing or max(1, n // 60), centred=False)
         self.every = max(1, n // self.MAX_POINTS)
         top = float(np.ceil(self.smoothed.max() * 2) / 2)
         self.axes = Axes(
