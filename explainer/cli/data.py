@@ -153,6 +153,7 @@ def _print_text(entry: dict) -> None:
     if not entry["folder_exists"] or not any(f["path"] for f in entry["files"].values()):
         print("          " + ("not fetched yet" if entry["location_from"] == "cache" else
                               "no MNIST files there" if entry["folder_exists"] else
+                              "this is a file, not a folder" if pathlib.Path(entry["location"]).is_file() else
                               "this folder does not exist"))
     else:
         for file_name, status in entry["files"].items():

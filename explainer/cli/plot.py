@@ -3,9 +3,9 @@
 import sys
 from pathlib import Path
 
-from ..figures import DPI, FIGURES, FORMATS, figure_names, save_all
-from ..trace import Trace
-from .trace import resolve_trace
+from ..figures import AT_A_STEP, DPI, FIGURES, FORMATS, figure_names, save_all
+from ..outputs import check_folder_out
+from ..trace import open_trace
 
 __all__ = ["add_parser"]
 
@@ -16,9 +16,12 @@ def add_parser(subparsers):
         description="Draw the static figures of a recorded run, one file per figure and format: "
                     f"{', '.join(FIGURES)}. A run that stopped early has no confusion matrix; it is skipped.")
     p.add_argument("trace", metavar="TRACE", help="a trace folder or packed .zip, or 'default'")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="the folder to write into (created)")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR",
+                   help="the folder to write into (made if missing); only the figures' own files "
+                   "(NAME.FORMAT) are written there, nothing is deleted")
     p.add_argument("--step", type=int, metavar="N",
-                   help="the training step for filters and probes (nearest snapshot; default: the last)")
+                   help="the training step for filters and probes, from 0 to the run's last step; the nearest "
+                   "snapshot is drawn (default: the last)")
     p.add_argument("--format", default="png,svg", metavar="FMT,...",
                    help=f"file formats, separated by commas, from {', '.join(FORMATS)} (default: png,svg)")
     p.add_argument("--dpi", type=int, default=DPI, metavar="N",
@@ -31,12 +34,22 @@ def add_parser(subparsers):
 def plot_command(args):
     formats = _split(args.format, "--format", FORMATS)
     names = _split(args.only, "--only", tuple(FIGURES)) if args.only else None
-    trace = Trace.open(resolve_trace(args.trace))
+    check_folder_out(args.out, "--out")
+    trace = open_trace(args.trace)
+    if args.step is not None or set(AT_A_STEP) & set(names or FIGURES):
+        # one rule with `explainer render`: a step of the run (the nearest snapshot is drawn), and a trace
+        # that holds a snapshot; checked before anything is drawn or said
+        trace.check_step(args.step if args.step is not None else max(trace.n_steps - 1, 0), "--step")
     if names is None:
         names = figure_names(trace)
         if "confusion" not in names:
             print(f"explainer: skipping confusion: {trace.path} has no test evaluation (the run stopped "
                   "before its end)", file=sys.stderr)
+    for name in names:
+        for fmt in formats:
+            if (args.out / f"{name}.{fmt}").is_dir():
+                raise IsADirectoryError(f"--out {args.out} holds a folder named {name}.{fmt}, where the {name} "
+                                        "figure goes: move it away, or choose another --out")
     for path in save_all(trace, args.out, formats=formats, step=args.step, names=names, dpi=args.dpi):
         print(path)
     return 0

@@ -21,10 +21,10 @@ import sys
 from collections import deque
 from pathlib import Path
 
-from ..trace import Trace, TraceError
-from .trace import resolve_trace
+from ..outputs import check_folder_out
+from ..trace import open_trace
 
-__all__ = ["add_parser", "SCENES", "scenes_folder", "render_scene"]
+__all__ = ["add_parser", "SCENES", "scenes_folder", "check_choices", "render_scene"]
 
 # scene name -> file in scenes/, and what it shows
 SCENES = {
@@ -66,31 +66,41 @@ def render_command(args):
         for name, (_, what) in SCENES.items():
             print(f"{name:20s} {what}")
         return 0
-    trace_path = resolve_trace(args.trace)
-    print(f"rendering {args.scene} from {trace_path} ...", flush=True)
-    out = render_scene(args.scene, trace_path, quality=args.quality, media_dir=args.media_dir,
+    check_folder_out(args.media_dir, "--media-dir")
+    trace = check_choices(args.scene, args.trace, args.sample, args.step)
+    print(f"rendering {args.scene} from {trace.path} ...", flush=True)
+    out = render_scene(args.scene, trace, quality=args.quality, media_dir=args.media_dir,
                        last_frame=args.last_frame, sample=args.sample, step=args.step, progress=not args.quiet)
     print(f"wrote {out}")
     return 0
 
 
-def render_scene(scene, trace_path, *, quality="l", media_dir="media", last_frame=False, sample=None, step=None,
-                 progress=False):
-    """Render ``scene`` from the trace at ``trace_path`` with Manim; return the video (or PNG) written.
+def check_choices(scene, trace, sample=None, step=None):
+    """Check a scene, trace, sample and step before Manim starts; return the opened trace.
 
-    The choices are checked first, so that a bad one is a clear error here and
-    not a failed render. With ``progress``, Manim's output is passed through to
-    stderr while it renders.
+    The same rule as ``explainer plot``: a step of the run (the nearest snapshot
+    is shown), and a trace that holds a snapshot.
     """
     if scene not in SCENES:
         raise ValueError(f"SCENE must be one of {', '.join(repr(s) for s in SCENES)}; got {scene!r}")
-    trace = Trace.open(trace_path)
-    if sample is not None and not 0 <= sample < len(trace.probe_labels):
-        raise ValueError(f"--sample {sample} is not a probe digit of {trace_path}: choose 0 to "
-                         f"{len(trace.probe_labels) - 1}")
-    if step is not None and not 0 <= step < trace.n_steps:
-        raise TraceError(f"--step {step} is outside the run: {trace_path} has steps 0 to {trace.n_steps - 1}")
-    env = {**os.environ, "EXPLAINER_TRACE": str(Path(trace_path).resolve())}
+    trace = open_trace(trace)
+    if sample is not None:
+        trace.check_sample(sample, "--sample")
+    trace.check_step(step if step is not None else max(trace.n_steps - 1, 0), "--step")
+    return trace
+
+
+def render_scene(scene, trace, *, quality="l", media_dir="media", last_frame=False, sample=None, step=None,
+                 progress=False):
+    """Render ``scene`` from ``trace`` (a path, ``"default"`` or a :class:`~explainer.trace.Trace`) with
+    Manim; return the video (or PNG) written.
+
+    The choices are checked first, so that a bad one is a clear error here and
+    not a failed render (see :func:`check_choices`). With ``progress``, Manim's
+    output is passed through to stderr while it renders.
+    """
+    trace = check_choices(scene, trace, sample, step)
+    env = {**os.environ, "EXPLAINER_TRACE": str(trace.path.resolve())}
     if progress and sys.stderr.isatty():  # Manim writes into a pipe: keep its colours and our width
         env.setdefault("FORCE_COLOR", "1")
         env.setdefault("COLUMNS", str(shutil.get_terminal_size().columns))

@@ -3,14 +3,10 @@
 import json
 from pathlib import Path
 
-from ..trace import Trace, default_trace, pack_trace
+from ..outputs import check_file_out
+from ..trace import is_trace, open_trace, pack_trace
 
-__all__ = ["add_parser", "resolve_trace"]
-
-
-def resolve_trace(name):
-    """A trace path from the command line; the word ``default`` means the default trace."""
-    return default_trace() if str(name) == "default" else Path(name)
+__all__ = ["add_parser"]
 
 
 def add_parser(subparsers):
@@ -23,12 +19,15 @@ def add_parser(subparsers):
     k = subparsers.add_parser("pack", help="pack a trace folder into one .zip file for sharing",
                               description="Pack a trace folder into one file, which opens read-only as it is.")
     k.add_argument("trace", metavar="TRACE", help="a trace folder")
-    k.add_argument("--out", type=Path, metavar="FILE", help="the packed file (default: TRACE.zip)")
+    k.add_argument("--out", type=Path, metavar="FILE",
+                   help="the packed file (default: TRACE.zip); its folder is made if missing")
+    k.add_argument("--force", action="store_true",
+                   help="replace an existing packed trace at --out (only a packed trace, never another file)")
     k.set_defaults(func=pack_command)
 
 
 def info_command(args):
-    trace = Trace.open(resolve_trace(args.trace))
+    trace = open_trace(args.trace)
     s = trace.summary()
     if args.json:
         print(json.dumps(s))
@@ -66,7 +65,11 @@ def _silent(s, listed=8):
 
 
 def pack_command(args):
-    out = pack_trace(args.trace, args.out)
+    source = Path(args.trace)
+    out = args.out if args.out is not None else source.with_name(source.name + ".zip")
+    check_file_out(out, "--out", overwrite=args.force, kind="packed trace", is_kind=is_trace,
+                   example=source.name + ".zip")
+    out = pack_trace(source, out, overwrite=args.force)
     print(f"packed {args.trace} into {out} ({out.stat().st_size / 1e6:.1f} MB); open it with "
           f"`explainer info {out}`")
     return 0

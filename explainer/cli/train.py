@@ -7,13 +7,20 @@ from pathlib import Path
 import numpy as np
 
 from ..activations import HIDDEN_ACTIVATIONS
+from ..budget import check_run
 from ..experiment import PRESETS, Experiment, parse_hidden, run
 from ..initializers import INITIALIZERS
 from ..losses import LOSSES
+from ..network import is_saved_network
 from ..optimizers import OPTIMIZERS
+from ..outputs import check_file_out, check_folder_out, check_trace_out
 from ..trace import DEFAULT_SCHEDULE, TraceRecorder
 
-__all__ = ["add_parser"]
+__all__ = ["add_parser", "FLAGS"]
+
+# what the settings that budget messages name are called on this command line
+FLAGS = {"hidden": "--hidden", "batch_size": "--batch-size", "epochs": "--epochs", "schedule": "--schedule",
+         "n_probe": "--probe"}
 
 
 def _per_dataset(setting):
@@ -67,7 +74,8 @@ def add_parser(subparsers):
     p.add_argument("--data-dir", type=Path, metavar="DIR",
                    help="a folder holding the four MNIST IDX files (also: $EXPLAINER_MNIST_DIR)")
     p.add_argument("--no-download", action="store_true", help="never download a data set")
-    p.add_argument("--save", type=Path, metavar="FILE.npz", help="save the trained network")
+    p.add_argument("--save", type=Path, metavar="FILE.npz",
+                   help="save the trained network to this file (its folder is made if missing)")
     rec = p.add_argument_group("recording a trace")
     rec.add_argument("--out", type=Path, metavar="TRACE",
                      help="record the run as a trace folder (e.g. runs/digits.zarr) for scenes, dashboards "
@@ -78,7 +86,9 @@ def add_parser(subparsers):
                      f"(default: {DEFAULT_SCHEDULE})")
     rec.add_argument("--probe", type=int, default=30, metavar="N",
                      help="how many validation digits to follow through every snapshot (default: 30)")
-    rec.add_argument("--force", action="store_true", help="replace an existing trace at --out")
+    rec.add_argument("--force", action="store_true",
+                     help="replace an existing trace at --out, and a network saved earlier at --save (only "
+                     "those: never other files or folders)")
     p.add_argument("--json", action="store_true",
                    help="end with a one-line JSON summary (test_accuracy, epochs, seconds, ...)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -119,6 +129,14 @@ def experiment_from_args(args):
 
 def train_command(args):
     experiment = experiment_from_args(args)
+    # every output, and whether the run fits, are checked before anything is loaded or trained
+    if args.out:
+        check_trace_out(args.out, "--out", overwrite=args.force)
+    if args.save:
+        check_file_out(args.save, "--save", overwrite=args.force, kind="saved network", is_kind=is_saved_network,
+                       example="model.npz")
+    check_run(experiment, schedule=args.schedule if args.out else None, n_probe=args.probe, out=args.out,
+              names=FLAGS)
     recorder = None
     if args.out:
         recorder = TraceRecorder(args.out, schedule=args.schedule, n_probe=args.probe, overwrite=args.force)
@@ -128,6 +146,7 @@ def train_command(args):
     if args.out:
         print(f"trace        {args.out}  ({len(recorder.steps)} snapshots; `explainer info {args.out}`)")
     if args.save:
+        args.save.parent.mkdir(parents=True, exist_ok=True)
         result.net.save(args.save)
         print(f"saved the trained network to {args.save}")
     if args.json:
@@ -143,6 +162,11 @@ def demo_command(args):
 
     experiment = Experiment.preset("digits")
     trace_path = args.out / "trace.zarr"
+    # the demo replaces its own trace of an earlier demo, and nothing else
+    check_folder_out(args.out, "--out")
+    check_trace_out(trace_path, "--out", overwrite=True)
+    for folder in (args.out / "figures", args.out / "media"):
+        check_folder_out(folder, "--out")
     hidden = ", ".join(map(str, experiment.hidden))
     print(f"Training a network with hidden layers of {hidden} units on the 8x8 digits "
           f"({experiment.epochs} epochs), recording every step to {trace_path} ...")

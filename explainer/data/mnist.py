@@ -160,8 +160,9 @@ def _user_folder(folder: pathlib.Path, origin: str) -> pathlib.Path:
     how = "--data-dir / data_dir" if origin == "data_dir" else f"${MNIST_DIR_ENV}"
     drop = "leave it out" if origin == "data_dir" else "unset it"
     if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
         raise DataUnavailableError(
-            f"the MNIST folder {folder} (from {how}) does not exist. Point {how} at the folder "
+            f"the MNIST folder {folder} (from {how}) {what}. Point {how} at the folder "
             f"holding {', '.join(MNIST_FILES)} (raw or .gz), or {drop} to let explainer "
             "fetch its own copy into the cache (`explainer data fetch mnist`).")
     bad = [c for c in check_mnist_folder(folder) if not c.ok]
