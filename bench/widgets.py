@@ -22,21 +22,16 @@ import os
 import platform
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-# This file is named like the package it measures: run as a script, its own folder comes first on the
-# path and `import widgets` would find this file. Take that folder off the path first.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+import numpy as np
+from PIL import Image, ImageDraw
 
-import numpy as np  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
-
-from explainer import Experiment, run  # noqa: E402
-from explainer.trace import Trace, TraceRecorder  # noqa: E402
-from widgets import BackpropExplorer, ForwardExplorer, TrainingDashboard  # noqa: E402
+from explainer import Experiment, run
+from explainer.trace import Trace, TraceRecorder
+from explainer.widgets import BackpropExplorer, ForwardExplorer, TrainingDashboard
 
 TARGET_MS = 50
 

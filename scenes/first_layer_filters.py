@@ -14,10 +14,10 @@ import numpy as np
 from manim import *
 
 from explainer import filter_range
-from scenes.choice import chosen_step, chosen_trace
-from scenes.palette import PALETTE
-from scenes.pieces import FilterGrid, LossCurve, StepCounter
-from scenes.slides import LectureScene
+from explainer.scenes.choice import chosen_step, chosen_trace
+from explainer.scenes.palette import PALETTE
+from explainer.scenes.pieces import FilterGrid, LossCurve, StepCounter
+from explainer.scenes.slides import LectureScene
 
 MAX_UNITS = 64  # tiles shown; wider layers show their first 64
 

@@ -15,11 +15,11 @@ the true label.
 import numpy as np
 from manim import *
 
-from scenes.choice import chosen_sample, chosen_step, chosen_trace
-from scenes.palette import PALETTE
-from scenes.pieces import DigitImage, NetworkDiagram
-from scenes.pieces.network import shown_units_for
-from scenes.slides import LectureScene
+from explainer.scenes.choice import chosen_sample, chosen_step, chosen_trace
+from explainer.scenes.palette import PALETTE
+from explainer.scenes.pieces import DigitImage, NetworkDiagram
+from explainer.scenes.pieces.network import shown_units_for
+from explainer.scenes.slides import LectureScene
 
 MAX_SHOWN = 10  # neurons drawn per layer; wider layers are truncated
 

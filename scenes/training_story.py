@@ -11,10 +11,10 @@ confusion matrix.
 import numpy as np
 from manim import *
 
-from scenes.choice import chosen_step, chosen_trace
-from scenes.palette import PALETTE
-from scenes.pieces import ConfusionGrid, LossCurve, ProbeRow, StepCounter
-from scenes.slides import LectureScene
+from explainer.scenes.choice import chosen_step, chosen_trace
+from explainer.scenes.palette import PALETTE
+from explainer.scenes.pieces import ConfusionGrid, LossCurve, ProbeRow, StepCounter
+from explainer.scenes.slides import LectureScene
 
 
 def one_of_each_class(labels, n_classes=10):

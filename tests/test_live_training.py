@@ -14,7 +14,7 @@ from explainer.data import write_idx
 from explainer.filters import FILTER_GAP, GAP_RGB, MARK_RGB, filter_layout, filter_range, filter_rgb, tile_origin
 from explainer.live import available_datasets
 from explainer.trace import Trace, TraceRecorder
-from widgets import LiveTraining
+from explainer.widgets import LiveTraining
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -209,7 +209,7 @@ def test_buttons_drive_it_and_closing_stops_training(tmp_path):
 
 
 def test_the_training_dashboard_opens_a_paused_live_run(live):
-    from widgets import TrainingDashboard
+    from explainer.widgets import TrainingDashboard
 
     live.run_steps(45)  # past the first epoch's end: an epoch row, and snapshots up to step 40
     dashboard = TrainingDashboard(live.trace_path)

@@ -166,7 +166,7 @@ def test_notebook_runs_headless(name, tmp_path):
 
     # every dashboard that scrubs exposes the step on screen as an int traitlet `step`
     dashboards = _dashboards(nb)
-    assert dashboards, f"{name}: no dashboard from widgets/ is left in the notebook's namespace"
+    assert dashboards, f"{name}: no dashboard of explainer.widgets is left in the notebook's namespace"
     for variable, found in dashboards.items():
         if found["step"] is None:
             continue

@@ -10,6 +10,10 @@ import ast
 import importlib
 import io
 import re
+import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +27,7 @@ from explainer.trace import Trace, TraceRecorder
 
 ROOT = Path(__file__).resolve().parents[1]
 DOORS = {"explainer": explainer, "explainer.trace": explainer.trace}
-OWN = ("scenes", "widgets", "explainer.scenes", "explainer.widgets")  # a consumer's own package: not a door
+OWN = ("explainer.scenes", "explainer.widgets")  # a consumer's own package: not a door
 CONSUMERS = sorted(p for folder in ("scenes", "widgets") for p in (ROOT / folder).rglob("*.py"))
 READERS = sorted(p for folder in ("scenes", "widgets", "explainer/figures") for p in (ROOT / folder).rglob("*.py"))
 # A trace's metadata read as JSON, by string key, instead of asked of the reader (trace.run, ...)
@@ -113,7 +117,7 @@ def test_the_door_check_catches_a_way_round(source, expected):
 
 def test_the_door_check_lets_public_names_through():
     assert door_violations("from explainer import Network, figures\nfrom explainer.trace import open_trace\n"
-                           "figures.COLORS\nfrom scenes.palette import PALETTE\n") == []
+                           "figures.COLORS\nfrom explainer.scenes.palette import PALETTE\n") == []
 
 
 @pytest.mark.parametrize("line", ['trace.config["training"]["epochs"]', "trace.attrs.get('steps_per_epoch')",
@@ -144,7 +148,7 @@ def _figure_tiles(trace, step):
 def _scene_tiles(trace, step, monkeypatch, tmp_path):
     from manim import tempconfig
 
-    from scenes.first_layer_filters import FirstLayerFilters
+    from explainer.scenes.first_layer_filters import FirstLayerFilters
 
     monkeypatch.setenv("EXPLAINER_TRACE", str(trace.path))
     with tempconfig({"dry_run": True, "disable_caching": True, "quality": "low_quality",
@@ -160,7 +164,7 @@ def _scene_tiles(trace, step, monkeypatch, tmp_path):
 def _dashboard_tiles(trace, step):
     from PIL import Image
 
-    from widgets import TrainingDashboard
+    from explainer.widgets import TrainingDashboard
 
     dashboard = TrainingDashboard(trace.path, step=step)
     picture = np.asarray(Image.open(io.BytesIO(bytes(dashboard._filters_image.value))).convert("RGB"))
@@ -205,3 +209,54 @@ def test_each_rule_is_written_once():
         assert [name for name, text in sources.items() if re.search(pattern, text)] == [home], pattern
     for what, pattern in NEVER.items():
         assert [name for name, text in sources.items() if re.search(pattern, text)] == [], what
+
+
+# -- installed names: explainer.scenes and explainer.widgets, from the repository's scenes/ and widgets/ -----------
+
+# `from widgets import ...` in a notebook, a doc or a test: a name a student's own widgets.py shadows
+TOP_LEVEL = re.compile(r"""(^|["'\s])(from|import) (scenes|widgets)\b""", re.MULTILINE)
+
+
+def test_nothing_imports_scenes_or_widgets_as_top_level_packages():
+    paths = [p for folder in ("scenes", "widgets", "tests", "bench") for p in (ROOT / folder).rglob("*.py")]
+    paths += [ROOT / "README.md", *(ROOT / "docs").glob("*.md"), *(ROOT / "docs" / "notebooks").glob("*.ipynb")]
+    found = [f"{_relative(p)}: {m.group(0).strip()!r}" for p in paths if p != Path(__file__)
+             for m in TOP_LEVEL.finditer(p.read_text())]
+    assert found == []
+
+
+def test_a_student_s_own_widgets_py_does_not_shadow_the_dashboards(tmp_path):
+    for name in ("widgets.py", "scenes.py"):
+        (tmp_path / name).write_text("raise ImportError('a student\\'s own file')\n")
+    code = ("import importlib.util as u, explainer.scenes.choice, explainer.widgets\n"
+            "from explainer.widgets import TrainingDashboard\n"
+            "print(explainer.scenes.__file__, explainer.widgets.__file__, u.find_spec('scenes').origin)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    scenes, widgets, top = result.stdout.split()
+    # the folders of this checkout (an editable install), or the installed package; never the student's files
+    assert Path(scenes).parent.name == "scenes" and Path(widgets).parent.name == "widgets"
+    assert Path(top) == tmp_path / "scenes.py"  # `scenes` is the student's own: the package never claims it
+
+
+@pytest.mark.slow
+def test_the_wheel_installs_explainer_scenes_and_widgets_and_no_top_level_package(tmp_path):
+    source = tmp_path / "source"
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        source.mkdir(exist_ok=True)
+        shutil.copy(ROOT / name, source / name)
+    for folder in ("explainer", "scenes", "widgets"):
+        shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "--no-build-isolation", "-q",
+                             "-w", str(tmp_path / "dist")], cwd=source, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {name.split("/")[0] for name in names}
+    assert {"explainer/scenes/forward_pass.py", "explainer/scenes/pieces/filters.py", "explainer/widgets/__init__.py",
+            "explainer/widgets/live_training.py", "explainer/live.py", "explainer/filters.py"} <= set(names)
+    assert tops == {"explainer", next(t for t in tops if t.endswith(".dist-info"))}  # no scenes/, no widgets/
+    info = next(t for t in tops if t.endswith(".dist-info"))
+    metadata = zipfile.ZipFile(wheel).read(f"{info}/METADATA").decode()
+    assert "\nName: explainer-nn\n" in metadata and "License-Expression: MIT" in metadata
+    assert f"{info}/licenses/LICENSE" in names

@@ -35,7 +35,7 @@ def test_diverging_colours_follow_the_sign():
 
 
 def test_filter_tiles_are_the_recorded_weights(tiny_trace):
-    from scenes.pieces import FilterGrid
+    from explainer.scenes.pieces import FilterGrid
 
     trace = Trace.open(tiny_trace)
     filters = np.stack([trace.first_layer_filters(int(s)) for s in trace.snapshot_steps])
@@ -54,7 +54,7 @@ def test_filter_tiles_are_the_recorded_weights(tiny_trace):
 
 def test_a_loss_curve_drawn_as_training_goes_uses_no_later_loss():
     from explainer.figures import smooth
-    from scenes.pieces import LossCurve
+    from explainer.scenes.pieces import LossCurve
 
     loss = np.linspace(2.0, 0.1, 120) + np.random.default_rng(1).normal(0, 0.05, 120)
     curve = LossCurve(loss)
@@ -65,7 +65,7 @@ def test_a_loss_curve_drawn_as_training_goes_uses_no_later_loss():
 def test_a_tile_box_surrounds_its_tile(tiny_trace):
     from manim import DOWN, RIGHT, UL
 
-    from scenes.pieces import FilterGrid
+    from explainer.scenes.pieces import FilterGrid
 
     trace = Trace.open(tiny_trace)
     filters = np.stack([trace.first_layer_filters(int(s)) for s in trace.snapshot_steps])  # (n, 6, 8, 8)
@@ -84,7 +84,7 @@ def test_first_layer_filters_outlines_the_units_silent_for_every_probe_digit(tmp
 
     from explainer import fit
     from explainer.data import load_dataset
-    from scenes.first_layer_filters import FirstLayerFilters
+    from explainer.scenes.first_layer_filters import FirstLayerFilters
 
     experiment = Experiment.preset("digits", hidden=(6,), epochs=1)
     data = load_dataset("digits", seed=experiment.seed)
@@ -122,7 +122,7 @@ def choose(monkeypatch, capsys, function, **env):
 
 
 def test_bad_choices_stop_with_one_line(tiny_trace, monkeypatch, capsys):
-    from scenes import choice
+    from explainer.scenes import choice
 
     trace = Trace.open(tiny_trace)
     assert "has steps 0 to 39" in choose(monkeypatch, capsys, lambda: choice.chosen_step(trace), EXPLAINER_STEP="500")
@@ -138,8 +138,8 @@ def test_bad_choices_stop_with_one_line(tiny_trace, monkeypatch, capsys):
 ])
 def test_a_scene_refuses_a_choice_as_explainer_render_does(tiny_trace, monkeypatch, capsys, variable, option, value):
     from explainer.cli.render import check_choices
+    from explainer.scenes import choice
     from explainer.trace import TraceError
-    from scenes import choice
 
     trace = Trace.open(tiny_trace)
     chosen = choice.chosen_step if variable == "EXPLAINER_STEP" else choice.chosen_sample
@@ -151,7 +151,7 @@ def test_a_scene_refuses_a_choice_as_explainer_render_does(tiny_trace, monkeypat
 
 
 def test_a_step_picks_the_nearest_snapshot(tiny_trace, monkeypatch):
-    from scenes import choice
+    from explainer.scenes import choice
 
     trace = Trace.open(tiny_trace)
     monkeypatch.setenv("EXPLAINER_STEP", "13")
@@ -228,7 +228,7 @@ def test_explainer_render_refuses_bad_choices_in_one_line(tiny_trace, args, expe
 
 
 def test_network_diagram_follows_the_recorded_numbers(tiny_trace):
-    from scenes.pieces.network import WIDTH_BINS, NetworkDiagram, edge_style, neuron_opacity
+    from explainer.scenes.pieces.network import WIDTH_BINS, NetworkDiagram, edge_style, neuron_opacity
 
     trace = Trace.open(tiny_trace)
     step = int(trace.snapshot_steps[-1])
@@ -258,7 +258,7 @@ def test_network_diagram_follows_the_recorded_numbers(tiny_trace):
 
 
 def test_wide_hidden_layers_show_the_units_this_digit_drives_hardest(tiny_trace):
-    from scenes.pieces.network import NetworkDiagram, most_active, shown_units_for
+    from explainer.scenes.pieces.network import NetworkDiagram, most_active, shown_units_for
 
     trace = Trace.open(tiny_trace)
     step = int(trace.snapshot_steps[-1])
@@ -278,8 +278,8 @@ def test_wide_hidden_layers_show_the_units_this_digit_drives_hardest(tiny_trace)
 
 
 def test_a_wide_input_layer_shows_pixels_with_ink(tiny_trace):
-    from scenes.pieces import DigitImage
-    from scenes.pieces.network import NetworkDiagram, inked_inputs
+    from explainer.scenes.pieces import DigitImage
+    from explainer.scenes.pieces.network import NetworkDiagram, inked_inputs
 
     trace = Trace.open(tiny_trace)
     for x in trace.probe_x[:5]:  # 8x8 digits: 64 inputs, 10 drawn
@@ -328,7 +328,7 @@ def test_backprop_renders_its_last_frame(tiny_trace, tmp_path):
 
 
 def test_backprop_defaults_to_an_early_step(tiny_trace, monkeypatch):
-    from scenes import choice
+    from explainer.scenes import choice
 
     trace = Trace.open(tiny_trace)
     monkeypatch.delenv("EXPLAINER_STEP", raising=False)
@@ -344,7 +344,7 @@ def test_training_story_renders_its_last_frame(tiny_trace, tmp_path):
 
 
 def test_probe_row_guesses_are_the_recorded_argmax(tiny_trace):
-    from scenes.pieces import ProbeRow
+    from explainer.scenes.pieces import ProbeRow
 
     trace = Trace.open(tiny_trace)
     steps = trace.snapshot_steps
@@ -360,7 +360,7 @@ def test_probe_row_guesses_are_the_recorded_argmax(tiny_trace):
 
 
 def test_confusion_grid_shows_the_recorded_counts(tiny_trace):
-    from scenes.pieces import ConfusionGrid
+    from explainer.scenes.pieces import ConfusionGrid
 
     confusion = Trace.open(tiny_trace).evaluation.confusion
     grid = ConfusionGrid(confusion)
@@ -396,7 +396,7 @@ def slide_pauses(tiny_trace, monkeypatch, scene_name, media_dir):
 def test_every_scene_pauses_between_its_phases(tiny_trace, monkeypatch, scene_name, tmp_path):
     from manim import Scene
 
-    from scenes.slides import LectureScene
+    from explainer.scenes.slides import LectureScene
 
     pauses, plays = slide_pauses(tiny_trace, monkeypatch, scene_name, tmp_path)
     assert len(pauses) >= 2  # at least three slides
@@ -409,7 +409,7 @@ def test_slides_only_with_a_manim_they_work_with(monkeypatch):
 
     from manim._config.utils import ManimConfig
 
-    from scenes import slides
+    from explainer.scenes import slides
 
     fake = types.ModuleType("manim_slides")
     fake.__version__ = "5.7.0"
@@ -425,7 +425,7 @@ def test_slides_only_with_a_manim_they_work_with(monkeypatch):
 
 
 def slides_work():
-    from scenes.slides import SLIDES
+    from explainer.scenes.slides import SLIDES
 
     return SLIDES
 
@@ -449,7 +449,7 @@ def test_manim_slides_cuts_a_scene_at_its_pauses(tiny_trace, tmp_path, monkeypat
 
 
 def test_the_drawn_curve_and_the_counter_follow_the_step(tiny_trace):
-    from scenes.pieces import LossCurve, StepCounter
+    from explainer.scenes.pieces import LossCurve, StepCounter
 
     curve = LossCurve(Trace.open(tiny_trace).scalars["loss"])
     step = {"now": 5}
@@ -464,6 +464,6 @@ def test_the_drawn_curve_and_the_counter_follow_the_step(tiny_trace):
 
 
 def test_a_near_certain_guess_is_not_rounded_up_to_certain():
-    from scenes.forward_pass import percent
+    from explainer.scenes.forward_pass import percent
 
     assert percent(0.9996) == ">99.9%" and percent(1.0) == "100.0%" and percent(0.25) == "25.0%"

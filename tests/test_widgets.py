@@ -18,8 +18,8 @@ from PIL import Image
 from explainer import Experiment, filter_range, prepare_image, run
 from explainer.filters import FILTER_GAP, GAP_RGB, MARK_RGB, filter_layout
 from explainer.trace import Trace, TraceRecorder, default
-from widgets import BackpropExplorer, ForwardExplorer, TrainingDashboard
-from widgets.common import CSS, silent_words
+from explainer.widgets import BackpropExplorer, ForwardExplorer, TrainingDashboard
+from explainer.widgets.common import CSS, silent_words
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -403,7 +403,7 @@ def test_canvas_javascript_draws_and_sends_a_png(tmp_path, trace):
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
     if not os.path.exists("/usr/bin/chromium"):
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from widgets.canvas import _ESM
+    from explainer.widgets.canvas import _ESM
 
     page_file = tmp_path / "canvas.html"
     page_file.write_text(CANVAS_PAGE.replace("ESM", base64.b64encode(_ESM.encode()).decode()))
@@ -441,7 +441,7 @@ def test_canvas_javascript_draws_and_sends_a_png(tmp_path, trace):
 
 def test_blitting_draws_what_a_full_redraw_draws():
     from explainer.figures.style import new_figure
-    from widgets.blit import BlitFigure
+    from explainer.widgets.blit import BlitFigure
 
     fig = new_figure(4, 3)
     ax = fig.subplots()
@@ -464,7 +464,7 @@ def test_blitting_draws_what_a_full_redraw_draws():
 def test_histograms_count_like_numpy_with_explicit_edges():
     # TrainingDashboard bins by count and range (no sort): the counts must be those of its edges,
     # values on an edge included, values outside counted in the end bins
-    from widgets.training_dashboard import BINS, _histograms, _weight_edges
+    from explainer.widgets.training_dashboard import BINS, _histograms, _weight_edges
 
     rng = np.random.default_rng(0)
     arrays = [rng.standard_normal(10_000).astype(np.float32) * scale for scale in (0.01, 0.1, 1.0)]

@@ -2,7 +2,7 @@
 
 ::
 
-    from widgets import TrainingDashboard, ForwardExplorer, BackpropExplorer
+    from explainer.widgets import TrainingDashboard, ForwardExplorer, BackpropExplorer
     TrainingDashboard()                      # the default 8x8 trace (built once if missing)
     dash = TrainingDashboard("runs/mnist.zarr")
     dash.step = 120                          # the nearest snapshot step is shown; dash.step becomes it
@@ -36,7 +36,7 @@ the last line of a cell):
 ``LiveTraining`` (widgets/live_training.py, another module) trains in the
     notebook and records a trace these dashboards open.
 
-Every dashboard has ``errors`` (an :class:`~widgets.common.ErrorArea`): a bad
+Every dashboard has ``errors`` (an :class:`~explainer.widgets.common.ErrorArea`): a bad
 trace, a picture that is not a digit or a failed update shows its message
 there, and the dashboard keeps working.
 
@@ -55,7 +55,7 @@ CSS classes a browser test can find (``widget.add_class``):
 
 All pictures are ``ipywidgets.Image`` widgets holding PNG bytes. Shared
 plumbing (trace argument, PNG encoding, error area, step controls, filter
-mosaic) is in :mod:`widgets.common`.
+mosaic) is in :mod:`explainer.widgets.common`.
 """
 
 from .backprop_explorer import BackpropExplorer

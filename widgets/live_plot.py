@@ -1,4 +1,4 @@
-"""The live loss curve of :class:`~widgets.live_training.LiveTraining`: cheap to redraw many times a run.
+"""The live loss curve of :class:`~explainer.widgets.live_training.LiveTraining`: cheap to redraw many times a run.
 
 ::
 
@@ -23,7 +23,7 @@ class LossPlot:
     """Each step's batch loss (log scale), its moving mean, and each epoch's validation accuracy.
 
     The axes are drawn once and the curves redrawn over them
-    (:class:`~widgets.blit.BlitFigure`). The step axis starts one epoch long
+    (:class:`~explainer.widgets.blit.BlitFigure`). The step axis starts one epoch long
     and doubles whenever the run outgrows it, so the first steps, where most
     happens, are not squeezed into a corner; a loss outside the loss axis (a
     diverging run) widens it. Either redraws the whole figure, a few times a run.

@@ -3,7 +3,7 @@
 Everything that depends on the step is read and summarised once, when the
 dashboard opens (weights, gradients, their histograms); moving the slider
 only indexes those arrays, recolours the filters and redraws a cursor and
-the histogram bars over figures that were drawn once (:mod:`widgets.blit`).
+the histogram bars over figures that were drawn once (:mod:`explainer.widgets.blit`).
 """
 
 import ipywidgets as widgets
