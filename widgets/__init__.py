@@ -33,8 +33,17 @@ the last line of a cell):
     picture as a PNG data URL ("" when cleared). ``canvas.png`` is its bytes;
     assigning PNG bytes to ``canvas.png`` is what a test does instead of
     drawing.
-``LiveTraining`` (widgets/live_training.py, another module) trains in the
-    notebook and records a trace these dashboards open.
+``LiveTraining(trace_path=None, **settings)``
+    Trains in the notebook and records a trace these dashboards open: a view
+    of an :class:`explainer.LiveRun` (which trains and records headless),
+    drawn from that trace as it grows.
+
+A trace is anything :func:`explainer.trace.open_trace` takes (a path, a
+Trace, None for the default); a step or a probe digit is checked by the
+reader (``trace.check_step``, ``trace.check_sample``): a step of the run
+shows its nearest snapshot, anything else is a ``TraitError`` that says
+what is allowed. The filters are coloured on the run's range, as in every
+picture of them (:mod:`explainer.filters`).
 
 Every dashboard has ``errors`` (an :class:`~explainer.widgets.common.ErrorArea`): a bad
 trace, a picture that is not a digit or a failed update shows its message
@@ -54,8 +63,8 @@ CSS classes a browser test can find (``widget.add_class``):
 =========================  =====================================================
 
 All pictures are ``ipywidgets.Image`` widgets holding PNG bytes. Shared
-plumbing (trace argument, PNG encoding, error area, step controls, filter
-mosaic) is in :mod:`explainer.widgets.common`.
+plumbing (opening the trace, PNG encoding, error area, step controls) is in
+:mod:`explainer.widgets.common`.
 """
 
 from .backprop_explorer import BackpropExplorer
