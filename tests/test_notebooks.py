@@ -84,7 +84,7 @@ REPORT_CELL = """
 import json as _json, gc as _gc, ipywidgets as _widgets, traitlets as _traitlets
 _report = {}
 for _obj in _gc.get_objects():
-    if isinstance(_obj, _widgets.Widget) and type(_obj).__module__.split(".")[0] == "widgets":
+    if isinstance(_obj, _widgets.Widget) and type(_obj).__module__.startswith("explainer.widgets."):
         _trait = _obj.traits().get("step")
         _report[f"{type(_obj).__name__}@{id(_obj)}"] = {
             "class": type(_obj).__name__,
