@@ -12,9 +12,10 @@ The colour range is one per run, symmetric about zero::
 so the same weight has the same colour at every step and in every picture of
 the run: the figure (:func:`explainer.figures.filters`), the scene
 (FirstLayerFilters) and the dashboards (TrainingDashboard, LiveTraining). As
-training goes the filters deepen from a faint start to full colour: the
-weights' growth is visible, not hidden by a range that follows it. The
-percentile, not the largest |W|, so one outlier does not wash out the rest.
+training goes a tile deepens where its weights grow and fades where they
+shrink (weight decay fades a silent unit to white): the change is visible,
+not hidden by a range that follows it. The percentile, not the largest |W|,
+so one outlier does not wash out the rest.
 A trace still being recorded has the range of its snapshots so far.
 
 ::

@@ -246,3 +246,23 @@ def test_drawn_digit_is_predicted(lab, page, shots):
 def test_notebooks_under_test_exist():
     for name in (TRAINING, FORWARD):
         assert (NOTEBOOKS / name).exists(), f"docs/notebooks/{name} is missing"
+
+
+def test_training_dashboard_on_a_laptop_screen(lab, page, shots):
+    """At 1366x768, a common laptop screen, the training dashboard's filters fit the page's width."""
+    from playwright.sync_api import expect
+
+    size = page.viewport_size
+    page.set_viewport_size({"width": 1366, "height": 768})
+    try:
+        panel = open_and_run_all(page, *lab, TRAINING)
+        dashboard = panel.locator(".explainer-dashboard").first
+        filters = dashboard.locator("img.explainer-filters, .explainer-filters img").first
+        expect(filters).to_be_visible()
+        filters.evaluate("e => e.scrollIntoView({block: 'center'})")
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(shots / "training_1366x768.png"))
+        box = filters.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 1366, f"the filters are cut off: {box}"
+    finally:
+        page.set_viewport_size(size)

@@ -210,7 +210,8 @@ class TrainingDashboard(TraceDashboard):
     def _filters_words(self, k):
         """The caption under snapshot ``k``'s filters: their colour range, and which units were silent."""
         words = (f"Colours span ±{self._vmax:.3g} at every step (the largest 99th percentile of |W<sub>1</sub>| at "
-                 "any snapshot), so the filters deepen as the weights grow.")
+                 "any snapshot): a weight keeps its colour, so tiles deepen where weights grow and fade where "
+                 "they shrink.")
         return words + silent_words(self._silent_at(k), self._filters.shape[1], len(self.trace.probe_labels))
 
     def _silent_at(self, k):
