@@ -58,6 +58,11 @@ current() { [[ -f "$1" && ! pyproject.toml -nt "$1" ]]; }
 if ! current "$stamp" && ! { [[ "$extra" == run ]] && current "$venv/.explainer-dev"; }; then
   spec="."
   [[ "$extra" != run ]] && spec=".[$extra]"
+  # the distribution was called "explainer" before it became explainer-nn: an old editable install of
+  # that name would still map top-level `scenes` and `widgets`, so it goes first
+  if "$venv/bin/python" -m pip show -q explainer >/dev/null 2>&1; then
+    "$venv/bin/python" -m pip uninstall -q -y explainer
+  fi
   echo "bootstrap: installing explainer ($spec) into $venv"
   "$venv/bin/python" -m pip install -q -e "$spec"
   touch "$stamp"

@@ -37,8 +37,11 @@ QUALITY = {"l": "-ql", "m": "-qm", "h": "-qh"}
 
 
 def scenes_folder():
-    """The ``scenes/`` folder next to the installed ``explainer`` package (an editable install)."""
-    return Path(__file__).resolve().parents[2] / "scenes"
+    """The folder of the scene files: the installed ``explainer.scenes`` (the repository's ``scenes/``
+    in an editable install, ``explainer/scenes`` in a wheel)."""
+    import explainer.scenes
+
+    return Path(explainer.scenes.__file__).resolve().parent
 
 
 def add_parser(subparsers):
