@@ -19,16 +19,18 @@ __version__ = "0.1.0"
 
 from .activations import HIDDEN_ACTIVATIONS
 from .data import prepare_image
-from .errors import DataError, DataUnavailableError, ExplainerError, TrainingDivergedError
+from .errors import DataError, DataUnavailableError, ExplainerError, OutputError, TrainingDivergedError
 from .experiment import PRESETS, Experiment, parse_hidden, run
 from .filters import filter_mosaic, filter_palette, filter_range, snapshot_range, tile_origin
 from .live import LiveRun
 from .network import Network
+from .passes import Pass
 from .training import History, TrainConfig, Trainer, fit
 
 __all__ = [
     "__version__",
     "Network",
+    "Pass",
     "TrainConfig",
     "History",
     "Trainer",
@@ -40,6 +42,7 @@ __all__ = [
     "DataError",
     "DataUnavailableError",
     "TrainingDivergedError",
+    "OutputError",
     "HIDDEN_ACTIVATIONS",
     "parse_hidden",
     "LiveRun",
