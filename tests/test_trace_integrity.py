@@ -290,3 +290,57 @@ def test_the_learning_rate_follows_the_decay(tmp_path):
     trace = Trace.open(tmp_path / "decay.zarr")
     assert [trace.learning_rate(s) for s in (0, 39, 40, 80, 119)] == [0.01, 0.01, 0.005, 0.0025, 0.0025]
     np.testing.assert_allclose(trace.scalars["lr"], [trace.learning_rate(s) for s in range(120)], rtol=1e-7)
+
+
+# -- a killed run's last chunk, and counts that say more than was written -------------------
+
+
+@pytest.fixture()
+def killed(tmp_path):
+    """A run stopped at step 70 of 120 whose status says "running", as after a SIGKILL."""
+    path = tmp_path / "killed.zarr"
+    data = load_dataset("digits")
+    experiment = Experiment.preset("digits", epochs=3, hidden=(8,))
+    recorder = TraceRecorder(path, schedule="every:5", flush_seconds=0)
+    trainer = Trainer(experiment.network(64, 10), data, experiment.train_config(), recorder)
+    trainer.run(70)
+    recorder.flush()
+    trainer.close()
+    edit_attrs(path, lambda a: a.update(status="running"), reseal=True)
+    return path
+
+
+def test_a_killed_runs_last_chunk_rewritten_after_its_last_commit_still_reads(killed):
+    before = Trace.open(killed).scalars["loss"].copy()
+    array = zarr.open_array(killed / "steps/scalars", mode="r+")
+    array[70:75] = 9.0  # rows written, then the run was killed before it committed them
+    trace = Trace.open(killed)
+    assert trace.n_steps == 70
+    np.testing.assert_array_equal(trace.scalars["loss"], before)
+
+
+def test_a_killed_runs_last_chunk_taken_from_another_run_is_an_error(killed, tmp_path):
+    other = tmp_path / "other.zarr"
+    record(other, epochs=3, seed=1)
+    shutil.copyfile(other / "steps/scalars/c/0/0", killed / "steps/scalars/c/0/0")  # same size, its own CRC
+    with pytest.raises(TraceError, match="chunk 0 of 'steps/scalars' does not hold the rows that were committed"):
+        Trace.open(killed)
+
+
+@pytest.mark.parametrize("name", ["steps", "snapshots", "epochs"])
+def test_a_committed_count_raised_by_hand_is_an_error(killed, name):
+    edit_attrs(killed, lambda a: a["committed"].update({name: a["committed"][name] + 1}), reseal=True)
+    with pytest.raises(TraceError, match="are not the rows that were written"):
+        Trace.open(killed)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda a: a.update(image_shape=[4, 16]), r"'image_shape' \[4, 16\] and 10 classes are not those of 'digits'"),
+    (lambda a: a["config"]["data"].update(name="mnist"), "are not those of 'mnist'"),
+    (lambda a: a.update(status="interrupted"), "it holds a test evaluation, but its status is 'interrupted'"),
+    (lambda a: a["evaluation"].update(test_accuracy=1.5), "test accuracy and confusion matrix are not those"),
+])
+def test_metadata_that_contradicts_the_data_is_an_error(copy, change, message):
+    edit_attrs(copy, change, reseal=True)
+    with pytest.raises(TraceError, match=message):
+        Trace.open(copy).verify()

@@ -45,7 +45,7 @@ from .schema import (
     parameter_slices,
     unit_slices,
 )
-from .store import Files, check_array, check_seal, open_root
+from .store import Files, check_array, check_seal, open_root, rows_digest
 
 __all__ = ["Trace", "TraceError", "open_trace"]
 
@@ -91,9 +91,14 @@ class Trace:
         self.n_steps, self.n_snapshots, self.n_epochs = committed["steps"], committed["snapshots"], committed["epochs"]
         self._checksums = attrs.get("checksums")
         self._evaluation = self._evaluation_attrs(attrs.get("evaluation"))
+        if not self.complete and any(name.startswith("evaluation/") for name in files.names):
+            raise self._damaged(f"it holds a test evaluation, but its status is {self.status!r}")
         self._specs = layout(run, self._evaluation["n_test"] if self._evaluation else None)
-        for key, spec in self._specs.items():  # every array's metadata, against the run's settings
-            check_array(files, key, spec)
+        self._edges = self._check_edges(attrs.get("edges"))
+        for key, spec in self._specs.items():  # every array's metadata, against the run's settings,
+            check_array(files, key, spec)  # and its committed chunks: all there, each where it was written
+            if files.check_chunks(key, self._rows(key), spec, self._checksums, loose=self.status == "running"):
+                self._check_rewritten_edge(key)
         self.probe_x = self._read("probe/x")  # (n_probe, n_in)
         self.probe_labels = self._read("probe/labels")  # (n_probe,)
         self.probe_index = self._read("probe/index")  # (n_probe,) rows of the validation set
@@ -311,6 +316,14 @@ class Trace:
         if not self.complete:
             return None
         arrays = {name: self._read(f"evaluation/{name}") for name in EVALUATION_ARRAYS}
+        labels, predicted, n = arrays["labels"], arrays["predicted"], self.run.n_classes
+        if len(labels) and (min(labels.min(), predicted.min()) < 0 or max(labels.max(), predicted.max()) >= n):
+            raise self._damaged(f"its test labels or predictions are not classes 0 to {n - 1}")
+        counted = np.bincount(labels * n + predicted, minlength=n * n).reshape(n, n)
+        accuracy = float(np.mean(labels == predicted)) if len(labels) else float("nan")
+        if not np.array_equal(counted, arrays["confusion"]) or not (
+                accuracy == self._evaluation["test_accuracy"] or not len(labels)):
+            raise self._damaged("its test accuracy and confusion matrix are not those of its test predictions")
         return Evaluation(test_loss=self._evaluation["test_loss"], test_accuracy=self._evaluation["test_accuracy"],
                           **arrays)
 
@@ -364,7 +377,7 @@ class Trace:
         """
         for key in self._specs:
             self._read(key)
-        _ = self.scalars, self.epochs, self.snapshot_steps  # and what their values must agree with
+        _ = self.scalars, self.epochs, self.snapshot_steps, self.evaluation  # and what their values must agree with
         return self
 
     # -- reading, with errors that say what broke ---------------------------
@@ -379,12 +392,41 @@ class Trace:
                 return {"steps": self.n_steps, "snapshots": self.n_snapshots, "epochs": self.n_epochs}[group]
         return self._specs[key].shape[0] if self._specs[key].shape else 1
 
+    def _check_edges(self, edges):
+        """``{array: (chunk, rows, digest)}`` of the rows in each array's last committed chunk, checked
+        against the committed counts (a count raised by hand no longer matches what was written)."""
+        if not isinstance(edges, dict):
+            raise self._damaged(f"its edges are {edges!r}")
+        checked = {}
+        for key in (key for keys in COMMITTED_BY.values() for key in keys):
+            rows, per_chunk = self._rows(key), self._specs[key].chunks[0]
+            if rows == 0:
+                continue
+            index = (rows - 1) // per_chunk
+            edge = edges.get(key)
+            if not (isinstance(edge, list) and len(edge) == 3 and edge[:2] == [index, rows - index * per_chunk]
+                    and isinstance(edge[2], str)):
+                raise self._damaged(f"the committed rows of '{key}' ({rows}) are not the rows that were written "
+                                    f"({edge!r})")
+            checked[key] = edge
+        return checked
+
+    def _check_rewritten_edge(self, key):
+        """A killed run's last chunk of ``key``, rewritten after the last commit: check its committed rows."""
+        index, n, digest = self._edges[key]
+        start = index * self._specs[key].chunks[0]
+        node = self._node(key)
+        try:
+            values = node[start : start + n]
+        except Exception as e:
+            raise self._damaged(f"'{key}' cannot be read ({type(e).__name__}: {_first_line(e)})") from None
+        if f"{rows_digest(values):08x}" != digest:
+            raise self._damaged(f"chunk {index} of '{key}' does not hold the rows that were committed there")
+
     def _node(self, key):
-        """The array at ``key``, opened once, its committed chunks checked: all there, each where it was written."""
+        """The array at ``key``, opened once (its chunks were checked when the trace opened)."""
         node = self._nodes.get(key)
         if node is None:
-            self._files.check_chunks(key, self._rows(key), self._specs[key], self._checksums,
-                                     loose=self.status == "running")
             try:
                 node = self._nodes[key] = self._root[key]
             except Exception as e:

@@ -18,6 +18,7 @@ import math
 from dataclasses import asdict, dataclass
 
 from ..activations import ACTIVATIONS
+from ..data import DATASETS
 from ..errors import ExplainerError
 from ..initializers import INITIALIZERS
 from ..losses import LOSSES
@@ -160,6 +161,12 @@ def read_run(attrs, path):
         raise _damaged(path, f"'layers' have the activations {activations}, not those of 'config.network'")
     if network.get("sizes", list) != sizes:
         raise _damaged(path, f"'config.network.sizes' {network.get('sizes', list)} differs from 'sizes' {sizes}")
+    dataset = data.get("name", str)
+    if dataset in DATASETS and (tuple(image_shape), sizes[-1]) != (DATASETS[dataset].image_shape,
+                                                                 DATASETS[dataset].n_classes):
+        raise _damaged(path, f"'image_shape' {image_shape} and {sizes[-1]} classes are not those of {dataset!r}")
+    if data.value.get("image_shape", image_shape) != image_shape:
+        raise _damaged(path, f"'config.data.image_shape' differs from 'image_shape' {image_shape}")
     if math.prod(image_shape) != sizes[0]:
         raise _damaged(path, f"'image_shape' {image_shape} does not hold the {sizes[0]} inputs of 'sizes'")
     total_steps = root.get("total_steps", int, lambda v: v >= 1, "a whole number >= 1")
@@ -181,7 +188,7 @@ def read_run(attrs, path):
         raise _damaged(path, f"'total_steps' {total_steps} is not {train_config.epochs} epochs of "
                              f"{steps_per_epoch} steps")
     return Run(
-        dataset=data.get("name", str),
+        dataset=dataset,
         image_shape=tuple(image_shape),
         sizes=tuple(sizes),
         activations=tuple(activations),

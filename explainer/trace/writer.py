@@ -24,7 +24,7 @@ import zarr
 from zarr.codecs import BytesCodec, Crc32cCodec, ZstdCodec
 
 from .schema import COMMITTED_BY, SNAPSHOT_CHUNK
-from .store import Files, chunk_key, seal
+from .store import Files, chunk_key, rows_digest, seal
 
 __all__ = ["TraceWriter"]
 
@@ -44,7 +44,8 @@ class TraceWriter:
         self.path = path
         self.committed = {"steps": 0, "snapshots": 0, "epochs": 0}
         self._written = dict(self.committed)  # rows handed to the writer, committed or not yet
-        self._attrs = {**attrs, "committed": dict(self.committed), "checksums": {}}
+        self._attrs = {**attrs, "committed": dict(self.committed), "checksums": {}, "edges": {}}
+        self._edges = {}  # array -> [its last chunk, rows written in it, their digest]: see store.rows_digest
         # the group is made with its attributes, so that even a run killed now leaves a
         # folder recognisable as a trace (one that says it is damaged, and may be replaced)
         self.root = zarr.open_group(path, mode="w-", zarr_format=3, attributes=seal(self._attrs))
@@ -162,14 +163,30 @@ class TraceWriter:
             return
         try:
             write_rows(self.arrays, writes)
-            for key, rows, _ in writes:
+            for key, rows, values in writes:
                 per_chunk = self.arrays[key].chunks[0]
                 self._touched.setdefault(key, set()).update(range(rows.start // per_chunk,
                                                                   (rows.stop - 1) // per_chunk + 1))
+                self._extend_edge(key, rows, values)
             self._commit(counts)
         except BaseException:
             self.failed = True
             raise
+
+    def _extend_edge(self, key, rows, values):
+        """Add rows just written to the digest of the rows in their array's last chunk."""
+        array = self.arrays[key]
+        per_chunk, values = array.chunks[0], np.asarray(values, dtype=array.dtype)
+        start = rows.start
+        while start < rows.stop:
+            index = start // per_chunk
+            stop = min(rows.stop, (index + 1) * per_chunk)
+            edge = self._edges.get(key)
+            if edge is None or edge[0] != index:  # a new chunk begins
+                edge = self._edges[key] = [index, 0, 0]
+            edge[1] += stop - start
+            edge[2] = rows_digest(values[start - rows.start : stop - rows.start], edge[2])
+            start = stop
 
     def _commit(self, counts):
         """Raise ``committed`` to ``counts``, with the checksums of the chunks written since the last commit."""
@@ -183,6 +200,7 @@ class TraceWriter:
                 tails[index] = tail
         self._touched = {}
         self._attrs["committed"] = dict(counts)
+        self._attrs["edges"] = {key: [index, n, f"{crc:08x}"] for key, (index, n, crc) in self._edges.items()}
         # commit last: readers trust only what `committed` covers
         self.root.attrs.put(seal(self._attrs))
         self.committed = dict(counts)
