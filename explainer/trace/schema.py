@@ -5,7 +5,7 @@
     run.zarr/                       group attrs: schema, schema_version, explainer_version,
                                     config, image_shape, sizes, layers, total_steps,
                                     steps_per_epoch, planned_snapshots, status,
-                                    committed = {steps, snapshots, epochs}, checksums,
+                                    committed = {steps, snapshots, epochs}, checksums, edges,
                                     evaluation = {test_loss, test_accuracy, n_test}, digest
       probe/x, probe/labels, probe/index      the fixed probe set (n_probe, n_in), (n_probe,)
       steps/scalars                 (n_steps, 4) one row per training step s: loss, accuracy,
@@ -37,9 +37,12 @@ scalars), except the epoch table (float64) and the integer arrays (int64).
 Integrity. Every chunk ends with a CRC32C checksum of its bytes (Zarr's
 ``crc32c`` codec), which Zarr checks whenever the chunk is read. The root's
 ``checksums`` names, per array, the checksum each committed chunk ends with,
-so that a chunk moved, swapped or left stale is noticed too; and ``digest``
-is a SHA-256 of all the other root attributes, so that damaged metadata is
-never taken for a real run's.
+so that a chunk moved, swapped or left stale is noticed too; ``edges`` names,
+per array, its last committed chunk, how many rows were written into it and
+their CRC32C, so that a committed count that says more than was written is
+noticed, and so are the committed rows of a chunk that a killed run rewrote
+after its last commit; and ``digest`` is a SHA-256 of all the other root
+attributes, so that damaged metadata is never taken for a real run's.
 
 Arrays grow along their first axis as training runs. A flush writes the new
 rows, then raises ``committed`` (with the new chunks' checksums); readers
