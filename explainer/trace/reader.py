@@ -99,12 +99,24 @@ class Trace:
             check_array(files, key, spec)  # and its committed chunks: all there, each where it was written
             if files.check_chunks(key, self._rows(key), spec, self._checksums, loose=self.status == "running"):
                 self._check_rewritten_edge(key)
-        self.probe_x = self._read("probe/x")  # (n_probe, n_in)
-        self.probe_labels = self._read("probe/labels")  # (n_probe,)
-        self.probe_index = self._read("probe/index")  # (n_probe,) rows of the validation set
-        if self.probe_labels.min() < 0 or self.probe_labels.max() >= run.n_classes:
-            raise TraceError(f"{path} is a damaged trace: its probe labels are not classes 0 to "
-                             f"{run.n_classes - 1}; record it again")
+
+    @cached_property
+    def probe_x(self):
+        """The probe digits, (n_probe, n_in): followed through every snapshot."""
+        return self._read("probe/x")
+
+    @cached_property
+    def probe_labels(self):
+        """Their labels, (n_probe,)."""
+        labels = self._read("probe/labels")
+        if labels.min() < 0 or labels.max() >= self.run.n_classes:
+            raise self._damaged(f"its probe labels are not classes 0 to {self.run.n_classes - 1}")
+        return labels
+
+    @cached_property
+    def probe_index(self):
+        """Their rows in the validation set, (n_probe,)."""
+        return self._read("probe/index")
 
     @classmethod
     def open(cls, path):
@@ -377,7 +389,7 @@ class Trace:
         """
         for key in self._specs:
             self._read(key)
-        _ = self.scalars, self.epochs, self.snapshot_steps, self.evaluation  # and what their values must agree with
+        _ = self.probe_labels, self.scalars, self.epochs, self.snapshot_steps, self.evaluation  # and what their values must agree with
         return self
 
     # -- reading, with errors that say what broke ---------------------------

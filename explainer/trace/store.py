@@ -89,9 +89,9 @@ class Files:
             if self.packed:
                 self._names = set(self._members)
             else:
-                names = set()
-                for folder, _, files in os.walk(self.path):
-                    relative = Path(folder).relative_to(self.path).as_posix()
+                names, root = set(), os.fspath(self.path)
+                for folder, _, files in os.walk(root):
+                    relative = os.path.relpath(folder, root).replace(os.sep, "/")
                     prefix = "" if relative == "." else relative + "/"
                     names.update(prefix + name for name in files)
                 self._names = names
@@ -196,6 +196,8 @@ def check_array(files, key, spec):
               "codecs": spec.codecs, "fill_value": 0,
               "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
               "storage_transformers": []}
+    if _plain(found) == _plain(wanted):
+        return
     for field, value in wanted.items():
         if _plain(found[field]) != _plain(value):
             raise TraceError(f"{path} is a damaged trace: '{key}' has {field} {_plain(found[field])}, where the "
