@@ -30,10 +30,10 @@ import numpy as np
 
 from ..metrics import silent_units
 from ..passes import Pass
+from .progress import read_progress
 from .records import Evaluation, Snapshot
-from .run import STATUSES, Run, TraceError, read_run
+from .run import Run, TraceError, read_run
 from .schema import (
-    COMMITTED_BY,
     EPOCH_FIELDS,
     SCHEMA,
     SCHEMA_VERSION,
@@ -73,31 +73,16 @@ class Trace:
         path = self.path
         check_seal(attrs, path)
         self.run: Run = read_run(attrs, path)
-        self.status = attrs.get("status")
-        if self.status not in STATUSES:
-            raise TraceError(f"{path} is a damaged trace: its status is {self.status!r}, not one of "
-                             f"{', '.join(STATUSES)}; record it again")
-        run = self.run
-        limits = {"steps": run.total_steps, "snapshots": len(run.planned_snapshots), "epochs": run.training.epochs}
-        committed = attrs.get("committed")
-        if not isinstance(committed, dict) or set(committed) != set(limits):
-            raise TraceError(f"{path} is a damaged trace: its committed counts are {committed!r}; record it again")
-        for name, limit in limits.items():
-            n = committed[name]
-            if not (isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= limit
-                    and (self.status != "complete" or n == limit)):
-                raise TraceError(f"{path} is a damaged trace: it claims {n!r} committed {name} of the "
-                                 f"{limit} planned; record it again")
-        self.n_steps, self.n_snapshots, self.n_epochs = committed["steps"], committed["snapshots"], committed["epochs"]
-        self._checksums = attrs.get("checksums")
-        self._evaluation = self._evaluation_attrs(attrs.get("evaluation"))
+        self._progress = progress = read_progress(attrs, self.run, path)
+        self.status = progress.status
+        self.n_steps, self.n_snapshots, self.n_epochs = (progress.committed[name]
+                                                         for name in ("steps", "snapshots", "epochs"))
         if not self.complete and any(name.startswith("evaluation/") for name in files.names):
             raise self._damaged(f"it holds a test evaluation, but its status is {self.status!r}")
-        self._specs = layout(run, self._evaluation["n_test"] if self._evaluation else None)
-        self._edges = self._check_edges(attrs.get("edges"))
+        self._specs = layout(self.run, progress.evaluation["n_test"] if progress.evaluation else None)
         for key, spec in self._specs.items():  # every array's metadata, against the run's settings,
             check_array(files, key, spec)  # and its committed chunks: all there, each where it was written
-            if files.check_chunks(key, self._rows(key), spec, self._checksums, loose=self.status == "running"):
+            if files.check_chunks(key, self._rows(key), spec, progress.checksums, loose=self.status == "running"):
                 self._check_rewritten_edge(key)
 
     @cached_property
@@ -334,21 +319,10 @@ class Trace:
         counted = np.bincount(labels * n + predicted, minlength=n * n).reshape(n, n)
         accuracy = float(np.mean(labels == predicted)) if len(labels) else float("nan")
         if not np.array_equal(counted, arrays["confusion"]) or not (
-                accuracy == self._evaluation["test_accuracy"] or not len(labels)):
+                accuracy == self._progress.evaluation["test_accuracy"] or not len(labels)):
             raise self._damaged("its test accuracy and confusion matrix are not those of its test predictions")
-        return Evaluation(test_loss=self._evaluation["test_loss"], test_accuracy=self._evaluation["test_accuracy"],
+        return Evaluation(test_loss=self._progress.evaluation["test_loss"], test_accuracy=self._progress.evaluation["test_accuracy"],
                           **arrays)
-
-    def _evaluation_attrs(self, value):
-        if not self.complete:
-            return None
-        ok = (isinstance(value, dict) and set(value) == {"test_loss", "test_accuracy", "n_test"}
-              and all(isinstance(value[k], (int, float)) and not isinstance(value[k], bool) for k in value)
-              and isinstance(value["n_test"], int) and value["n_test"] >= 0)
-        if not ok:
-            raise self._damaged(f"its evaluation is {value!r}")
-        return {"test_loss": float(value["test_loss"]), "test_accuracy": float(value["test_accuracy"]),
-                "n_test": value["n_test"]}
 
     def summary(self):
         """A JSON-able summary of the run (used by ``explainer info``), once :meth:`verify` has read
@@ -399,33 +373,11 @@ class Trace:
 
     def _rows(self, key):
         """How many rows of ``key`` are real: the committed count of its group, or all of them."""
-        for group, keys in COMMITTED_BY.items():
-            if key in keys:
-                return {"steps": self.n_steps, "snapshots": self.n_snapshots, "epochs": self.n_epochs}[group]
-        return self._specs[key].shape[0] if self._specs[key].shape else 1
-
-    def _check_edges(self, edges):
-        """``{array: (chunk, rows, digest)}`` of the rows in each array's last committed chunk, checked
-        against the committed counts (a count raised by hand no longer matches what was written)."""
-        if not isinstance(edges, dict):
-            raise self._damaged(f"its edges are {edges!r}")
-        checked = {}
-        for key in (key for keys in COMMITTED_BY.values() for key in keys):
-            rows, per_chunk = self._rows(key), self._specs[key].chunks[0]
-            if rows == 0:
-                continue
-            index = (rows - 1) // per_chunk
-            edge = edges.get(key)
-            if not (isinstance(edge, list) and len(edge) == 3 and edge[:2] == [index, rows - index * per_chunk]
-                    and isinstance(edge[2], str)):
-                raise self._damaged(f"the committed rows of '{key}' ({rows}) are not the rows that were written "
-                                    f"({edge!r})")
-            checked[key] = edge
-        return checked
+        return self._progress.rows(key, self._specs[key])
 
     def _check_rewritten_edge(self, key):
         """A killed run's last chunk of ``key``, rewritten after the last commit: check its committed rows."""
-        index, n, digest = self._edges[key]
+        index, n, digest = self._progress.edges[key]
         start = index * self._specs[key].chunks[0]
         node = self._node(key)
         try:
