@@ -92,15 +92,20 @@ def test_two_chunks_of_one_array_swapped_is_an_error(copy):
         Trace.open(copy).weights(0)
 
 
-def test_a_killed_run_with_a_committed_chunk_missing_is_an_error(tmp_path):
-    path = tmp_path / "killed.zarr"
+def stopped_run(path):
+    """A run that stops after 70 of its 120 steps, without its evaluation (status "interrupted")."""
     data = load_dataset("digits")
     experiment = Experiment.preset("digits", epochs=3, hidden=(8,))
     recorder = TraceRecorder(path, schedule="every:5", flush_seconds=0)
     trainer = Trainer(experiment.network(64, 10), data, experiment.train_config(), recorder)
-    trainer.run(70)  # 70 of 120 steps, then the run stops without its evaluation
+    trainer.run(70)
     recorder.flush()
     trainer.close()
+    return path
+
+
+def test_a_killed_run_with_a_committed_chunk_missing_is_an_error(tmp_path):
+    path = stopped_run(tmp_path / "killed.zarr")
     trace = Trace.open(path)
     assert trace.status == "interrupted" and trace.n_snapshots == 14
     (path / "snapshots/params/c/1/0").unlink()  # a committed chunk; chunks 2 to 5 were never written
@@ -298,14 +303,7 @@ def test_the_learning_rate_follows_the_decay(tmp_path):
 @pytest.fixture()
 def killed(tmp_path):
     """A run stopped at step 70 of 120 whose status says "running", as after a SIGKILL."""
-    path = tmp_path / "killed.zarr"
-    data = load_dataset("digits")
-    experiment = Experiment.preset("digits", epochs=3, hidden=(8,))
-    recorder = TraceRecorder(path, schedule="every:5", flush_seconds=0)
-    trainer = Trainer(experiment.network(64, 10), data, experiment.train_config(), recorder)
-    trainer.run(70)
-    recorder.flush()
-    trainer.close()
+    path = stopped_run(tmp_path / "killed.zarr")
     edit_attrs(path, lambda a: a.update(status="running"), reseal=True)
     return path
 
