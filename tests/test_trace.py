@@ -219,7 +219,7 @@ def test_the_default_trace_is_built_once_and_reused(tmp_path, monkeypatch):
 
 
 def test_recording_refuses_to_overwrite_unless_asked(recorded):
-    with pytest.raises(FileExistsError, match="already exists"):
+    with pytest.raises(FileExistsError, match="already holds a trace: choose another path, or add --force"):
         TraceRecorder(recorded[0])
 
 

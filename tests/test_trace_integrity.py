@@ -241,7 +241,7 @@ def test_recording_with_overwrite_never_deletes_a_folder_that_is_not_a_trace(tmp
     thesis.mkdir()
     (thesis / "thesis.tex").write_text("\\documentclass{book}")
     assert not is_trace(thesis)
-    with pytest.raises(FileExistsError, match="refusing to replace .*thesis: it is not a trace"):
+    with pytest.raises(FileExistsError, match="path .*thesis already exists and is not a trace"):
         TraceRecorder(thesis, overwrite=True)
     assert (thesis / "thesis.tex").read_text() == "\\documentclass{book}"
 

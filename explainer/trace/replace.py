@@ -8,12 +8,11 @@ attributes name the ``explainer-trace`` schema.
 """
 
 import json
-import os
 import shutil
 import zipfile
 from pathlib import Path
 
-from ..errors import OutputError
+from ..outputs import check_trace_out
 from .schema import SCHEMA
 
 __all__ = ["is_trace", "check_can_write"]
@@ -41,35 +40,9 @@ def is_trace(path):
 
 
 def check_can_write(path, overwrite, replace=False):
-    """Check that a trace can be written at ``path``; with ``replace``, remove the old trace there.
-
-    Raises ``FileExistsError`` when something is there and ``overwrite`` is
-    false, or when what is there is not a trace; :class:`~explainer.errors.OutputError`
-    when the folder it goes in cannot be made or written.
-    """
-    path = Path(path)
-    if path.exists() or path.is_symlink():
-        if not overwrite:
-            raise FileExistsError(f"a file or folder already exists at {path}: choose another path, or "
-                                  "pass overwrite=True (--force on the command line) to replace the trace there")
-        if not is_trace(path):
-            raise FileExistsError(f"refusing to replace {path}: it is not a trace (no explainer trace metadata "
-                                  "in it), and only a trace is ever replaced; choose another path, or move it "
-                                  "away yourself")
-        if replace:
-            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
-        return
-    parent = _existing_parent(path)
-    if not parent.is_dir():
-        raise OutputError(f"cannot write a trace at {path}: {parent} is a file, not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write a trace at {path}: the folder {parent} is not writable; "
-                              "choose a path you may write to")
-
-
-def _existing_parent(path):
-    """The nearest ancestor of ``path`` that exists (the folder it would be made in)."""
-    for parent in Path(os.path.abspath(path)).parents:
-        if parent.exists():
-            return parent
-    return Path("/")
+    """Check that a trace can be written at ``path`` (the rule of :func:`explainer.outputs.check_trace_out`:
+    a new path, or with ``overwrite`` an existing trace, never anything else); with ``replace``, remove
+    the old trace there."""
+    path = check_trace_out(path, "path", overwrite=overwrite)
+    if replace and (path.exists() or path.is_symlink()):
+        shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
