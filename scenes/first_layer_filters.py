@@ -17,7 +17,7 @@ from explainer import filter_range
 from explainer.scenes.choice import chosen_step, chosen_trace
 from explainer.scenes.palette import PALETTE
 from explainer.scenes.pieces import FilterGrid, LossCurve, StepCounter
-from explainer.scenes.slides import LectureScene
+from explainer.scenes.slides import LectureScene, sweep
 
 MAX_UNITS = 64  # tiles shown; wider layers show their first 64
 
@@ -74,7 +74,7 @@ class FirstLayerFilters(LectureScene):
         self.play(Create(curve.line), FadeIn(curve.cursor), run_time=1.5)
         self.wait(0.5)
         self.next_slide()  # the run's loss curve
-        self.play(k.animate.set_value(len(steps) - 1), run_time=min(12, 0.2 * len(steps) + 2), rate_func=linear)
+        self.play(k.animate.set_value(len(steps) - 1), run_time=sweep(min(25, 0.4 * len(steps) + 2)), rate_func=linear)
         self.wait(1)
         if self.silent:
             self.next_slide()  # the learned filters

@@ -12,14 +12,43 @@ manim-slides 5.7.0 (the newest) sets ``config["write_to_movie"]``, which Manim
 that still has ``write_to_movie``: the ``slides`` extra installs Manim 0.21
 (tested with manim-slides 5.7.0). With a newer Manim the scenes stay plain
 scenes, and say why once.
+
+Pace: a teacher narrates over the video, so every phase ends with a hold of
+``HOLD`` seconds (``next_slide()`` waits, then cuts the slide).
+``EXPLAINER_PACE=preview`` drops the holds and shortens the slow sweeps, for a
+quick look; ``lecture`` (the default) keeps them.
 """
 
+import os
 import warnings
 
 from manim import Scene
 from manim._config.utils import ManimConfig
 
-__all__ = ["LectureScene", "SLIDES"]
+__all__ = ["LectureScene", "SLIDES", "PACES", "pace", "hold", "sweep"]
+
+# pace name -> (seconds held at the end of each phase, factor on the length of sweeps through snapshots)
+PACES = {"lecture": (2.0, 1.0), "preview": (0.0, 0.4)}
+
+
+def pace():
+    """The pace ``EXPLAINER_PACE`` names (``lecture`` by default); a bad name stops the render in one line."""
+    from .choice import fail
+
+    name = os.environ.get("EXPLAINER_PACE", "").strip() or "lecture"
+    if name not in PACES:
+        fail(f"EXPLAINER_PACE must be one of {', '.join(PACES)}; got {name!r}")
+    return name
+
+
+def hold():
+    """Seconds to hold the picture at the end of a phase, at this pace."""
+    return PACES[pace()][0]
+
+
+def sweep(seconds):
+    """How long a sweep through snapshots that takes ``seconds`` at the lecture's pace takes at this pace."""
+    return seconds * PACES[pace()][1]
 
 
 def _slide_class():
@@ -46,12 +75,18 @@ if _why_not:
 if SLIDES:
 
     class LectureScene(_Slide):
-        """A scene that manim-slides cuts into slides at each ``next_slide()``."""
+        """A scene that manim-slides cuts into slides at each ``next_slide()``, after a hold."""
+
+        def next_slide(self, *args, **kwargs):
+            if hold():
+                self.wait(hold())
+            super().next_slide(*args, **kwargs)
 
 else:
 
     class LectureScene(Scene):
-        """A plain scene; ``next_slide()`` marks where a slide would end and does nothing."""
+        """A plain scene; ``next_slide()`` marks where a slide would end: it holds the picture."""
 
         def next_slide(self, *args, **kwargs):
-            pass
+            if hold():
+                self.wait(hold())

@@ -14,7 +14,7 @@ from manim import *
 from explainer.scenes.choice import chosen_step, chosen_trace
 from explainer.scenes.palette import PALETTE
 from explainer.scenes.pieces import ConfusionGrid, LossCurve, ProbeRow, StepCounter
-from explainer.scenes.slides import LectureScene
+from explainer.scenes.slides import LectureScene, sweep
 
 
 def one_of_each_class(labels, n_classes=10):
@@ -75,7 +75,7 @@ class TrainingStory(LectureScene):
         # the curves are drawn up to the cursor as it moves
         drawn = VGroup(loss.drawn_upto(step_of), accuracy.drawn_upto(step_of))
         self.add(drawn)
-        self.play(k.animate.set_value(len(steps) - 1), run_time=min(12, 0.2 * len(steps) + 3), rate_func=linear)
+        self.play(k.animate.set_value(len(steps) - 1), run_time=sweep(min(25, 0.4 * len(steps) + 3)), rate_func=linear)
         self.wait(1)
 
         if trace.evaluation is not None:
