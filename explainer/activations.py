@@ -16,7 +16,12 @@ All functions keep the dtype of their input and never overwrite ``z``: the trace
 records both ``z`` and ``a``.
 
 Activations are looked up by name in :data:`ACTIVATIONS`; the command line's
-choices and the error messages come from that table.
+choices and the error messages come from that table. Each entry also carries
+its formula as LaTeX, which is what the scenes write on screen
+(:mod:`explainer.formulas`): ``tex`` is ``f(z)``, ``derivative_tex`` is
+``f'(z)``, and ``backward_tex`` is the backward step above in vector form, with
+``{g}`` standing for the gradient that arrives (``grad_a``) and ``{l}`` for the
+layer.
 """
 
 from collections.abc import Callable
@@ -32,12 +37,15 @@ LEAKY_RELU_SLOPE = 0.01
 
 
 class Activation(NamedTuple):
-    """A named activation ``a = forward(z)`` and its ``backward(z, a, grad_a)``."""
+    """A named activation ``a = forward(z)`` and its ``backward(z, a, grad_a)``, with their LaTeX."""
 
     name: str
     forward: Callable[[np.ndarray], np.ndarray]
     backward: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
     description: str
+    tex: str  # f(z), of one unit (softmax: of unit k)
+    derivative_tex: str  # f'(z) of one unit, in z or a = f(z) (softmax: the Jacobian's entry d a_k / d z_j)
+    backward_tex: str = r"{g} \odot f'(z^{{{l}}})"  # grad_z from grad_a = {g}, in vector form
 
 
 def identity(z):
@@ -102,17 +110,23 @@ def softmax_backward(z, a, grad_a):
 ACTIVATIONS = {
     activation.name: activation
     for activation in [
-        Activation("relu", relu, relu_backward, "max(0, z); the default for hidden layers"),
+        Activation("relu", relu, relu_backward, "max(0, z); the default for hidden layers",
+                   r"\max(0,\, z)", r"\begin{cases} 1 & z > 0 \\ 0 & z \le 0 \end{cases}"),
         Activation(
             "leaky_relu",
             leaky_relu,
             leaky_relu_backward,
             f"z if z > 0 else {LEAKY_RELU_SLOPE} z; never quite dead",
+            rf"\begin{{cases}} z & z > 0 \\ {LEAKY_RELU_SLOPE:g}\, z & z \le 0 \end{{cases}}",
+            rf"\begin{{cases}} 1 & z > 0 \\ {LEAKY_RELU_SLOPE:g} & z \le 0 \end{{cases}}",
         ),
-        Activation("sigmoid", sigmoid, sigmoid_backward, "1 / (1 + e^-z); shows vanishing gradients"),
-        Activation("tanh", tanh, tanh_backward, "tanh(z); zero-centred sigmoid"),
-        Activation("identity", identity, identity_backward, "z unchanged; a linear layer"),
-        Activation("softmax", softmax, softmax_backward, "e^z / sum e^z; class probabilities"),
+        Activation("sigmoid", sigmoid, sigmoid_backward, "1 / (1 + e^-z); shows vanishing gradients",
+                   r"\frac{1}{1 + e^{-z}}", r"a\,(1 - a)"),
+        Activation("tanh", tanh, tanh_backward, "tanh(z); zero-centred sigmoid", r"\tanh z", r"1 - a^2"),
+        Activation("identity", identity, identity_backward, "z unchanged; a linear layer", "z", "1"),
+        Activation("softmax", softmax, softmax_backward, "e^z / sum e^z; class probabilities",
+                   r"\frac{e^{z_k}}{\sum_j e^{z_j}}", r"a_k\,(\mathbb{1}[k = j] - a_j)",
+                   r"a^{{{l}}} \odot \left({g} - \left(a^{{{l}}}\right)^{{\mathsf T}} {g}\right)"),
     ]
 }
 

@@ -15,6 +15,11 @@ Some pairs of output activation and loss have a much simpler ``delta`` together
 than apart. Softmax with cross-entropy gives ``delta = a - y``, which is exact
 and avoids dividing by tiny probabilities; those shortcuts live in
 ``Loss.output_delta``.
+
+Every loss, and every shortcut, carries its formula as LaTeX for the scenes
+(:mod:`explainer.formulas`): ``tex`` is one sample's loss, ``gradient_tex`` its
+gradient with respect to the output ``a``, and a shortcut's ``tex`` is the
+output error ``delta`` it computes.
 """
 
 from collections.abc import Callable
@@ -24,21 +29,30 @@ import numpy as np
 
 from .tables import lookup
 
-__all__ = ["Loss", "LOSSES", "get_loss", "one_hot"]
+__all__ = ["Loss", "OutputDelta", "LOSSES", "get_loss", "one_hot"]
 
 # Probabilities are raised to at least EPS before the log: log(0) would be -inf.
 EPS = 1e-12
 
 
+class OutputDelta(NamedTuple):
+    """The output error of one output activation with one loss, worked out: ``delta(z, a, y)`` and its LaTeX."""
+
+    delta: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+    tex: str  # delta^L, in a^L, z^L and y
+
+
 class Loss(NamedTuple):
     """A named loss: mean ``value(a, y)``, per-sample ``gradient(a, y)``, and
-    ``output_delta``: activation name -> ``delta(z, a, y)`` shortcuts."""
+    ``output_delta``: activation name -> :class:`OutputDelta` shortcuts; with their LaTeX."""
 
     name: str
     value: Callable[[np.ndarray, np.ndarray], float]
     gradient: Callable[[np.ndarray, np.ndarray], np.ndarray]
     output_delta: dict
     description: str
+    tex: str  # one sample's loss, in the output a^L and the one-hot target y
+    gradient_tex: str  # d loss / d a, a vector
 
 
 def cross_entropy(a, y):
@@ -80,8 +94,11 @@ LOSSES = {
             "cross_entropy",
             cross_entropy,
             cross_entropy_gradient,
-            {"softmax": softmax_cross_entropy_delta, "sigmoid": sigmoid_cross_entropy_delta},
+            {"softmax": OutputDelta(softmax_cross_entropy_delta, r"a^{L} - y"),
+             "sigmoid": OutputDelta(sigmoid_cross_entropy_delta, r"-y \odot (1 - a^{L})")},
             "-sum y log a; the natural partner of softmax",
+            r"-\sum_k y_k \log a^{L}_k",
+            r"-y \oslash a^{L}",
         ),
         Loss(
             "mse",
@@ -89,6 +106,8 @@ LOSSES = {
             mean_squared_error_gradient,
             {},
             "1/2 ||a - y||^2; learns slowly through a saturated output",
+            r"\tfrac{1}{2} \lVert a^{L} - y \rVert^2",
+            r"a^{L} - y",
         ),
     ]
 }

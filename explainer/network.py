@@ -110,7 +110,7 @@ class Network:
                              f"forward's batch{hint}; got shape {np.shape(y)}")
         shortcut = self.loss_fn.output_delta.get(out.activation.name)
         if shortcut is not None:
-            grad = out.backward(delta=shortcut(out.z, out.a, y))
+            grad = out.backward(delta=shortcut.delta(out.z, out.a, y))
         else:
             grad = out.backward(self.loss_fn.gradient(out.a, y))
         for layer in reversed(self.layers[:-1]):

@@ -17,6 +17,10 @@ With ``g`` the gradient of one parameter ``w`` and ``lr`` the learning rate::
 State (``v``, ``s``, ``m``) is created on the first call, with the shape and
 dtype of each parameter.
 
+``tex()`` writes the same update as LaTeX lines with this optimiser's own
+numbers (its learning rate, its betas, epsilon, and for Adam the step count
+``t``), with ``g`` for the gradient: what the scenes show for a run.
+
 Every ``FLUSH_EVERY`` steps, values smaller than the smallest normal float
 (about 1e-38 in float32) are set to 0, in the parameters and in the state.
 Without it, Adam's ``m`` for pixels that are almost never lit shrinks by 0.9
@@ -29,9 +33,24 @@ import numpy as np
 
 from .tables import lookup
 
-__all__ = ["Optimizer", "SGD", "Momentum", "RMSprop", "Adam", "OPTIMIZERS", "make_optimizer", "FLUSH_EVERY"]
+__all__ = ["Optimizer", "SGD", "Momentum", "RMSprop", "Adam", "OPTIMIZERS", "make_optimizer", "FLUSH_EVERY",
+           "tex_number"]
 
 FLUSH_EVERY = 100
+
+
+def tex_number(x):
+    r"""A number as LaTeX, as short as ``:g`` writes it: ``0.001``, ``0.9``, ``10^{-8}``, ``3 \times 10^{-5}``.
+
+    >>> tex_number(1e-8), tex_number(0.00003), tex_number(0.05)
+    ('10^{-8}', '3 \\times 10^{-5}', '0.05')
+    """
+    text = f"{x:g}"
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    power = f"10^{{{int(exponent)}}}"
+    return power if mantissa == "1" else rf"{mantissa} \times {power}"
 
 
 class Optimizer:
@@ -66,6 +85,21 @@ class Optimizer:
         """The optimiser's settings as a JSON-able dict (for the trace)."""
         return {"name": self.name, "lr": self.lr}
 
+    def tex(self, t=None):
+        """The update as LaTeX lines, the last one this optimiser's numbers; ``t``: the step count of the
+        update shown (1 for the first; default: the next update's, ``self.t + 1``)."""
+        t = self.t + 1 if t is None else t
+        symbols = {"lr": r"\eta", "beta": r"\beta", "rho": r"\rho", "beta1": r"\beta_1", "beta2": r"\beta_2",
+                   "eps": r"\epsilon"}
+        numbers = [f"{symbols[k]} = {tex_number(v)}" for k, v in self.state().items() if k != "name"]
+        return (*self._tex_rules(t), r",\quad ".join(numbers + self._tex_step(t)))
+
+    def _tex_rules(self, t):
+        raise NotImplementedError
+
+    def _tex_step(self, t):
+        return []
+
     def __repr__(self):
         args = ", ".join(f"{k}={v}" for k, v in self.state().items() if k != "name")
         return f"{type(self).__name__}({args})"
@@ -79,6 +113,9 @@ class SGD(Optimizer):
         update = g * w.dtype.type(-self.lr)
         w += update
         return update
+
+    def _tex_rules(self, t):
+        return (r"W \leftarrow W - \eta\, g",)
 
 
 class Momentum(Optimizer):
@@ -98,6 +135,9 @@ class Momentum(Optimizer):
         v -= self.lr * g
         w += v
         return v.copy()
+
+    def _tex_rules(self, t):
+        return (r"v \leftarrow \beta\, v - \eta\, g", r"W \leftarrow W + v")
 
     def _slots(self):
         return list(self.v.values())
@@ -125,6 +165,10 @@ class RMSprop(Optimizer):
         update *= -self.lr
         w += update
         return update
+
+    def _tex_rules(self, t):
+        return (r"s \leftarrow \rho\, s + (1 - \rho)\, g \odot g",
+                r"W \leftarrow W - \eta\, g \oslash \left(\sqrt{s} + \epsilon\right)")
 
     def _slots(self):
         return list(self.s.values())
@@ -162,6 +206,14 @@ class Adam(Optimizer):
         update *= -lr_t
         w += update
         return update
+
+    def _tex_rules(self, t):
+        return (r"m \leftarrow \beta_1 m + (1 - \beta_1)\, g,\quad v \leftarrow \beta_2 v + (1 - \beta_2)\, g \odot g",
+                r"\hat m = \frac{m}{1 - \beta_1^{\,t}},\quad \hat v = \frac{v}{1 - \beta_2^{\,t}}",
+                r"W \leftarrow W - \eta\, \hat m \oslash \left(\sqrt{\hat v} + \epsilon\right)")
+
+    def _tex_step(self, t):
+        return [f"t = {t}"]
 
     def _slots(self):
         return [*self.m.values(), *self.v.values()]

@@ -114,7 +114,7 @@ def test_output_delta_shortcut_equals_the_chain_rule(activation):
     a = act.forward(z)
     y = one_hot([0, 2, 1, 1], 3, np.float64)
     ce = LOSSES["cross_entropy"]
-    np.testing.assert_allclose(ce.output_delta[activation](z, a, y), act.backward(z, a, ce.gradient(a, y)),
+    np.testing.assert_allclose(ce.output_delta[activation].delta(z, a, y), act.backward(z, a, ce.gradient(a, y)),
                                rtol=1e-12, atol=1e-12)
 
 
