@@ -30,11 +30,13 @@ import math
 
 import numpy as np
 
+from .colours import SIGNS_CMAP
+
 __all__ = ["PERCENTILE", "SHADES", "CMAP", "GAP_RGB", "MARK_RGB", "FILTER_GAP", "snapshot_range", "filter_range",
            "filter_shades", "filter_palette", "filter_rgb", "filter_layout", "filter_mosaic", "tile_origin"]
 
 PERCENTILE = 99  # each snapshot's range is this percentile of |W|; the run's is the largest of them
-CMAP = "RdBu_r"  # matplotlib's diverging map: blue (negative), white (0), red (positive)
+CMAP = SIGNS_CMAP  # matplotlib's diverging RdBu_r: blue (negative), white (0), red (positive)
 SHADES = 253  # an odd number of shades, so that 0 has its own: index 126, white
 GAP, MARK = SHADES, SHADES + 1  # palette indices of the gaps between tiles and of a marked tile's frame
 GAP_RGB = (150, 150, 150)  # grey: no shade of RdBu_r

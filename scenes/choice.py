@@ -8,20 +8,35 @@ choice comes from environment variables:
     trace, built once on first use.
 ``EXPLAINER_SAMPLE``
     which probe digit (0 to n_probe - 1); default 0.
+``EXPLAINER_DIGIT``
+    or which class: the first probe digit labelled with it (say ``3``); the
+    render says which one it took. Not with ``EXPLAINER_SAMPLE``.
 ``EXPLAINER_STEP``
     which training step (the nearest snapshot is shown), or ``last``; default:
-    the scene's own (the last step for most; early in training for Backprop).
+    the scene's own (the last step for most; early in training for Backprop:
+    :data:`DEFAULT_STEPS`).
 
 A bad choice stops the render with one line saying what was wrong and what is
-allowed, not with a traceback from inside Manim.
+allowed, not with a traceback from inside Manim. ``manim render`` names the
+video after the scene alone (``ForwardPass.mp4``), so a second render with
+other choices replaces the first; ``explainer render`` names it after the
+sample and the step too (``ForwardPass_sample3_step120.mp4``).
 """
 
 import os
 import sys
 
+from explainer.probe_choice import probe_of_class
 from explainer.trace import TraceError, open_trace
 
-__all__ = ["chosen_trace", "chosen_sample", "chosen_step", "fail"]
+__all__ = ["chosen_trace", "chosen_sample", "chosen_step", "default_step", "DEFAULT_STEPS", "fail"]
+
+# the step a scene shows when none is chosen, for the scenes that do not show the last: scene name -> the
+# step, from the trace. `explainer render` names the video by it; tests/test_cli.py checks that each
+# scene's own default is this one
+DEFAULT_STEPS = {
+    "Backprop": lambda trace: trace.n_steps // 50,  # 2% into training, where the error is still large
+}
 
 
 def fail(message):
@@ -39,11 +54,20 @@ def chosen_trace():
 
 
 def chosen_sample(trace):
-    """The probe index named by ``EXPLAINER_SAMPLE`` (default 0), checked by the reader."""
-    text = os.environ.get("EXPLAINER_SAMPLE", "").strip() or "0"
+    """The probe index named by ``EXPLAINER_SAMPLE`` (default 0), checked by the reader; or the first
+    probe digit of the class ``EXPLAINER_DIGIT``, said on stderr."""
+    text = os.environ.get("EXPLAINER_SAMPLE", "").strip()
+    digit = os.environ.get("EXPLAINER_DIGIT", "").strip()
+    if text and digit:
+        fail(f"EXPLAINER_SAMPLE={text} and EXPLAINER_DIGIT={digit} both choose the probe digit: unset one of them")
     try:
-        return trace.check_sample(_number(text), "EXPLAINER_SAMPLE")
-    except TraceError as e:
+        if digit:
+            sample, others = probe_of_class(trace, _number(digit), "EXPLAINER_DIGIT")
+            print(f"explainer: EXPLAINER_DIGIT={digit}: probe digit {sample}, the first labelled {digit}"
+                  + (f" (the others: {', '.join(map(str, others))})" if others else ""), file=sys.stderr)
+            return sample
+        return trace.check_sample(_number(text or "0"), "EXPLAINER_SAMPLE")
+    except (TraceError, ValueError) as e:
         fail(str(e))
 
 
@@ -63,6 +87,13 @@ def chosen_step(trace, default=None):
         return trace.check_step(step, "EXPLAINER_STEP")
     except TraceError as e:
         fail(str(e))
+
+
+def default_step(scene, trace):
+    """The step ``scene`` (its class name) shows when none is chosen: :data:`DEFAULT_STEPS`, or the last."""
+    if scene in DEFAULT_STEPS:
+        return int(DEFAULT_STEPS[scene](trace))
+    return int(trace.snapshot_steps[-1]) if len(trace.snapshot_steps) else 0
 
 
 def _number(text):

@@ -1,27 +1,32 @@
-"""One colour scheme for every scene.
+"""The scenes' names for the one colour scheme of every picture (:mod:`explainer.colours`).
 
-Weights and gradients: red for positive, blue for negative, as in the figures
-(the ends of matplotlib's ``RdBu_r``; the filters use its every shade, through
-:mod:`explainer.filters`). Activations: from the background to a warm yellow.
+Right answers bluish green, wrong ones orange; signs red (positive) and blue
+(negative), the shades of ``RdBu_r`` that colour the filters; a digit is dark
+ink on a sheet of light paper; a neuron lit by its ``a`` goes from the
+background to yellow. The values are :mod:`explainer.colours`'s, so a scene,
+a figure and a dashboard say the same thing in the same colour.
 """
 
 from dataclasses import dataclass
+
+from explainer import colours
 
 __all__ = ["Palette", "PALETTE"]
 
 
 @dataclass(frozen=True)
 class Palette:
-    background: str = "#111318"
-    text: str = "#ECEFF4"
-    muted: str = "#8A93A6"
-    positive: str = "#D6604D"  # red end of RdBu_r
-    negative: str = "#4393C3"  # blue end of RdBu_r
-    activation: str = "#F6C85F"
-    correct: str = "#59A14F"
-    wrong: str = "#E15759"
-    loss: str = "#F28E2B"
+    background: str = colours.BACKGROUND
+    text: str = colours.TEXT
+    muted: str = colours.MUTED
+    positive: str = colours.POSITIVE  # red: a weight, delta or gradient above 0
+    negative: str = colours.NEGATIVE  # blue: below 0
+    activation: str = colours.ACTIVATION
+    correct: str = colours.RIGHT
+    wrong: str = colours.WRONG
+    loss: str = colours.LOSS
+    ink: str = colours.INK  # a digit's ink ...
+    paper: str = colours.PAPER  # ... on its paper
 
 
 PALETTE = Palette()
-

@@ -344,6 +344,7 @@ def test_training_story_renders_its_last_frame(tiny_trace, tmp_path):
 
 
 def test_probe_row_guesses_are_the_recorded_argmax(tiny_trace):
+    from explainer.scenes.palette import PALETTE
     from explainer.scenes.pieces import ProbeRow
 
     trace = Trace.open(tiny_trace)
@@ -355,7 +356,7 @@ def test_probe_row_guesses_are_the_recorded_argmax(tiny_trace):
         assert row.correct(k) == int((expected == trace.probe_labels[[0, 1, 2]]).sum())
     row.show(len(steps) - 1)
     np.testing.assert_array_equal(row.shown, row.guesses[-1])
-    right = [c.get_color().to_hex().upper() == "#59A14F" for c in row.cells]  # green when right
+    right = [c.get_color().to_hex().upper() == PALETTE.correct.upper() for c in row.cells]  # green when right
     assert right == (row.guesses[-1] == trace.probe_labels[[0, 1, 2]]).tolist()
 
 

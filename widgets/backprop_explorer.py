@@ -20,7 +20,7 @@ import numpy as np
 import traitlets
 from matplotlib.colors import Normalize
 
-from explainer import figures
+from explainer import colours, figures
 
 from .blit import BlitFigure
 from .common import TraceDashboard, hold_sync, image_widget, shows_errors, step_controls
@@ -103,9 +103,9 @@ class BackpropExplorer(TraceDashboard):
         for row, i in enumerate(reversed(range(L))):
             n_out, n_in = trace.run.shapes[i]
             ax_d, ax_w = fig.add_subplot(grid[row, 0]), fig.add_subplot(grid[row, 1])
-            self._delta_images.append(ax_d.imshow(np.zeros((n_out, 1)), cmap="RdBu_r", norm=Normalize(-1, 1),
+            self._delta_images.append(ax_d.imshow(np.zeros((n_out, 1)), cmap=colours.SIGNS_CMAP, norm=Normalize(-1, 1),
                                                   aspect="auto", interpolation="nearest"))
-            self._dW_images.append(ax_w.imshow(np.zeros((n_out, n_in)), cmap="RdBu_r", norm=Normalize(-1, 1),
+            self._dW_images.append(ax_w.imshow(np.zeros((n_out, n_in)), cmap=colours.SIGNS_CMAP, norm=Normalize(-1, 1),
                                                aspect="auto", interpolation="antialiased"))
             for ax in (ax_d, ax_w):
                 ax.set_xticks([])

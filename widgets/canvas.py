@@ -15,6 +15,8 @@ import base64
 import anywidget
 import traitlets
 
+from explainer import colours
+
 from .common import CSS
 
 __all__ = ["DrawingCanvas"]
@@ -27,10 +29,10 @@ function render({ model, el }) {
   const canvas = document.createElement("canvas");
   canvas.width = size;
   canvas.height = size;
-  Object.assign(canvas.style, { border: "1px solid #888", cursor: "crosshair", touchAction: "none",
-                                width: size + "px", height: size + "px", background: "white" });
+  Object.assign(canvas.style, { border: "1px solid __FRAME__", cursor: "crosshair", touchAction: "none",
+                                width: size + "px", height: size + "px", background: "__PAPER__" });
   const ctx = canvas.getContext("2d");
-  const blank = () => { ctx.fillStyle = "white"; ctx.fillRect(0, 0, size, size); };
+  const blank = () => { ctx.fillStyle = "__PAPER__"; ctx.fillRect(0, 0, size, size); };
   const show = () => {
     blank();
     const url = model.get("drawing");
@@ -43,7 +45,7 @@ function render({ model, el }) {
   };
   let last = null;
   const line = (p, q) => {
-    Object.assign(ctx, { strokeStyle: "black", lineWidth: model.get("brush"), lineCap: "round", lineJoin: "round" });
+    Object.assign(ctx, { strokeStyle: "__INK__", lineWidth: model.get("brush"), lineCap: "round", lineJoin: "round" });
     ctx.beginPath(); ctx.moveTo(p[0], p[1]); ctx.lineTo(q[0], q[1]); ctx.stroke();
   };
   canvas.addEventListener("pointerdown", (e) => {
@@ -70,10 +72,12 @@ function render({ model, el }) {
 }
 export default { render };
 """
+# ink on paper, as every digit is drawn (explainer.colours)
+_ESM = _ESM.replace("__PAPER__", colours.PAPER).replace("__INK__", colours.INK).replace("__FRAME__", colours.FRAME)
 
 
 class DrawingCanvas(anywidget.AnyWidget):
-    """A white square to draw a digit on in black; ``drawing`` is the picture as a PNG data URL ("" = blank)."""
+    """A square of paper to draw a digit on in ink (:mod:`explainer.colours`: white and black); ``drawing`` is the picture as a PNG data URL ("" = blank)."""
 
     _esm = _ESM
     drawing = traitlets.Unicode("", help="the picture as 'data:image/png;base64,...', or '' when blank").tag(sync=True)

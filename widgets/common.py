@@ -26,7 +26,7 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from explainer import ExplainerError, filter_mosaic, filter_palette
+from explainer import ExplainerError, colours, filter_mosaic, filter_palette
 from explainer.trace import TraceError, open_trace
 
 __all__ = [
@@ -79,8 +79,10 @@ class ErrorArea(widgets.HTML):
         else:
             text = f"{type(error).__name__}: {error} (this is a bug in explainer's dashboards; please report it)"
         self._message = text
-        self.value = ('<div style="color:#a1240a; background:#fff4ef; border:1px solid #D55E00; '
-                      f'padding:6px 10px; border-radius:4px; white-space:pre-wrap">{html.escape(text)}</div>')
+        box = colours.MESSAGE
+        self.value = (f'<div style="color:{box["text"]}; background:{box["background"]}; border:1px solid '
+                      f'{box["border"]}; padding:6px 10px; border-radius:4px; white-space:pre-wrap">'
+                      f"{html.escape(text)}</div>")
         self.layout.display = None
 
     def clear(self):

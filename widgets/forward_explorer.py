@@ -16,7 +16,7 @@ import numpy as np
 import traitlets
 from matplotlib.colors import Normalize
 
-from explainer import figures, filter_range, prepare_image
+from explainer import colours, figures, filter_range, prepare_image
 
 from .blit import BlitFigure
 from .canvas import DrawingCanvas
@@ -98,7 +98,8 @@ class ForwardExplorer(TraceDashboard):
         self.upload = widgets.FileUpload(accept="image/png,image/jpeg,.png,.jpg,.jpeg", multiple=False,
                                          description="upload a picture", layout=widgets.Layout(width="240px"))
         self.upload.add_class(CSS["upload"])
-        self._input_image = image_widget(layout=widgets.Layout(align_self="flex-start", border="1px solid #bbb"))
+        self._input_image = image_widget(layout=widgets.Layout(align_self="flex-start",
+                                                               border=f"1px solid {colours.FRAME}"))
         self._input_image.add_class(CSS["input"])
         self._input_caption = widgets.HTML()
         self._prediction = widgets.HTML()
@@ -147,7 +148,7 @@ class ForwardExplorer(TraceDashboard):
             cols = int(np.ceil(np.sqrt(n)))
             shape = (int(np.ceil(n / cols)), cols)
             signed = trace.run.activations[i] in SIGNED
-            image = axes[i].imshow(np.zeros(shape), cmap="RdBu_r" if signed else "viridis",
+            image = axes[i].imshow(np.zeros(shape), cmap=colours.SIGNS_CMAP if signed else colours.ACTIVATION_CMAP,
                                    norm=Normalize(-1 if signed else 0, 1), interpolation="nearest")
             axes[i].set_xticks([])
             axes[i].set_yticks([])
@@ -161,7 +162,7 @@ class ForwardExplorer(TraceDashboard):
         ax_out.set_xticks(classes)
         ax_out.set_xlabel("digit", fontsize=8)
         ax_out.tick_params(labelsize=8)
-        ax_out.set_title("output: probability of each digit", fontsize=8)
+        ax_out.set_title("output: probability of each digit\n(green: true digit; orange: a wrong guess)", fontsize=8)
         fig.supxlabel("each square is one unit's a: dark = 0, yellow = the largest a of any probe digit at this step"
                       if not any(im[2] for im in self._layer_images) else
                       "each square is one unit's a, on ± the largest |a| of any probe digit at this step", fontsize=8)
@@ -240,10 +241,10 @@ class ForwardExplorer(TraceDashboard):
         weights, record = self._snapshot(self.step)
         p = a[-1]  # (n_classes,)
         predicted = int(np.argmax(p))
-        self._draw_activations(a, record)
+        self._draw_activations(a, record, label)
         units_png, units_caption = self._top_units(x, z[0], weights[0][0])
         h, w = self.trace.image_shape
-        picture = upscale((255 - np.clip(x, 0, 1) * 255).astype(np.uint8).reshape(h, w), max(1, 140 // h))  # ink dark
+        picture = upscale(colours.digit_rgb(x.reshape(h, w)), max(1, 140 // h))  # (H, W, 3): ink on paper
         with hold_sync(self._figure_image, self._input_image, self._input_caption, self._prediction,
                        self._confidence, self._units_image, self._units_caption):
             self._figure_image.value = self._plot.png()
@@ -253,13 +254,17 @@ class ForwardExplorer(TraceDashboard):
             self._input_caption.value = ("<small>" + (f"probe digit {self.probe}, labelled {label}" if label is not None
                                                       else f"your {self.source}") + f", at step {self.step}</small>")
             self._prediction.value = f'<span style="font-size:22px">predicted: <b>{predicted}</b></span>'
-            verdict = "" if label is None else (" ✓" if predicted == label else f" ✗ (it is a {label})")
+            verdict = "" if label is None else (
+                f' <b style="color:{colours.RIGHT}">✓</b>' if predicted == label else
+                f' <b style="color:{colours.WRONG}">✗</b> (it is a {label})')
             self._confidence.value = (f'<span style="font-size:14px; margin-left:12px">with probability '
                                       f"{p[predicted]:.0%}{verdict}</span>")
             self.prediction = predicted
 
-    def _draw_activations(self, a, record):
-        """Each hidden layer's a on its grid, scaled to the probe digits' range at this step; the output bars."""
+    def _draw_activations(self, a, record, label=None):
+        """Each hidden layer's a on its grid, scaled to the probe digits' range at this step; the output bars:
+        the true digit's (``label``) in the colour of right answers, a wrong guess's in that of wrong ones,
+        and the guess for a digit of unknown label (drawn, uploaded) in ink."""
         for i, (image, shape, signed) in enumerate(self._layer_images):
             values = np.full(shape[0] * shape[1], np.nan)  # (rows * cols,): the grid's spare cells stay blank
             values[: len(a[i])] = a[i]
@@ -267,9 +272,15 @@ class ForwardExplorer(TraceDashboard):
             image.set_data(values.reshape(shape))
             image.set_norm(Normalize(-top if signed else 0, top))
         p = a[-1]
+        predicted = int(np.argmax(p))
         for k, bar in enumerate(self._bars):
             bar.set_height(float(p[k]))
-            bar.set_color(figures.COLORS["right"] if k == int(np.argmax(p)) else figures.COLORS["other"])
+            if k == label:
+                bar.set_color(colours.RIGHT)
+            elif k == predicted:
+                bar.set_color(colours.INK if label is None else colours.WRONG)
+            else:
+                bar.set_color(colours.OTHER)
 
     def _top_units(self, x, z1, W1):
         """The first-layer units with the largest z: their filters W1j over W1j * x, as a PNG, and a caption.

@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullLocator
 
-from explainer import figures
+from explainer import colours, figures
 
 from .blit import BlitFigure
 
@@ -47,7 +47,7 @@ class LossPlot:
         self.limits = (last, low, high) = limits
         # fixed margins: constrained layout (explainer.figures' default) would double the cost of
         # this redraw, made a few times a run
-        fig = Figure(figsize=(6.2, 3.4), dpi=DPI, facecolor="white")
+        fig = Figure(figsize=(6.2, 3.4), dpi=DPI, facecolor=colours.PAPER)
         fig.subplots_adjust(left=0.12, right=0.87, bottom=0.14, top=0.85)
         ax = fig.subplots()
         acc = ax.twinx()

@@ -11,7 +11,7 @@ import numpy as np
 import traitlets
 from matplotlib.ticker import PercentFormatter
 
-from explainer import figures, filter_range, snapshot_range
+from explainer import colours, figures, filter_range, snapshot_range
 
 from .blit import BlitFigure
 from .common import (
@@ -153,7 +153,7 @@ class TrainingDashboard(TraceDashboard):
         axes[-1].set_xlim(0, max(trace.n_steps - 1, 1))
         for ax in axes:
             ax.grid(True, alpha=0.3)
-        cursors = [ax.axvline(0, color="black", lw=1.2) for ax in axes]
+        cursors = [ax.axvline(0, color=colours.INK, lw=1.2) for ax in axes]
         return BlitFigure(fig, cursors), cursors
 
     def _dead_panel(self, ax, window):

@@ -1,9 +1,16 @@
-"""``explainer info`` and ``explainer pack``: look at a trace, and pack one for sharing."""
+"""``explainer info`` and ``explainer pack``: look at a trace, and pack one for sharing.
+
+``explainer info TRACE --probes`` lists the probe digits: each one's label,
+the snapshots at which the network misread it (as ranges of consecutive
+snapshots) and its guess at the last one, so that a teacher can choose one
+for a scene without Python (:mod:`explainer.probe_choice`).
+"""
 
 import json
 from pathlib import Path
 
 from ..outputs import check_file_out
+from ..probe_choice import misreadings
 from ..trace import is_trace, open_trace, pack_trace
 
 __all__ = ["add_parser"]
@@ -14,6 +21,9 @@ def add_parser(subparsers):
                               description="Summarise a trace: the run's settings, how far it got, how it ended.")
     p.add_argument("trace", metavar="TRACE", help="a trace folder or packed .zip, or 'default'")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.add_argument("--probes", action="store_true",
+                   help="list the probe digits instead: each one's label, the snapshots at which the network "
+                   "misread it, and its guess at the last one (to choose one for `explainer render --sample N`)")
     p.set_defaults(func=info_command)
 
     k = subparsers.add_parser("pack", help="pack a trace folder into one .zip file for sharing",
@@ -28,6 +38,8 @@ def add_parser(subparsers):
 
 def info_command(args):
     trace = open_trace(args.trace)
+    if args.probes:
+        return probes_command(trace, args.json)
     s = trace.summary()
     if args.json:
         print(json.dumps(s))
@@ -62,6 +74,33 @@ def _silent(s, listed=8):
         layers.append(words)
     return (f"{'; '.join(layers)}\n             (a = 0 for all {s['probe_size']} probe digits at step "
             f"{s['last_snapshot']})")
+
+
+def probes_command(trace, as_json=False):
+    """``explainer info TRACE --probes``: a table of the probe digits, or one JSON object."""
+    rows = misreadings(trace)
+    steps = trace.snapshot_steps
+    last = int(steps[-1])
+    if as_json:
+        print(json.dumps({"path": str(trace.path), "snapshots": len(steps), "snapshot_steps": steps.tolist(),
+                          "last_snapshot": last, "probes": rows}))
+        return 0
+    print(f"probe digits of {trace.path}: {len(rows)}, their guesses at {len(steps)} snapshots (steps 0 to {last})")
+    print("misread: the snapshot steps at which the guess was not the label; 0-40 is every snapshot from step 0 to 40")
+    print()
+    print(f"{'probe':>5}  {'label':>5}  {f'guess at step {last}':<22}  misread")
+    for r in rows:
+        verdict = "" if r["last_guess"] == r["label"] else ", wrong"
+        guess = f"{r['last_guess']} ({r['last_confidence']:.0%}{verdict})"
+        misread = (f"at steps {r['misread']} ({r['misread_snapshots']} of {len(steps)} snapshots)"
+                   if r["misread_snapshots"] else "never")
+        print(f"{r['index']:>5}  {r['label']:>5}  {guess:<22}  {misread}")
+    wrong = [str(r["index"]) for r in rows if r["last_guess"] != r["label"]]
+    print()
+    print(f"misread at the last snapshot: {', '.join(wrong) if wrong else 'none'}")
+    print(f"show one: explainer render ForwardPass --trace {trace.path} --sample N  (or --digit D: the first "
+          "probe digit of class D)")
+    return 0
 
 
 def pack_command(args):

@@ -178,9 +178,9 @@ def demo_command(args):
     paths = save_all(trace_path, args.out / "figures", formats=("png",))
     print(f"figures      {args.out / 'figures'}/  ({', '.join(p.name for p in paths)})")
     if not args.no_scenes:
-        from .render import SCENES, render_scene
+        from .render import available_scenes, render_scene
 
-        for scene in SCENES:
+        for scene in available_scenes():
             print(f"scene        rendering {scene} (Manim, low quality) ...", flush=True)
             video = render_scene(scene, trace_path, media_dir=args.out / "media")
             print(f"scene        {video}")

@@ -182,7 +182,7 @@ def _epoch_means(ax, epochs, key, label, color):
     nan = np.full(len(y), np.nan)
     xs = np.column_stack([start, end, nan]).ravel()  # start, end, gap, start, end, gap, ...
     ys = np.column_stack([y, y, nan]).ravel()
-    ax.plot(xs, ys, color=color, lw=2.2, marker="o", ms=6, mfc="white", mew=1.5,
+    ax.plot(xs, ys, color=color, lw=2.2, marker="o", ms=6, mfc=COLORS["paper"], mew=1.5,
             markevery=slice(1, None, 3), label=label, clip_on=False)
 
 

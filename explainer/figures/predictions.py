@@ -3,9 +3,9 @@
 import math
 
 import numpy as np
-from matplotlib.colors import PowerNorm
 from matplotlib.patches import Patch
 
+from .. import colours
 from ..errors import ExplainerError
 from .style import COLORS, check_count, describe_step, new_figure, wrap
 
@@ -27,33 +27,35 @@ def confusion(trace):
     ev = require_evaluation(trace)
     counts = np.asarray(ev.confusion)  # (n_classes, n_classes): rows true, columns predicted
     k = len(counts)
-    fig = new_figure(6.8, 5.8)
+    fig = new_figure(6.8, 6.2)
     ax = fig.subplots()
-    # a square-root scale, so that a handful of mistakes still shows against a diagonal of hundreds
-    norm = PowerNorm(0.5, vmin=0, vmax=max(int(counts.max()), 1))
-    im = ax.imshow(counts, cmap="Blues", norm=norm, interpolation="nearest")
+    # each cell in the colour of right answers (the diagonal) or of mistakes, deeper with its count; on a
+    # square-root scale, so that a handful of mistakes still shows against a diagonal of hundreds
+    shade = np.sqrt(counts / max(int(counts.max()), 1))  # (k, k) from 0 (paper) to 1 (full colour)
+    diagonal = np.eye(k, dtype=bool)[..., None]  # (k, k, 1)
+    picture = np.where(diagonal, colours.mix(colours.RIGHT, shade), colours.mix(colours.WRONG, shade))  # (k, k, 3)
+    ax.imshow(picture, interpolation="nearest")
     for true in range(k):
         for pred in range(k):
             c = int(counts[true, pred])
-            r, g, b, _ = im.cmap(im.norm(c))
-            dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
-            if dark:
-                color, weight = "white", "normal"
-            elif c and true != pred:  # a mistake: stands out in vermillion
-                color, weight = COLORS["wrong"], "bold"
+            r, g, b = picture[true, pred]
+            if 0.299 * r + 0.587 * g + 0.114 * b < 0.5:
+                color = colours.PAPER
             else:
-                color, weight = ("black" if c else "#999999"), "normal"
-            ax.text(pred, true, str(c), ha="center", va="center", color=color, fontweight=weight,
-                    fontsize=10 if k <= 10 else 9)
+                color = colours.INK if c else colours.MUTED
+            ax.text(pred, true, str(c), ha="center", va="center", color=color,
+                    fontweight="bold" if c and true != pred else "normal", fontsize=10 if k <= 10 else 9)
     ax.set_xticks(range(k))
     ax.set_yticks(range(k))
     ax.set_xlabel("predicted digit")
     ax.set_ylabel("true digit")
-    cbar = fig.colorbar(im, ax=ax, shrink=0.85)
-    cbar.set_label("test digits in the cell (square-root colour scale)")
+    fig.legend(handles=[Patch(color=COLORS["right"], label="right: predicted = true (the diagonal)"),
+                        Patch(color=COLORS["wrong"], label="wrong: each count off the diagonal is a mistake")],
+               title="deeper colour: more test digits (square-root scale)", title_fontsize=9,
+               loc="outside lower center", ncols=1, fontsize=9, frameon=False)
     n_test, right = int(counts.sum()), int(np.trace(counts))
     ax.set_title(f"Test accuracy {ev.test_accuracy:.1%}: {right:,} of {n_test:,} test digits on the diagonal;\n"
-                 f"each count off it is a mistake ({n_test - right:,} in all)", fontsize=12)
+                 f"{n_test - right:,} mistakes off it", fontsize=12)
     return fig
 
 
@@ -83,6 +85,7 @@ def probes(trace, step=None, n=10):
     images = trace.probe_x.reshape(len(labels), *trace.image_shape)  # (n_probe, h, w)
     lo, hi = float(trace.probe_x.min()), float(trace.probe_x.max())
     n_classes = p.shape[1]
+    ink_on_paper = colours.digit_cmap()
 
     cols = min(n, 5)
     rows = math.ceil(n / cols)
@@ -95,11 +98,11 @@ def probes(trace, step=None, n=10):
         right = predicted[i] == labels[i]
         n_right += bool(right)
         ax_img = fig.add_subplot(grid[2 * r, c])
-        ax_img.imshow(images[i], cmap="gray_r", vmin=lo, vmax=hi, interpolation="nearest")
+        ax_img.imshow(images[i], cmap=ink_on_paper, vmin=lo, vmax=hi, interpolation="nearest")
         ax_img.set_xticks([])
         ax_img.set_yticks([])
         ax_img.set_title(f"true {labels[i]} / predicted {predicted[i]}", fontsize=10,
-                         color="black" if right else COLORS["wrong"], fontweight="normal" if right else "bold")
+                         color=COLORS["ink"] if right else COLORS["wrong"], fontweight="normal" if right else "bold")
         if not right:
             for spine in ax_img.spines.values():
                 spine.set_color(COLORS["wrong"])
@@ -125,11 +128,10 @@ def probes(trace, step=None, n=10):
         ax_bar.text(k, p[i, k] + 0.04, f"{p[i, k]:.0%}", ha={0: "left", n_classes - 1: "right"}.get(k, "center"),
                     va="bottom", fontsize=9, color=colors[k])
 
-    fig.legend(handles=[Patch(color=COLORS["right"], label="predicted digit (right)"),
-                        Patch(color=COLORS["wrong"], label="predicted digit (wrong)"),
-                        Patch(color=COLORS["true"], label="true digit, when the prediction is wrong"),
+    fig.legend(handles=[Patch(color=COLORS["right"], label="the true digit (and the guess, when it is right)"),
+                        Patch(color=COLORS["wrong"], label="the guess, when it is wrong"),
                         Patch(color=COLORS["other"], label="other digits")],
-               loc="outside lower center", ncols=2 if cols < 4 else 4, fontsize=9, frameon=False)
+               loc="outside lower center", ncols=1 if cols < 4 else 3, fontsize=9, frameon=False)
     fig.suptitle(wrap(f"{n_right} of {n} probe digits classified correctly at {words}\n"
                       "bars: the softmax output a, the network's probability for each digit", width), fontsize=12)
     return fig

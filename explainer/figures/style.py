@@ -1,7 +1,9 @@
 """What every figure shares: the colours, the smoothing, the epoch axis, the words for a step.
 
-Colours are the Okabe-Ito palette, which stays distinguishable under the
-common forms of colour blindness. Figures are made with
+Colours are the one scheme of every picture (:mod:`explainer.colours`):
+Okabe-Ito curves, which stay distinguishable under the common forms of
+colour blindness; right answers bluish green and wrong ones orange; digits
+dark ink on white paper. Figures are made with
 ``matplotlib.figure.Figure`` (never pyplot), so making one touches no global
 state and needs no display.
 """
@@ -12,27 +14,27 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
+from .. import colours
+
 __all__ = ["COLORS", "LAYER_COLORS", "new_figure", "smooth", "default_window", "add_epoch_axis",
            "describe_step", "layer_label", "check_count", "plain_log_labels", "wrap"]
 
-# Okabe & Ito (2008), "Color Universal Design"
+# the one colour scheme (explainer.colours): curves in Okabe-Ito, right bluish green, wrong orange
 COLORS = {
-    "train": "#0072B2",  # blue
-    "val": "#D55E00",  # vermillion
-    "test": "#CC79A7",  # reddish purple
-    "raw": "#56B4E9",  # sky blue: the noisy per-step values, drawn thin and light
-    "epoch": "#000000",  # per-epoch means, drawn over the blue per-step curves
-    "right": "#0072B2",
-    "wrong": "#D55E00",
-    "true": "#009E73",  # bluish green
-    "other": "#BBBBBB",
+    **colours.CURVES,
+    "right": colours.RIGHT,
+    "wrong": colours.WRONG,
+    "true": colours.RIGHT,  # the true class, when the guess is wrong: where the right answer was
+    "other": colours.OTHER,
+    "ink": colours.INK,
+    "paper": colours.PAPER,
 }
-LAYER_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
+LAYER_COLORS = colours.LAYER_COLOURS
 
 
 def new_figure(width, height):
     """A figure with constrained layout (nothing cut off), white behind it for dark viewers."""
-    return Figure(figsize=(width, height), layout="constrained", facecolor="white")
+    return Figure(figsize=(width, height), layout="constrained", facecolor=colours.PAPER)
 
 
 def wrap(text, width_inches, fontsize=12):

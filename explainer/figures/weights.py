@@ -20,6 +20,7 @@ import numpy as np
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import ListedColormap, Normalize
 
+from .. import colours
 from ..filters import PERCENTILE, SHADES, filter_palette, filter_range, filter_rgb
 from .style import check_count, describe_step, new_figure, wrap
 
@@ -75,7 +76,7 @@ def filters(trace, step=None, n=None):
         ax.imshow(filter_rgb(shown[j], vmax), interpolation="nearest")
         if label_tiles:
             if j in silent:
-                ax.set_title(f"unit {j}: silent", fontsize=9, pad=2, color="0.45")
+                ax.set_title(f"unit {j}: silent", fontsize=9, pad=2, color=colours.MUTED)
             else:
                 ax.set_title(f"unit {j}", fontsize=9, pad=2)
 

@@ -9,7 +9,8 @@ __all__ = ["ConfusionGrid"]
 
 
 class ConfusionGrid(VGroup):
-    """``confusion[i, j]``: test digits of class ``i`` predicted as ``j``. Fill: sqrt(count / max)."""
+    """``confusion[i, j]``: test digits of class ``i`` predicted as ``j``. Fill: sqrt(count / max), in the
+    colour of right answers on the diagonal and of wrong ones off it, as in the figure."""
 
     def __init__(self, confusion, cell=0.42, **kwargs):
         super().__init__(**kwargs)

@@ -1,7 +1,14 @@
-"""A digit as a grid of grey squares, one per pixel, drawn from the probe image."""
+"""A digit as a sheet of paper, one square per pixel, drawn from the probe image.
+
+Dark ink on light paper, as in the figures and the dashboards
+(:func:`explainer.colours.digit_rgb`): on the scenes' dark background the
+digit is a light tile.
+"""
 
 import numpy as np
 from manim import DOWN, RIGHT, ImageMobject, Square, VGroup
+
+from explainer.colours import digit_rgb
 
 from ..palette import PALETTE
 
@@ -9,9 +16,9 @@ __all__ = ["DigitImage", "grey_rgba"]
 
 
 def grey_rgba(pixels):
-    """Pixel values in [0, 1] (ink = 1) to RGBA bytes: ink white on the dark background."""
-    g = (np.clip(np.asarray(pixels, dtype=np.float64), 0, 1) * 255).round().astype(np.uint8)
-    return np.stack([g, g, g, np.full_like(g, 255)], axis=-1)
+    """Pixel values in [0, 1] (ink = 1) to RGBA bytes: ink on paper (:func:`explainer.colours.digit_rgb`)."""
+    rgb = digit_rgb(pixels)  # (..., 3)
+    return np.concatenate([rgb, np.full((*rgb.shape[:-1], 1), 255, dtype=np.uint8)], axis=-1)
 
 
 class DigitImage(ImageMobject):

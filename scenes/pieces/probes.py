@@ -2,7 +2,8 @@
 
 The guesses are the argmax of the recorded output probabilities
 (``Pass.probabilities``), one row per snapshot, read once; scrubbing
-only indexes them. Right guesses are green, wrong ones red.
+only indexes them. Right guesses are bluish green, wrong ones orange
+(:mod:`explainer.colours`).
 """
 
 import numpy as np
