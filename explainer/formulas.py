@@ -51,7 +51,8 @@ class Formulas:
     weight_gradient: str  # dL/dW^l over the batch (with the penalties' terms)
     bias_gradient: str
     digit_weight_gradient: str  # one sample's share: delta^l (a^{l-1})^T
-    update: tuple  # the optimiser's rule as lines, the last its numbers
+    update: tuple  # the optimiser's rule as lines, then its numbers (three to a line)
+    learning_rate: str  # eta at this step, and how the decay made it
 
     def activation(self, layer):
         """``(name, f(z), f'(z))`` of layer ``layer`` (1 to L, as on screen) as LaTeX."""
@@ -96,7 +97,17 @@ def formulas_for(run, step, lr):
         bias_gradient=r"\frac{\partial L}{\partial b^{l}} = \frac{1}{N} \sum_{n=1}^{N} \delta^{l}_n",
         digit_weight_gradient=r"\delta^{l} \left(a^{l-1}\right)^{\mathsf T}",
         update=optimizer.tex(t=int(step) + 1),
+        learning_rate=_learning_rate(run, step, lr),
     )
+
+
+def _learning_rate(run, step, lr):
+    """eta at ``step``: the run's, or how the decay made it from the first epoch's."""
+    if run.training.lr_decay == 1:
+        return rf"\eta = {tex_number(lr)}"
+    epoch = run.epoch_of(step)
+    return (rf"\eta = {tex_number(run.training.lr)} \times {tex_number(run.training.lr_decay)}^{{{epoch}}} "
+            rf"= {tex_number(float(f'{lr:.4g}'))}\quad \text{{(epoch {epoch + 1})}}")
 
 
 def _output_delta(loss, out):

@@ -86,13 +86,15 @@ class Optimizer:
         return {"name": self.name, "lr": self.lr}
 
     def tex(self, t=None):
-        """The update as LaTeX lines, the last one this optimiser's numbers; ``t``: the step count of the
+        """The update as LaTeX lines, then this optimiser's numbers (three to a line); ``t``: the step count of the
         update shown (1 for the first; default: the next update's, ``self.t + 1``)."""
         t = self.t + 1 if t is None else t
         symbols = {"lr": r"\eta", "beta": r"\beta", "rho": r"\rho", "beta1": r"\beta_1", "beta2": r"\beta_2",
                    "eps": r"\epsilon"}
         numbers = [f"{symbols[k]} = {tex_number(v)}" for k, v in self.state().items() if k != "name"]
-        return (*self._tex_rules(t), r",\quad ".join(numbers + self._tex_step(t)))
+        numbers += self._tex_step(t)
+        lines = [r",\quad ".join(numbers[i : i + 3]) for i in range(0, len(numbers), 3)]  # 3 to a line
+        return (*self._tex_rules(t), *lines)
 
     def _tex_rules(self, t):
         raise NotImplementedError
@@ -208,7 +210,7 @@ class Adam(Optimizer):
         return update
 
     def _tex_rules(self, t):
-        return (r"m \leftarrow \beta_1 m + (1 - \beta_1)\, g,\quad v \leftarrow \beta_2 v + (1 - \beta_2)\, g \odot g",
+        return (r"m \leftarrow \beta_1 m + (1 - \beta_1)\, g", r"v \leftarrow \beta_2 v + (1 - \beta_2)\, g \odot g",
                 r"\hat m = \frac{m}{1 - \beta_1^{\,t}},\quad \hat v = \frac{v}{1 - \beta_2^{\,t}}",
                 r"W \leftarrow W - \eta\, \hat m \oslash \left(\sqrt{\hat v} + \epsilon\right)")
 

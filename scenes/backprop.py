@@ -1,11 +1,16 @@
-"""Backprop: the error of one probe digit flows back through the network.
+"""Backprop: the error of one probe digit flows back through the network, and what the step really did.
 
-With the weights of the chosen snapshot, the digit's output error
-delta = a - y (softmax and cross-entropy) nudges each output; then layer by
-layer the recorded delta flows backward (neurons coloured by its sign and
-size) and each edge is recoloured by this digit's gradient dW = delta a^T.
-The chain rule and the update are written with the code's symbols, and the
-digit's loss is compared with the next snapshot's.
+With the weights of the chosen snapshot, the digit's output error delta^L (the
+formula of the run's own output activation and loss) nudges each output; then
+layer by layer the recorded delta flows backward, delta^l = (W^{l+1})^T
+delta^{l+1} * f'(z^l) (neurons coloured by its sign and size), and each edge is
+recoloured by this digit's share of the gradient, delta^l (a^{l-1})^T. Then
+the truth about the step: a probe digit is held out, so its gradient is shown
+but never applied; the optimiser was given the training batch's mean gradient
+(the edges change to it) and updated the weights with the run's own rule and
+numbers (the learning rate in force at that step). Last, the digit's loss now
+and at the next snapshot. Every formula comes from explainer.formulas, every
+number from explainer.chapters.backprop.
 
     manim render -ql scenes/backprop.py Backprop
     EXPLAINER_SAMPLE=3 EXPLAINER_STEP=40 manim render -ql scenes/backprop.py Backprop
@@ -14,6 +19,7 @@ digit's loss is compared with the next snapshot's.
 import numpy as np
 from manim import *
 
+from explainer.chapters.backprop import backprop_story, default_step
 from explainer.scenes.choice import chosen_sample, chosen_step, chosen_trace
 from explainer.scenes.palette import PALETTE
 from explainer.scenes.pieces import DigitImage, NetworkDiagram
@@ -21,100 +27,146 @@ from explainer.scenes.pieces.network import shown_units_for
 from explainer.scenes.slides import LectureScene
 
 MAX_SHOWN = 10  # neurons drawn per layer; wider layers are truncated
+TEX, TEXT = 30, 20  # font sizes: legible at 480p (digits at least 12 px high)
 
 
-def digit_loss(probabilities, label):
-    """Cross-entropy of one digit: -log p[label]."""
-    return float(-np.log(max(float(probabilities[label]), 1e-12)))
+def legend(*entries):
+    """Coloured lines saying what a colour means: ``("red: W > 0", PALETTE.positive), ...``."""
+    return VGroup(*[Text(text, font_size=TEXT, color=colour) for text, colour in entries]).arrange(
+        DOWN, aligned_edge=LEFT, buff=0.08)
+
+
+def lines(*texts, colour=PALETTE.text):
+    return VGroup(*[Text(t, font_size=TEXT, color=colour) for t in texts]).arrange(DOWN, aligned_edge=LEFT, buff=0.1)
 
 
 class Backprop(LectureScene):
     def setup(self):
         self.trace = trace = chosen_trace()
         self.sample = chosen_sample(trace)
-        # by default early in training (2% of the steps), where the error is large and learning shows
-        self.step = chosen_step(trace, default=trace.n_steps // 50)
-        self.weights = trace.weights(self.step, exact=True)
-        self.record = trace.probe_record(self.step, exact=True)
-        self.x = trace.probe_x[self.sample]
-        self.label = int(trace.probe_labels[self.sample])
-        k = trace.snapshot_index(self.step)
-        self.next = trace.probe_record(int(trace.snapshot_steps[min(k + 1, trace.n_snapshots - 1)]))
-        self.lr = trace.learning_rate(self.step)  # the rate in force at this step (after any decay)
+        self.step = chosen_step(trace, default=default_step(trace))
+        self.story = backprop_story(trace, self.sample, self.step)
         self.camera.background_color = ManimColor(PALETTE.background)
 
     def construct(self):
-        trace, record, s = self.trace, self.record, self.sample
-        L = trace.n_layers
-        title = Text(f"Backpropagation at step {self.step}", font_size=32, color=PALETTE.text).to_edge(UP, buff=0.25)
-        digit = DigitImage(self.x, trace.image_shape, height=1.2).to_corner(UL, buff=0.3).shift(DOWN * 0.5)
-        # a wide input is drawn through pixels with ink (marked on the digit): blank ones have dW = 0
-        net = NetworkDiagram(trace.sizes, max_shown=MAX_SHOWN, width=5.6, height=5.2,
-                             units=shown_units_for(self.x, record, s, MAX_SHOWN)).shift(LEFT * 1.9 + DOWN * 0.35)
+        trace, story = self.trace, self.story
+        record, s, L, f = story.record, self.sample, trace.n_layers, story.formulas
+        title = Text(f"Backpropagation at step {self.step}", font_size=32, color=PALETTE.text).to_edge(UP, buff=0.2)
+        digit = DigitImage(story.x, trace.image_shape, height=1.2).to_corner(UL, buff=0.3).shift(DOWN * 0.45)
+        net = NetworkDiagram(trace.sizes, max_shown=MAX_SHOWN, width=5.4, height=5.0,
+                             units=shown_units_for(story.x, record, s, MAX_SHOWN)).shift(LEFT * 2.0 + DOWN * 0.45)
         marks = digit.pixel_marks(net.shown[0]) if len(net.shown[0]) < trace.sizes[0] else VGroup()
-        net.set_activations(0, self.x)
+        net.set_activations(0, story.x)
         for layer in range(L):
-            net.edges_from(layer, self.weights[layer][0])
-            net.set_activations(layer + 1, record.a[layer][s])
+            net.edges_from(layer, story.weights[layer][0])
+            net.set_activations(layer + 1, story.a[layer + 1])
         for edges in net.edges:
             edges.set_stroke(opacity=0.15)
         labels = net.output_labels()
-        self.play(FadeIn(title), FadeIn(digit), FadeIn(marks), FadeIn(net), FadeIn(labels))
+        key = legend(("edges: red W > 0, blue W < 0", PALETTE.muted)).to_corner(DR, buff=0.25)
+        self.play(FadeIn(title), FadeIn(digit), FadeIn(marks), FadeIn(net), FadeIn(labels), FadeIn(key))
         self.next_slide()  # the forward pass this digit went through
 
+        right = RIGHT * 1.5  # the left edge of the text column
+        if story.untruthful:
+            note = lines(*_wrap(story.untruthful, 44), colour=PALETTE.wrong).next_to(title, DOWN, buff=0.5)
+            self.play(FadeIn(note.align_to(right, LEFT)))
+            self.next_slide()
+            return
+
         # the output error, and which way each output should move
-        p, delta_out = record.probabilities[s], record.delta[L - 1][s]
+        delta_out = story.delta[-1]
         error = VGroup(
-            MathTex(rf"\delta^{{{L}}} = a^{{{L}}} - y", font_size=34),
-            Text(f"true digit {self.label}: y is 1 there, 0 elsewhere", font_size=18, color=PALETTE.muted),
-        ).arrange(DOWN, aligned_edge=LEFT, buff=0.15).set_color(PALETTE.text).to_edge(RIGHT, buff=0.4).shift(UP * 1.6)
-        error[1].set_color(PALETTE.muted)
+            MathTex(f.output_delta, font_size=TEX),
+            Text(f"true digit {story.label}: y is 1 there, 0 elsewhere", font_size=TEXT, color=PALETTE.muted),
+        ).arrange(DOWN, aligned_edge=LEFT, buff=0.15)
+        error[0].set_color(PALETTE.text)
+        _fit(error, 5.6).next_to(title, DOWN, buff=0.35).align_to(right, LEFT)
         arrows = VGroup()
         for circle, unit in zip(net.layers[-1], net.shown[-1]):
-            nudge = -float(delta_out[unit])  # the way the output should go
-            if abs(nudge) > 0.02 or unit == self.label:
+            nudge = -float(delta_out[unit])  # the way the output's z should go
+            if abs(nudge) > 0.02 or unit == story.label:
                 start = circle.get_right() + RIGHT * 0.45
-                arrows.add(Arrow(start, start + UP * np.sign(nudge) * (0.15 + 0.5 * abs(nudge)), buff=0,
+                arrows.add(Arrow(start, start + UP * np.sign(nudge) * (0.15 + 0.5 * min(abs(nudge), 1)), buff=0,
                                  color=PALETTE.correct if nudge > 0 else PALETTE.wrong, stroke_width=4,
                                  max_tip_length_to_length_ratio=0.35))
+        neurons_key = legend(("neurons: red delta > 0, blue delta < 0", PALETTE.muted),
+                             ("arrows: the way each output's z should move", PALETTE.muted)).to_corner(DR, buff=0.25)
         self.play(Write(error), *[Transform(c, t) for c, t in zip(net.layers[L], net.signed_column(L, delta_out))],
-                  *([LaggedStart(*[GrowArrow(a) for a in arrows], lag_ratio=0.1)] if len(arrows) else []))
-        self.wait(0.5)
+                  *([LaggedStart(*[GrowArrow(a) for a in arrows], lag_ratio=0.1)] if len(arrows) else []),
+                  FadeOut(key), FadeIn(neurons_key))
         self.next_slide()  # the output error
 
-        # the error flows backward, layer by layer
-        chain = MathTex(r"\delta^{l} = \left(\delta^{l+1} W^{l+1}\right) \odot f'(z^{l})", font_size=32)
-        grad = MathTex(r"dW^{l} = \delta^{l}\, (a^{l-1})^{T}", font_size=32)
-        rules = VGroup(chain, grad).arrange(DOWN, aligned_edge=LEFT, buff=0.25).set_color(PALETTE.text)
-        rules.next_to(error, DOWN, buff=0.5, aligned_edge=LEFT)
-        self.play(Write(rules))
+        # the error flows backward, layer by layer, and each edge gets this digit's share of the gradient
+        rules = VGroup(MathTex(f.backward, font_size=TEX),
+                       MathTex(r"\text{this digit's share: }" + f.digit_weight_gradient, font_size=TEX))
+        rules.arrange(DOWN, aligned_edge=LEFT, buff=0.25).set_color(PALETTE.text)
+        _fit(rules, 5.6).next_to(error, DOWN, buff=0.45, aligned_edge=LEFT)
+        edges_key = legend(("neurons: red delta > 0, blue delta < 0", PALETTE.muted),
+                           ("edges: red dW > 0, blue dW < 0 (this digit's)", PALETTE.muted)).to_corner(DR, buff=0.25)
+        self.play(Write(rules), FadeOut(arrows), FadeOut(neurons_key), FadeIn(edges_key))
         self.next_slide()  # the rules, before they run
         for layer in reversed(range(L)):
-            a_prev = self.x if layer == 0 else record.a[layer - 1][s]
-            dW = np.outer(record.delta[layer][s], a_prev)  # this digit's gradient: (n_out, n_in)
-            new_edges = net.edge_paths(layer, dW)
-            animations = [Transform(net.edges[layer], new_edges)]
+            animations = [Transform(net.edges[layer], net.edge_paths(layer, story.digit_dW[layer]))]
             if layer > 0:
-                target = net.signed_column(layer, record.delta[layer - 1][s])
+                target = net.signed_column(layer, story.delta[layer - 1])
                 animations += [Transform(c, t) for c, t in zip(net.layers[layer], target)]
             self.play(*animations, run_time=1.2)
             self.next_slide()  # one layer further back
 
-        # the update, and the loss on this digit before and after
-        update = MathTex(rf"W \leftarrow W - \eta\, dW, \quad \eta = {self.lr:g}", font_size=32)
-        update.set_color(PALETTE.text)
-        before, after = digit_loss(p, self.label), digit_loss(self.next.probabilities[s], self.label)
-        if self.next.step == self.step:
-            lines, colour = [f"loss on this digit: {before:.3f}", "(the last snapshot: none later to compare)"], \
-                PALETTE.muted
-        else:
-            lines = [f"loss on this digit: {before:.3f} (step {self.step})",
-                     f"at the next snapshot: {after:.3f} (step {self.next.step})"]
-            colour = PALETTE.correct if after < before else PALETTE.wrong
-        verdict = Paragraph(*lines, font_size=17, color=colour, alignment="left")
-        VGroup(update, verdict).arrange(DOWN, aligned_edge=LEFT, buff=0.25).next_to(rules, DOWN, buff=0.5,
-                                                                                      aligned_edge=LEFT)
-        self.play(Write(update))
+        # what the optimiser was given: the training batch's mean, not this digit's gradient
+        batch = VGroup(
+            lines("a probe digit is held out of training:", "its gradient is shown, never applied.",
+                  "The step used the mean gradient g", f"over a batch of {f.batch_size} training digits:"),
+            _fit(MathTex(r"g = " + f.weight_gradient, font_size=TEX).set_color(PALETTE.text), 5.7),
+        ).arrange(DOWN, aligned_edge=LEFT, buff=0.2)
+        batch.next_to(title, DOWN, buff=0.35).align_to(right, LEFT)
+        batch_key = legend(("edges: red g > 0, blue g < 0 (the batch's)", PALETTE.muted)).to_corner(DR, buff=0.25)
+        self.play(FadeOut(error), FadeOut(rules), FadeIn(batch), FadeOut(edges_key), FadeIn(batch_key),
+                  *[Transform(net.edges[layer], net.edge_paths(layer, story.batch_dW[layer])) for layer in range(L)],
+                  run_time=1.5)
+        self.next_slide()  # the batch's gradient
+
+        # the update: the run's optimiser, with its numbers at this step
+        rate = (f.learning_rate,) if trace.run.training.lr_decay != 1 else ()  # how the decay made eta
+        update = VGroup(*[MathTex(line, font_size=TEX) for line in (*f.update, *rate)])
+        update.arrange(DOWN, aligned_edge=LEFT, buff=0.16).set_color(PALETTE.text)
+        heading = lines(f"the update ({f.optimizer_name}) of every W and b,", "with g the batch's mean gradient:",
+                        colour=PALETTE.muted)
+        block = _fit(VGroup(heading, update).arrange(DOWN, aligned_edge=LEFT, buff=0.2), 5.7)
+        block.next_to(title, DOWN, buff=0.3).align_to(right, LEFT)
+        self.play(FadeOut(batch), Write(block))
         self.next_slide()  # the update, before its effect
+
+        # the loss on this digit now, and at the next snapshot
+        if story.after is None:
+            verdict = lines("loss on this digit:", f"{story.loss:.3f} at step {self.step}",
+                            "(the last snapshot: none later)", colour=PALETTE.muted)
+        else:
+            when = ("after this step's update" if story.after.updates == 1
+                    else f"{story.after.updates} updates later, on other batches")
+            colour = PALETTE.correct if story.after.loss < story.loss else PALETTE.wrong
+            verdict = lines("loss on this digit:", f"{story.loss:.3f} at step {self.step},",
+                            f"{story.after.loss:.3f} at step {story.after.step}", f"({when})", colour=colour)
+        verdict.next_to(block, DOWN, buff=0.35, aligned_edge=LEFT)
         self.play(FadeIn(verdict))
         self.wait(2)
+
+
+def _fit(group, width):
+    """Scale ``group`` down to ``width`` if it is wider (never below legible: callers keep texts short)."""
+    if group.width > width:
+        group.scale_to_fit_width(width)
+    return group
+
+
+def _wrap(text, width):
+    """Words of ``text`` in lines of at most ``width`` characters."""
+    out, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            out.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return out + [line] if line else out
