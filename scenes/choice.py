@@ -13,8 +13,8 @@ choice comes from environment variables:
     render says which one it took. Not with ``EXPLAINER_SAMPLE``.
 ``EXPLAINER_STEP``
     which training step (the nearest snapshot is shown), or ``last``; default:
-    the scene's own (the last step for most; early in training for Backprop:
-    :data:`DEFAULT_STEPS`).
+    the scene's own (the last step for most; early in training for Backprop
+    and GradientDescent: :data:`DEFAULT_STEPS`).
 
 A bad choice stops the render with one line saying what was wrong and what is
 allowed, not with a traceback from inside Manim. ``manim render`` names the
@@ -23,6 +23,7 @@ other choices replaces the first; ``explainer render`` names it after the
 sample and the step too (``ForwardPass_sample3_step120.mp4``).
 """
 
+import importlib
 import os
 import sys
 
@@ -31,11 +32,12 @@ from explainer.trace import TraceError, open_trace
 
 __all__ = ["chosen_trace", "chosen_sample", "chosen_step", "default_step", "DEFAULT_STEPS", "fail"]
 
-# the step a scene shows when none is chosen, for the scenes that do not show the last: scene name -> the
-# step, from the trace. `explainer render` names the video by it; tests/test_cli.py checks that each
-# scene's own default is this one
+# the scenes that show another step than the last when none is chosen: scene name -> the chapter module
+# whose default_step(trace) gives it (the scene passes the same to chosen_step). `explainer render` names the
+# video by it; tests/test_cli.py checks that every scene's own default is this one
 DEFAULT_STEPS = {
-    "Backprop": lambda trace: trace.n_steps // 50,  # 2% into training, where the error is still large
+    "Backprop": "explainer.chapters.backprop",  # 2% into training, where the error is still large
+    "GradientDescent": "explainer.chapters.descent",  # 10%: the digit's cost and the slope still show
 }
 
 
@@ -90,9 +92,10 @@ def chosen_step(trace, default=None):
 
 
 def default_step(scene, trace):
-    """The step ``scene`` (its class name) shows when none is chosen: :data:`DEFAULT_STEPS`, or the last."""
+    """The step ``scene`` (its class name) shows when none is chosen: its chapter's ``default_step``
+    (:data:`DEFAULT_STEPS`), or the last snapshot's."""
     if scene in DEFAULT_STEPS:
-        return int(DEFAULT_STEPS[scene](trace))
+        return int(importlib.import_module(DEFAULT_STEPS[scene]).default_step(trace))
     return int(trace.snapshot_steps[-1]) if len(trace.snapshot_steps) else 0
 
 

@@ -1,6 +1,7 @@
 """The `explainer` command as a user meets it: --help, --json, one-line errors."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -277,3 +278,265 @@ def test_data_dir_that_is_a_file(tmp_path):
     result = explainer("data", "fetch", "mnist", "--data-dir", str(a_file))
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert f"the MNIST folder {a_file} (from --data-dir / data_dir) is a file, not a folder" in result.stderr
+
+
+# -- choosing a probe digit without Python: info --probes, render --digit, EXPLAINER_DIGIT (issue 12) ----------
+
+
+@pytest.fixture(scope="module")
+def three_probes(tmp_path_factory):
+    """A trace that follows only 3 probe digits, so that most classes have none."""
+    from explainer import Experiment, run
+    from explainer.trace import TraceRecorder
+
+    path = tmp_path_factory.mktemp("three") / "three.zarr"
+    with TraceRecorder(path, schedule="every:10", n_probe=3) as recorder:
+        run(Experiment.preset("digits", epochs=1, hidden=(8,)), recorder=recorder, progress=False)
+    return path
+
+
+def expand(ranges, steps):
+    """``"0-20, 39"`` -> every snapshot step from 0 to 20, and 39."""
+    out = []
+    for part in filter(None, ranges.split(", ")):
+        first, _, last = part.partition("-")
+        out += [s for s in steps if int(first) <= s <= int(last or first)]
+    return out
+
+
+def test_info_probes_says_when_each_probe_digit_was_misread(tiny_trace, capsys):
+    import numpy as np
+
+    from explainer.trace import Trace
+
+    trace = Trace.open(tiny_trace)
+    steps = trace.snapshot_steps.tolist()
+    by_hand = np.stack([trace.probe_record(s).probabilities.argmax(axis=1) for s in steps])  # (n_snap, n_probe)
+    assert main(["info", str(tiny_trace), "--probes", "--json"]) == 0
+    told = json.loads(capsys.readouterr().out)
+    assert told["snapshot_steps"] == steps and len(told["probes"]) == len(trace.probe_labels)
+    for row in told["probes"]:
+        i, label = row["index"], int(trace.probe_labels[row["index"]])
+        assert row["label"] == label and row["last_guess"] == by_hand[-1, i]
+        assert row["misread_steps"] == [s for k, s in enumerate(steps) if by_hand[k, i] != label]
+        assert expand(row["misread"], steps) == row["misread_steps"]  # the ranges say the same, compressed
+    assert any(row["misread_steps"] for row in told["probes"])  # early on, the network misreads some
+
+    assert main(["info", str(tiny_trace), "--probes"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    table = {int(line.split()[0]): line for line in lines if re.match(r"\s+\d+\s+\d+\s+\d \(", line)}
+    assert sorted(table) == list(range(len(trace.probe_labels)))
+    for row in told["probes"]:
+        line = table[row["index"]]
+        assert line.split()[1] == str(row["label"]) and line.split()[2] == str(row["last_guess"])
+        assert line.endswith(f"at steps {row['misread']} ({row['misread_snapshots']} of {len(steps)} snapshots)"
+                             if row["misread_steps"] else "never")
+
+
+def test_step_ranges_join_consecutive_snapshots():
+    from explainer.probe_choice import step_ranges
+
+    steps = [0, 1, 3, 10, 40, 200]
+    assert step_ranges(steps, [1, 1, 1, 0, 0, 1]) == [(0, 3), (200, 200)]
+    assert step_ranges(steps, [0, 1, 0, 1, 1, 0]) == [(1, 1), (10, 40)]
+    assert step_ranges(steps, [1] * 6) == [(0, 200)] and step_ranges(steps, [0] * 6) == []
+
+
+def test_info_probes_of_a_trace_without_snapshots_is_one_line(empty_trace, capsys):
+    assert "holds no snapshot yet" in refused(capsys, "info", str(empty_trace), "--probes")
+
+
+def test_reading_every_snapshots_guesses_goes_through_the_reader(tiny_trace, monkeypatch):
+    from explainer.probe_choice import misreadings
+    from explainer.trace import Trace
+
+    trace = Trace.open(tiny_trace)
+    read = []
+    original = Trace.probe_record
+    monkeypatch.setattr(Trace, "probe_record", lambda self, step, exact=False: read.append(step) or
+                        original(self, step, exact))
+    misreadings(trace)
+    assert read == trace.snapshot_steps.tolist()  # one probe_record per snapshot, nothing read behind it
+
+
+def fake_manim(calls):
+    """Stands in for Manim: notes the command and environment, writes the file it was named, as Manim does."""
+    from pathlib import Path
+
+    def render(command, *, env, cwd, echo):
+        name = command[command.index("--output_file") + 1]
+        media, module = Path(command[command.index("--media_dir") + 1]), Path(command[-2]).stem
+        folder = media / "images" / module if "-s" in command else media / "videos" / module / "480p15"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{name}.{'png' if '-s' in command else 'mp4'}").write_text("rendered")
+        calls.append((command, env))
+        return 0, ""
+
+    return render
+
+
+def test_render_digit_takes_the_first_probe_digit_of_that_class_and_says_which(tiny_trace, tmp_path, capsys,
+                                                                               monkeypatch):
+    import explainer.cli.render
+    from explainer.trace import Trace
+
+    calls = []
+    monkeypatch.setattr(explainer.cli.render, "run_passing_through", fake_manim(calls))
+    monkeypatch.setenv("EXPLAINER_DIGIT", "5")  # the shell's choices do not reach the scene: the command's do
+    monkeypatch.setenv("EXPLAINER_STEP", "3")
+    labels = Trace.open(tiny_trace).probe_labels.tolist()
+    threes = [i for i, y in enumerate(labels) if y == 3]
+    assert main(["render", "ForwardPass", "--trace", str(tiny_trace), "--digit", "3", "--media-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"--digit 3: probe digit {threes[0]}, the first labelled 3 (the others: " \
+           f"{', '.join(map(str, threes[1:]))}; choose one with --sample N)" in out
+    _, env = calls[-1]
+    assert env["EXPLAINER_SAMPLE"] == str(threes[0]) and env["EXPLAINER_STEP"] == "39"
+    assert "EXPLAINER_DIGIT" not in env
+    written = out.strip().splitlines()[-1].removeprefix("wrote ")
+    assert written.endswith(f"ForwardPass_sample{threes[0]}_step39.mp4")
+
+
+def test_render_names_the_file_by_sample_and_step_so_a_second_render_keeps_the_first(tiny_trace, tmp_path, capsys,
+                                                                                      monkeypatch):
+    from pathlib import Path
+
+    import explainer.cli.render
+
+    calls = []
+    monkeypatch.setattr(explainer.cli.render, "run_passing_through", fake_manim(calls))
+    media = ["--trace", str(tiny_trace), "--media-dir", str(tmp_path)]
+    written = []
+    for args in (["ForwardPass", "--sample", "4", "--step", "12"], ["ForwardPass", "--sample", "5", "--step", "12"],
+                 ["ForwardPass", "--step", "12"], ["Backprop", "--sample", "4"], ["TrainingStory", "--last-frame"]):
+        assert main(["render", *args, *media]) == 0
+        written.append(Path(capsys.readouterr().out.strip().splitlines()[-1].removeprefix("wrote ")))
+    assert [p.name for p in written] == [
+        "ForwardPass_sample4_step10.mp4",  # step 12's nearest snapshot
+        "ForwardPass_sample5_step10.mp4",
+        "ForwardPass_sample0_step10.mp4",  # the default sample, 0
+        "Backprop_sample4_step0.mp4",  # Backprop's own default: 2% into training
+        "TrainingStory_step39.png",  # no single digit: the step alone
+    ]
+    assert all(p.is_file() for p in written)  # none replaced another
+    assert [command[command.index("--output_file") + 1] for command, _ in calls] == [p.stem for p in written]
+
+
+def test_digit_and_sample_together_is_one_error(tiny_trace, capsys):
+    line = refused(capsys, "render", "ForwardPass", "--trace", str(tiny_trace), "--digit", "3", "--sample", "2")
+    assert line.endswith("--sample 2 and --digit 3 both choose the probe digit: give one of them")
+
+
+def absent_class(trace_path):
+    from explainer.trace import Trace
+
+    labels = sorted(set(Trace.open(trace_path).probe_labels.tolist()))
+    return next(c for c in range(10) if c not in labels), labels
+
+
+def test_a_class_without_a_probe_digit_is_one_error_naming_the_classes(three_probes, capsys):
+    absent, labels = absent_class(three_probes)
+    line = refused(capsys, "render", "ForwardPass", "--trace", str(three_probes), "--digit", str(absent))
+    assert line.endswith(f"--digit {absent}: none of the probe digits of three.zarr is labelled {absent}; their "
+                         f"classes are {', '.join(map(str, labels))} (`explainer info {three_probes} --probes` lists "
+                         "them)")
+
+
+def test_a_scene_that_follows_no_digit_takes_no_digit(tiny_trace, capsys):
+    line = refused(capsys, "render", "TrainingStory", "--trace", str(tiny_trace), "--digit", "3")
+    assert "TrainingStory follows no single probe digit, so it takes no --digit" in line
+
+
+def test_explainer_digit_chooses_as_digit_does(three_probes, monkeypatch, capsys):
+    from explainer.scenes import choice
+    from explainer.trace import Trace
+
+    trace = Trace.open(three_probes)
+    labels = trace.probe_labels.tolist()
+    last = labels[-1]  # the class of the last probe digit: its first one is the one chosen
+    monkeypatch.setenv("EXPLAINER_DIGIT", str(last))
+    assert choice.chosen_sample(trace) == labels.index(last)
+    assert f"EXPLAINER_DIGIT={last}: probe digit {labels.index(last)}, the first labelled {last}" \
+        in capsys.readouterr().err
+
+    def stops(**env):
+        for name in ("EXPLAINER_DIGIT", "EXPLAINER_SAMPLE"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        with pytest.raises(SystemExit) as stop:
+            choice.chosen_sample(trace)
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert stop.value.code == 2 and len(lines) == 1
+        return lines[0]
+
+    absent, _ = absent_class(three_probes)
+    cli = refused(capsys, "render", "ForwardPass", "--trace", str(three_probes), "--digit", str(absent))
+    assert stops(EXPLAINER_DIGIT=str(absent)) == cli.replace("--digit", "EXPLAINER_DIGIT")  # one check, one message
+    assert "both choose the probe digit" in stops(EXPLAINER_DIGIT="1", EXPLAINER_SAMPLE="0")
+    assert "EXPLAINER_DIGIT must be a whole number" in stops(EXPLAINER_DIGIT="three")
+
+
+def test_a_scene_not_in_this_install_is_listed_and_one_error_at_render_time(tiny_trace, capsys, monkeypatch):
+    import explainer.cli.render
+
+    monkeypatch.setitem(explainer.cli.render.SCENES, "Nowhere", ("nowhere.py", "a scene still being written"))
+    monkeypatch.setattr(explainer.cli.render, "run_passing_through", lambda *a, **k: pytest.fail("Manim started"))
+    assert main(["render", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "Nowhere" in listed and "(not in this install yet: nowhere.py)" in listed
+    assert "ForwardPass" in listed and "ForwardPass          one probe digit" in listed
+    line = refused(capsys, "render", "Nowhere", "--trace", str(tiny_trace))
+    assert "Nowhere's file" in line and "nowhere.py is not there" in line and "the scenes it has: " in line
+    assert "Nowhere" not in explainer.cli.render.available_scenes()
+
+
+def test_the_render_commands_tables_agree_with_the_scene_files(tiny_trace, monkeypatch, tmp_path):
+    """SAMPLE_SCENES lists the scenes that call chosen_sample, and each scene's own default step is the one
+    `explainer render` names its file by (choice.DEFAULT_STEPS)."""
+    import importlib
+
+    from manim import tempconfig
+
+    from explainer.cli.render import SAMPLE_SCENES, SCENES, available_scenes, plan_choices, scene_file
+
+    class Chosen(Exception):
+        pass
+
+    assert {"ForwardPass", "Backprop", "TrainingStory", "FirstLayerFilters"} <= set(available_scenes())
+    monkeypatch.setenv("EXPLAINER_TRACE", str(tiny_trace))
+    for name in ("EXPLAINER_SAMPLE", "EXPLAINER_DIGIT", "EXPLAINER_STEP"):
+        monkeypatch.delenv(name, raising=False)
+    for scene in available_scenes():
+        source = scene_file(scene).read_text()
+        assert ("chosen_sample(" in source) == (scene in SAMPLE_SCENES), scene
+        module = importlib.import_module(f"explainer.scenes.{SCENES[scene][0].removesuffix('.py')}")
+        chosen = []
+        original = module.chosen_step
+
+        def note(trace, *args, _original=original, _chosen=chosen, **kwargs):
+            _chosen.append(_original(trace, *args, **kwargs))
+            raise Chosen  # the step is all this test wants: stop the scene's setup here
+
+        monkeypatch.setattr(module, "chosen_step", note)
+        with tempconfig({"dry_run": True, "disable_caching": True, "media_dir": str(tmp_path)}):
+            with pytest.raises(Chosen):
+                getattr(module, scene)().setup()
+        assert chosen[0] == plan_choices(scene, str(tiny_trace))[1], scene
+
+
+def test_manim_writes_the_file_explainer_render_names(tiny_trace, tmp_path):
+    """The real Manim, once: --output_file puts the sample and step in the last frame's name, and the path
+    printed is the file written."""
+    from pathlib import Path
+
+    from explainer.trace import Trace
+
+    labels = Trace.open(tiny_trace).probe_labels.tolist()
+    result = explainer("render", "ForwardPass", "--trace", str(tiny_trace), "--digit", "7", "--step", "25",
+                       "--last-frame", "--quiet", "--media-dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    written = Path(result.stdout.strip().splitlines()[-1].removeprefix("wrote "))
+    assert written.name == f"ForwardPass_sample{labels.index(7)}_step20.png"  # step 25's nearest snapshot
+    assert written.is_file() and written.stat().st_size > 1000
+    assert [p.name for p in tmp_path.rglob("*.png")] == [written.name]
