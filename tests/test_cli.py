@@ -329,7 +329,8 @@ def test_info_probes_says_when_each_probe_digit_was_misread(tiny_trace, capsys):
     for row in told["probes"]:
         line = table[row["index"]]
         assert line.split()[1] == str(row["label"]) and line.split()[2] == str(row["last_guess"])
-        assert line.endswith(f"at steps {row['misread']} ({row['misread_snapshots']} of {len(steps)} snapshots)"
+        where = "step" if len(row["misread_steps"]) == 1 else "steps"
+        assert line.endswith(f"at {where} {row['misread']} ({row['misread_snapshots']} of {len(steps)} snapshots)"
                              if row["misread_steps"] else "never")
 
 

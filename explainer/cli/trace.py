@@ -92,7 +92,8 @@ def probes_command(trace, as_json=False):
     for r in rows:
         verdict = "" if r["last_guess"] == r["label"] else ", wrong"
         guess = f"{r['last_guess']} ({r['last_confidence']:.0%}{verdict})"
-        misread = (f"at steps {r['misread']} ({r['misread_snapshots']} of {len(steps)} snapshots)"
+        where = "step" if r["misread"].isdigit() else "steps"  # one snapshot, or more
+        misread = (f"at {where} {r['misread']} ({r['misread_snapshots']} of {len(steps)} snapshots)"
                    if r["misread_snapshots"] else "never")
         print(f"{r['index']:>5}  {r['label']:>5}  {guess:<22}  {misread}")
     wrong = [str(r["index"]) for r in rows if r["last_guess"] != r["label"]]
