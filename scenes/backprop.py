@@ -28,6 +28,7 @@ from explainer.scenes.slides import LectureScene
 
 MAX_SHOWN = 10  # neurons drawn per layer; wider layers are truncated
 TEX, TEXT = 30, 20  # font sizes: legible at 480p (digits at least 12 px high)
+WIDTH = 5.4  # of the text column, right of the network
 
 
 def legend(*entries):
@@ -81,7 +82,7 @@ class Backprop(LectureScene):
             Text(f"true digit {story.label}: y is 1 there, 0 elsewhere", font_size=TEXT, color=PALETTE.muted),
         ).arrange(DOWN, aligned_edge=LEFT, buff=0.15)
         error[0].set_color(PALETTE.text)
-        _fit(error, 5.6).next_to(title, DOWN, buff=0.35).align_to(right, LEFT)
+        _fit(error, WIDTH).next_to(title, DOWN, buff=0.35).align_to(right, LEFT)
         arrows = VGroup()
         for circle, unit in zip(net.layers[-1], net.shown[-1]):
             nudge = -float(delta_out[unit])  # the way the output's z should go
@@ -101,7 +102,7 @@ class Backprop(LectureScene):
         rules = VGroup(MathTex(f.backward, font_size=TEX),
                        MathTex(r"\text{this digit's share: }" + f.digit_weight_gradient, font_size=TEX))
         rules.arrange(DOWN, aligned_edge=LEFT, buff=0.25).set_color(PALETTE.text)
-        _fit(rules, 5.6).next_to(error, DOWN, buff=0.45, aligned_edge=LEFT)
+        _fit(rules, WIDTH).next_to(error, DOWN, buff=0.45, aligned_edge=LEFT)
         edges_key = legend(("neurons: red delta > 0, blue delta < 0", PALETTE.muted),
                            ("edges: red dW > 0, blue dW < 0 (this digit's)", PALETTE.muted)).to_corner(DR, buff=0.25)
         self.play(Write(rules), FadeOut(arrows), FadeOut(neurons_key), FadeIn(edges_key))
@@ -118,7 +119,7 @@ class Backprop(LectureScene):
         batch = VGroup(
             lines("a probe digit is held out of training:", "its gradient is shown, never applied.",
                   "The step used the mean gradient g", f"over a batch of {f.batch_size} training digits:"),
-            _fit(MathTex(r"g = " + f.weight_gradient, font_size=TEX).set_color(PALETTE.text), 5.7),
+            _fit(MathTex(r"g = " + f.weight_gradient, font_size=TEX).set_color(PALETTE.text), WIDTH),
         ).arrange(DOWN, aligned_edge=LEFT, buff=0.2)
         batch.next_to(title, DOWN, buff=0.35).align_to(right, LEFT)
         batch_key = legend(("edges: red g > 0, blue g < 0 (the batch's)", PALETTE.muted)).to_corner(DR, buff=0.25)
@@ -129,11 +130,10 @@ class Backprop(LectureScene):
 
         # the update: the run's optimiser, with its numbers at this step
         rate = (f.learning_rate,) if trace.run.training.lr_decay != 1 else ()  # how the decay made eta
-        update = VGroup(*[MathTex(line, font_size=TEX) for line in (*f.update, *rate)])
+        update = VGroup(*[_fit(MathTex(line, font_size=TEX), WIDTH) for line in (*f.update, *rate)])
         update.arrange(DOWN, aligned_edge=LEFT, buff=0.16).set_color(PALETTE.text)
-        heading = lines(f"the update ({f.optimizer_name}) of every W and b,", "with g the batch's mean gradient:",
-                        colour=PALETTE.muted)
-        block = _fit(VGroup(heading, update).arrange(DOWN, aligned_edge=LEFT, buff=0.2), 5.7)
+        heading = lines(f"the run's update ({f.optimizer_name}),", "g: the batch's mean gradient", colour=PALETTE.muted)
+        block = VGroup(heading, update).arrange(DOWN, aligned_edge=LEFT, buff=0.2)
         block.next_to(title, DOWN, buff=0.3).align_to(right, LEFT)
         self.play(FadeOut(batch), Write(block))
         self.next_slide()  # the update, before its effect
@@ -154,7 +154,7 @@ class Backprop(LectureScene):
 
 
 def _fit(group, width):
-    """Scale ``group`` down to ``width`` if it is wider (never below legible: callers keep texts short)."""
+    """Scale ``group`` down to ``width`` if it is wider (the legibility tests catch a formula shrunk too far)."""
     if group.width > width:
         group.scale_to_fit_width(width)
     return group

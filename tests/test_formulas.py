@@ -157,6 +157,8 @@ def test_backprop_writes_the_runs_formulas_legibly(optimizer_run, monkeypatch, t
     from scene_check import cut_off, phases, small_texts
 
     name, trace = optimizer_run
+    if name not in ("momentum", "adam"):
+        pytest.skip("the longest updates are enough (each run of the scene takes a minute)")
     sys.path.insert(0, ".")
     scene = importlib.import_module("scenes.backprop").Backprop
     shots = phases(scene, monkeypatch, tmp_path, EXPLAINER_TRACE=trace.path, EXPLAINER_SAMPLE=1, EXPLAINER_STEP=10)
