@@ -1,15 +1,18 @@
 """The dense layer: one matrix multiply, one bias, one activation.
 
-For a batch of inputs ``a_prev`` (batch, n_in), a layer computes::
+On the slides one sample is a column vector: ``z = W a + b``, and going
+backward ``grad_a_prev = W^T delta``, ``dW = delta a_prev^T``. The code holds a
+batch as rows, one sample per row, so each formula is written transposed, for
+all the samples at once. For a batch of inputs ``a_prev`` (batch, n_in)::
 
-    z = a_prev W^T + b        # (batch, n_out)   the same as z = W a + b per sample
+    z = a_prev @ W.T + b      # (batch, n_out)   row n: z = W a + b of sample n
     a = f(z)                  # (batch, n_out)
 
 and, going backward from ``delta = d loss_n / d z`` (per sample)::
 
-    dW = delta^T a_prev / N   # (n_out, n_in)    mean over the batch
+    dW = delta.T @ a_prev / N # (n_out, n_in)    the mean of delta_n a_n^T over the batch
     db = mean of delta        # (n_out,)
-    grad_a_prev = delta W     # (batch, n_in)    per sample, for the layer below
+    grad_a_prev = delta @ W   # (batch, n_in)    row n: W^T delta of sample n, for the layer below
 
 ``W`` has shape (n_out, n_in) as in the formula ``z = W a + b``: row ``j`` holds
 neuron ``j``'s incoming weights, so in the first layer ``W[j].reshape(8, 8)`` is
@@ -71,7 +74,7 @@ class Dense:
 
         Give either ``grad_a`` (d loss_n / d a, per sample) or ``delta``
         (d loss_n / d z, when the loss supplied it directly). Returns
-        ``grad_a_prev = delta W`` for the layer below, or None when
+        ``grad_a_prev = delta @ W`` (``W^T delta`` of each sample) for the layer below, or None when
         ``need_grad_input`` is False (the first layer has no layer below).
         """
         if delta is None:

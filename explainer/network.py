@@ -9,9 +9,9 @@ against central differences and against torch.
 If ``sizes`` is ``[64, 32, 10]``, the network takes 64 inputs (an 8x8 image),
 has one hidden layer of 32 neurons and 10 outputs (one per digit)::
 
-    a0 = x                        # (batch, 64)
-    z1 = a0 W1^T + b1; a1 = f(z1) # (batch, 32)
-    z2 = a1 W2^T + b2; a2 = softmax(z2)   # (batch, 10), the class probabilities
+    a0 = x                                  # (batch, 64)
+    z1 = a0 @ W1.T + b1; a1 = f(z1)         # (batch, 32)   per sample: z1 = W1 a0 + b1
+    z2 = a1 @ W2.T + b2; a2 = softmax(z2)   # (batch, 10), the class probabilities
 """
 
 import json
