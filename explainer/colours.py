@@ -36,7 +36,7 @@ import numpy as np
 
 __all__ = ["OKABE_ITO", "RIGHT", "WRONG", "OTHER", "POSITIVE", "NEGATIVE", "SIGNS_CMAP", "INK", "PAPER",
            "ACTIVATION_CMAP", "BACKGROUND", "TEXT", "MUTED", "ACTIVATION", "LOSS", "CURVES", "LAYER_COLOURS",
-           "MESSAGE", "FRAME", "digit_rgb", "digit_cmap", "rgb", "mix"]
+           "MESSAGE", "FRAME", "digit_rgb", "digit_cmap", "count_shade", "rgb", "mix"]
 
 # Okabe & Ito (2008): eight colours told apart under protanopia, deuteranopia and tritanopia
 OKABE_ITO = {
@@ -98,6 +98,21 @@ def mix(colour, amount, base=PAPER):
     """``amount`` (0 to 1, any shape) of ``colour`` over ``base``, as RGB floats in [0, 1]: (..., 3)."""
     t = np.asarray(amount, dtype=float)[..., None]
     return (np.array(rgb(base)) * (1 - t) + np.array(rgb(colour)) * t) / 255
+
+
+def count_shade(counts):
+    """How deep a confusion matrix's cell is coloured, 0 (paper, or the background) to 1 (full colour).
+
+    On a square-root scale, so a handful of mistakes still shows against a
+    diagonal of hundreds, and never under 0.25 for a count above 0, so a
+    single mistake reads as orange (the figure and the TrainingStory scene).
+
+    >>> count_shade([[0, 1], [4, 100]]).round(2).tolist()
+    [[0.0, 0.32], [0.4, 1.0]]
+    """
+    counts = np.asarray(counts, dtype=float)
+    top = max(float(counts.max()), 1.0) if counts.size else 1.0
+    return np.where(counts > 0, 0.25 + 0.75 * np.sqrt(counts / top), 0.0)
 
 
 def digit_rgb(pixels):

@@ -176,7 +176,6 @@ def test_the_confusion_figure_is_right_on_the_diagonal_and_wrong_off_it(trace):
     fig = confusion(trace)
     ax = fig.axes[0]
     _, at = rendered(fig)
-    top = counts.max()
     true, pred = np.unravel_index(counts.argmax(), counts.shape)  # the fullest cell: full colour
     assert close_to(at(ax, pred + 0.35, true + 0.35), colours.RIGHT if true == pred else colours.WRONG)  # off its count
     right = np.argwhere((counts > 0) & np.eye(len(counts), dtype=bool))
@@ -184,7 +183,7 @@ def test_the_confusion_figure_is_right_on_the_diagonal_and_wrong_off_it(trace):
     assert len(mistakes) and len(right), "the tiny run should read some test digits right and some wrong"
     for cells, colour in ((right, colours.RIGHT), (mistakes, colours.WRONG)):
         for true, pred in cells[:5]:
-            expected = colours.mix(colour, np.sqrt(counts[true, pred] / top)) * 255  # the colour over paper
+            expected = colours.mix(colour, colours.count_shade(counts)[true, pred]) * 255  # the colour over paper
             assert np.abs(at(ax, pred + 0.35, true + 0.35) - expected).max() <= 3
     empty = np.argwhere(counts == 0)
     if len(empty):
@@ -273,7 +272,9 @@ def test_a_scenes_digit_is_ink_on_paper_and_its_confusion_grid_right_and_wrong(t
     darkest = rgba[np.unravel_index(image.argmax(), image.shape)][:3]  # the most ink: darkest
     assert darkest.max() <= 255 * (1 - image.max()) + 1 and image.max() > 0.5
 
-    counts = np.array([[5, 1], [0, 3]])
+    counts = np.array([[25, 1], [0, 9]])
     grid = ConfusionGrid(counts)
     fills = [cell[0].get_fill_color().to_hex().upper() for cell in grid.cells]
     assert fills == [PALETTE.correct, PALETTE.wrong, PALETTE.wrong, PALETTE.correct]
+    opacity = [cell[0].get_fill_opacity() for cell in grid.cells]
+    assert opacity == pytest.approx([1.0, 0.25 + 0.75 / 5, 0.0, 0.25 + 0.75 * 3 / 5])  # the figure's shades

@@ -31,7 +31,7 @@ def confusion(trace):
     ax = fig.subplots()
     # each cell in the colour of right answers (the diagonal) or of mistakes, deeper with its count; on a
     # square-root scale, so that a handful of mistakes still shows against a diagonal of hundreds
-    shade = np.sqrt(counts / max(int(counts.max()), 1))  # (k, k) from 0 (paper) to 1 (full colour)
+    shade = colours.count_shade(counts)  # (k, k) from 0 (paper) to 1 (full colour)
     diagonal = np.eye(k, dtype=bool)[..., None]  # (k, k, 1)
     picture = np.where(diagonal, colours.mix(colours.RIGHT, shade), colours.mix(colours.WRONG, shade))  # (k, k, 3)
     ax.imshow(picture, interpolation="nearest")
@@ -51,7 +51,7 @@ def confusion(trace):
     ax.set_ylabel("true digit")
     fig.legend(handles=[Patch(color=COLORS["right"], label="right: predicted = true (the diagonal)"),
                         Patch(color=COLORS["wrong"], label="wrong: each count off the diagonal is a mistake")],
-               title="deeper colour: more test digits (square-root scale)", title_fontsize=9,
+               title="deeper colour: more test digits (square-root scale); white: none", title_fontsize=9,
                loc="outside lower center", ncols=1, fontsize=9, frameon=False)
     n_test, right = int(counts.sum()), int(np.trace(counts))
     ax.set_title(f"Test accuracy {ev.test_accuracy:.1%}: {right:,} of {n_test:,} test digits on the diagonal;\n"

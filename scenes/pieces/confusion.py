@@ -3,7 +3,11 @@
 import numpy as np
 from manim import DOWN, LEFT, RIGHT, UP, Square, Text, VGroup
 
+from explainer.colours import count_shade
+
 from ..palette import PALETTE
+
+LABEL = 20  # font size of the labels and, where the cell is wide enough, the counts: legible at 480p
 
 __all__ = ["ConfusionGrid"]
 
@@ -16,22 +20,23 @@ class ConfusionGrid(VGroup):
         super().__init__(**kwargs)
         self.confusion = np.asarray(confusion)
         n = len(self.confusion)
-        top = max(int(self.confusion.max()), 1)
-        font = 33 * cell * min(1.0, 3 / len(str(top)))  # grows with the cell; 4-digit MNIST counts still fit
+        shade = count_shade(self.confusion)  # (n, n): the figure's rule
+        widest = Text(str(int(self.confusion.max())), font_size=LABEL).width
+        font = min(LABEL, LABEL * 0.96 * cell / widest)  # the counts fit their cells: 4-digit MNIST ones shrink
         self.cells = VGroup()
         for i in range(n):
             for j in range(n):
                 count = int(self.confusion[i, j])
                 colour = PALETTE.correct if i == j else PALETTE.wrong
                 square = Square(cell, stroke_width=0.5, stroke_color=PALETTE.muted)
-                square.set_fill(colour, opacity=float(np.sqrt(count / top)))
+                square.set_fill(colour, opacity=float(shade[i, j]))
                 square.move_to(RIGHT * j * cell + DOWN * i * cell)
                 text = Text(str(count), font_size=font, color=PALETTE.text if count else PALETTE.muted)
                 self.cells.add(VGroup(square, text.move_to(square)))
-        rows = VGroup(*[Text(str(i), font_size=16, color=PALETTE.muted).next_to(self.cells[i * n], LEFT, 0.1)
+        rows = VGroup(*[Text(str(i), font_size=LABEL, color=PALETTE.muted).next_to(self.cells[i * n], LEFT, 0.1)
                         for i in range(n)])
-        cols = VGroup(*[Text(str(j), font_size=16, color=PALETTE.muted).next_to(self.cells[j], UP, 0.1)
+        cols = VGroup(*[Text(str(j), font_size=LABEL, color=PALETTE.muted).next_to(self.cells[j], UP, 0.1)
                         for j in range(n)])
         self.add(self.cells, rows, cols)
-        self.add(Text("true", font_size=16, color=PALETTE.muted).next_to(rows, LEFT, 0.15))
-        self.add(Text("predicted", font_size=16, color=PALETTE.muted).next_to(cols, UP, 0.1))
+        self.add(Text("true", font_size=LABEL, color=PALETTE.muted).next_to(rows, LEFT, 0.15))
+        self.add(Text("predicted", font_size=LABEL, color=PALETTE.muted).next_to(cols, UP, 0.1))
