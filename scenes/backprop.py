@@ -28,13 +28,13 @@ from explainer.scenes.slides import LectureScene
 
 MAX_SHOWN = 10  # neurons drawn per layer; wider layers are truncated
 TEX, TEXT = 30, 20  # font sizes: legible at 480p (digits at least 12 px high)
-WIDTH = 5.4  # of the text column, right of the network
+COLUMN, WIDTH = 2.0, 4.9  # the text column right of the network: its left edge, its width
 
 
 def legend(*entries):
     """Coloured lines saying what a colour means: ``("red: W > 0", PALETTE.positive), ...``."""
-    return VGroup(*[Text(text, font_size=TEXT, color=colour) for text, colour in entries]).arrange(
-        DOWN, aligned_edge=LEFT, buff=0.08)
+    key = VGroup(*[Text(text, font_size=TEXT, color=colour) for text, colour in entries])
+    return key.arrange(DOWN, aligned_edge=LEFT, buff=0.08).to_edge(DOWN, buff=0.2).align_to(RIGHT * COLUMN, LEFT)
 
 
 def lines(*texts, colour=PALETTE.text):
@@ -64,13 +64,13 @@ class Backprop(LectureScene):
         for edges in net.edges:
             edges.set_stroke(opacity=0.15)
         labels = net.output_labels()
-        key = legend(("edges: red W > 0, blue W < 0", PALETTE.muted)).to_corner(DR, buff=0.25)
+        key = legend(("edges: W  (red > 0, blue < 0)", PALETTE.muted))
         self.play(FadeIn(title), FadeIn(digit), FadeIn(marks), FadeIn(net), FadeIn(labels), FadeIn(key))
         self.next_slide()  # the forward pass this digit went through
 
-        right = RIGHT * 1.5  # the left edge of the text column
+        right = RIGHT * COLUMN
         if story.untruthful:
-            note = lines(*_wrap(story.untruthful, 44), colour=PALETTE.wrong).next_to(title, DOWN, buff=0.5)
+            note = lines(*_wrap(story.untruthful, 36), colour=PALETTE.wrong).next_to(title, DOWN, buff=0.5)
             self.play(FadeIn(note.align_to(right, LEFT)))
             self.next_slide()
             return
@@ -79,7 +79,7 @@ class Backprop(LectureScene):
         delta_out = story.delta[-1]
         error = VGroup(
             MathTex(f.output_delta, font_size=TEX),
-            Text(f"true digit {story.label}: y is 1 there, 0 elsewhere", font_size=TEXT, color=PALETTE.muted),
+            lines(f"true digit {story.label}:", "y is 1 there, 0 elsewhere", colour=PALETTE.muted),
         ).arrange(DOWN, aligned_edge=LEFT, buff=0.15)
         error[0].set_color(PALETTE.text)
         _fit(error, WIDTH).next_to(title, DOWN, buff=0.35).align_to(right, LEFT)
@@ -91,8 +91,8 @@ class Backprop(LectureScene):
                 arrows.add(Arrow(start, start + UP * np.sign(nudge) * (0.15 + 0.5 * min(abs(nudge), 1)), buff=0,
                                  color=PALETTE.correct if nudge > 0 else PALETTE.wrong, stroke_width=4,
                                  max_tip_length_to_length_ratio=0.35))
-        neurons_key = legend(("neurons: red delta > 0, blue delta < 0", PALETTE.muted),
-                             ("arrows: the way each output's z should move", PALETTE.muted)).to_corner(DR, buff=0.25)
+        neurons_key = legend(("neurons: delta  (red > 0, blue < 0)", PALETTE.muted),
+                             ("arrows: where each z should go", PALETTE.muted))
         self.play(Write(error), *[Transform(c, t) for c, t in zip(net.layers[L], net.signed_column(L, delta_out))],
                   *([LaggedStart(*[GrowArrow(a) for a in arrows], lag_ratio=0.1)] if len(arrows) else []),
                   FadeOut(key), FadeIn(neurons_key))
@@ -103,8 +103,8 @@ class Backprop(LectureScene):
                        MathTex(r"\text{this digit's share: }" + f.digit_weight_gradient, font_size=TEX))
         rules.arrange(DOWN, aligned_edge=LEFT, buff=0.25).set_color(PALETTE.text)
         _fit(rules, WIDTH).next_to(error, DOWN, buff=0.45, aligned_edge=LEFT)
-        edges_key = legend(("neurons: red delta > 0, blue delta < 0", PALETTE.muted),
-                           ("edges: red dW > 0, blue dW < 0 (this digit's)", PALETTE.muted)).to_corner(DR, buff=0.25)
+        edges_key = legend(("neurons: delta  (red > 0, blue < 0)", PALETTE.muted),
+                           ("edges: this digit's share of dW", PALETTE.muted))
         self.play(Write(rules), FadeOut(arrows), FadeOut(neurons_key), FadeIn(edges_key))
         self.next_slide()  # the rules, before they run
         for layer in reversed(range(L)):
@@ -117,12 +117,12 @@ class Backprop(LectureScene):
 
         # what the optimiser was given: the training batch's mean, not this digit's gradient
         batch = VGroup(
-            lines("a probe digit is held out of training:", "its gradient is shown, never applied.",
-                  "The step used the mean gradient g", f"over a batch of {f.batch_size} training digits:"),
+            lines("a probe digit is never trained on:", "its gradient is shown, not applied.",
+                  "The step used the mean gradient g", f"of a batch of {f.batch_size} training digits:"),
             _fit(MathTex(r"g = " + f.weight_gradient, font_size=TEX).set_color(PALETTE.text), WIDTH),
         ).arrange(DOWN, aligned_edge=LEFT, buff=0.2)
         batch.next_to(title, DOWN, buff=0.35).align_to(right, LEFT)
-        batch_key = legend(("edges: red g > 0, blue g < 0 (the batch's)", PALETTE.muted)).to_corner(DR, buff=0.25)
+        batch_key = legend(("edges: the batch's g, red > 0", PALETTE.muted), ("and blue < 0", PALETTE.muted))
         self.play(FadeOut(error), FadeOut(rules), FadeIn(batch), FadeOut(edges_key), FadeIn(batch_key),
                   *[Transform(net.edges[layer], net.edge_paths(layer, story.batch_dW[layer])) for layer in range(L)],
                   run_time=1.5)
@@ -144,12 +144,13 @@ class Backprop(LectureScene):
                             "(the last snapshot: none later)", colour=PALETTE.muted)
         else:
             when = ("after this step's update" if story.after.updates == 1
-                    else f"{story.after.updates} updates later, on other batches")
+                    else f"{story.after.updates} updates later")
             colour = PALETTE.correct if story.after.loss < story.loss else PALETTE.wrong
             verdict = lines("loss on this digit:", f"{story.loss:.3f} at step {self.step},",
                             f"{story.after.loss:.3f} at step {story.after.step}", f"({when})", colour=colour)
-        verdict.next_to(block, DOWN, buff=0.35, aligned_edge=LEFT)
-        self.play(FadeIn(verdict))
+        verdict.next_to(block, DOWN, buff=0.3, aligned_edge=LEFT)
+        crowded = verdict.get_bottom()[1] < batch_key.get_top()[1] + 0.1  # a long update: the legend makes room
+        self.play(FadeIn(verdict), *([FadeOut(batch_key)] if crowded else []))
         self.wait(2)
 
 
