@@ -9,10 +9,12 @@
   vertical ellipsis among them, and its true width (64, 784, ...) above it
   (the input layer: beside a brace). By default they are its first and last
   units; the scenes choose instead (``units``), each shown unit labelled with
-  its index: for the input, pixels with ink (:func:`inked_inputs`; a digit's
-  first and last pixels are blank border), for a hidden layer the units this
-  digit drives hardest (:func:`most_active`), so the neurons on screen are
-  the ones doing the work.
+  its index (``LABEL_SIZE``: legible at 480p, ``LABEL_GAP`` from its neuron):
+  for the input, pixels with ink (:func:`inked_inputs`; a digit's first and
+  last pixels are blank border), for a hidden layer the units this digit
+  drives hardest (:func:`most_active`), and perhaps some it leaves silent.
+* A hidden unit whose ``a`` is 0 is drawn with a bold outline
+  (``SILENT_STROKE``), so a silent unit is not mistaken for a dim one.
 
 Thousands of edges are drawn as a handful of paths: edges are grouped by sign
 and width bin, and each group is one VMobject made of many line segments, so
@@ -22,13 +24,20 @@ Cairo strokes 2 x ``WIDTH_BINS`` paths instead of one per edge.
 import numpy as np
 from manim import DOWN, LEFT, RIGHT, UP, Brace, Circle, Text, VGroup, VMobject
 
+from explainer.chapters.forward_pass import inked_inputs, most_active
+from explainer.chapters.forward_pass import shown_units as shown_units_of
+
 from ..palette import PALETTE
 
 __all__ = ["NetworkDiagram", "neuron_opacity", "edge_style", "shown_units", "inked_inputs", "most_active",
-           "shown_units_for", "WIDTH_BINS"]
+           "shown_units_for", "WIDTH_BINS", "NEURON_STROKE", "SILENT_STROKE", "LABEL_SIZE"]
 
 WIDTH_BINS = 4
 MAX_EDGE_WIDTH = 3.0
+NEURON_STROKE = 1.5  # a neuron's outline
+SILENT_STROKE = 4.0  # ... and a hidden unit's whose a is 0: bolder, so that silent units stand out
+LABEL_SIZE = 20  # unit index labels: a digit 12.6 px high at 480p
+LABEL_GAP = 0.08  # between a label and its neuron
 
 
 def shown_units(n, max_shown):
@@ -39,40 +48,11 @@ def shown_units(n, max_shown):
     return np.concatenate([np.arange(half), np.arange(n - half, n)])
 
 
-def inked_inputs(x, count):
-    """``count`` pixels of the digit ``x`` (flattened) that carry ink, in reading order.
-
-    The candidates are the pixels with at least half of the digit's strongest
-    ink; ``count`` of them are taken evenly spread through the image, so the
-    column samples the whole stroke rather than its thickest spot. A faint digit
-    with fewer candidates gets its most inked pixels.
-    """
-    x = np.asarray(x, dtype=np.float64).ravel()
-    count = min(count, x.size)
-    inked = np.flatnonzero(x >= 0.5 * x.max()) if x.max() > 0 else np.array([], dtype=int)
-    if len(inked) >= count:
-        chosen = inked[np.linspace(0, len(inked) - 1, count).round().astype(int)]
-    else:
-        chosen = np.argsort(-x, kind="stable")[:count]
-    return np.sort(chosen)
-
-
-def most_active(z, count):
-    """The ``count`` units with the largest ``z`` for one digit, in index order.
-
-    Ranking by ``z`` rather than ``a`` also orders the units a ReLU sets to 0.
-    """
-    z = np.asarray(z, dtype=np.float64).ravel()
-    return np.sort(np.argsort(-z, kind="stable")[: min(count, z.size)])
-
-
-def shown_units_for(x, record, sample, max_shown):
+def shown_units_for(x, record, sample, max_shown, silent=0, include=()):
     """What a scene about one probe digit shows of each wide layer, for :class:`NetworkDiagram`'s ``units``:
-    pixels of ``x`` with ink, then in every hidden layer the units with the largest recorded ``z``."""
-    units = {0: inked_inputs(x, max_shown)}
-    for i, z in enumerate(record.z[:-1]):  # the hidden layers (the output layer is always shown whole)
-        units[i + 1] = most_active(z[sample], max_shown)
-    return units
+    pixels of ``x`` with ink (``include`` among them), then in every hidden layer the units with the largest
+    recorded ``z``, and ``silent`` of the units with ``a = 0`` (:func:`explainer.chapters.forward_pass.shown_units`)."""
+    return shown_units_of(x, record, sample, max_shown, silent=silent, include=include)
 
 
 def neuron_opacity(a):
@@ -99,7 +79,8 @@ class NetworkDiagram(VGroup):
     wide layer shows its first and last units.
     """
 
-    def __init__(self, sizes, max_shown=10, width=9.0, height=5.6, radius=0.14, units=None, **kwargs):
+    def __init__(self, sizes, max_shown=10, width=9.0, height=5.6, radius=0.14, units=None, note=None,
+                 note_gap=0.25, **kwargs):
         super().__init__(**kwargs)
         self.sizes = list(sizes)
         self.shown = [shown_units(n, max_shown) for n in self.sizes]
@@ -118,20 +99,21 @@ class NetworkDiagram(VGroup):
             if truncated:  # leave the middle slot for the ellipsis
                 ys = np.delete(ys, len(shown) // 2)
             column = VGroup(*[
-                Circle(radius=radius, stroke_color=PALETTE.muted, stroke_width=1.5)
+                Circle(radius=radius, stroke_color=PALETTE.muted, stroke_width=NEURON_STROKE)
                 .set_fill(PALETTE.activation, opacity=0).move_to([x, y, 0])
                 for y in ys
             ])
             self.layers.add(column)
-            self.extras.add(Text(str(n), font_size=22, color=PALETTE.muted).next_to(column, UP, 0.2))
+            width_label = Text(str(n), font_size=22, color=PALETTE.muted).next_to(column, UP, 0.2)
+            self.extras.add(width_label)
             if not truncated:
                 continue
             self.extras.add(Text("⋮", font_size=28, color=PALETTE.muted).move_to([x, 0, 0]))
             labelled = column
             if layer in chosen:  # which units these are: the input's to the left, a hidden layer's above-left
-                size, where = (14, LEFT) if layer == 0 else (12, UP + LEFT)
-                labels = VGroup(*[Text(str(i), font_size=size, color=PALETTE.muted).next_to(circle, where, 0.03)
-                                  for i, circle in zip(shown, column)])
+                where = LEFT if layer == 0 else UP + LEFT
+                labels = VGroup(*[Text(str(i), font_size=LABEL_SIZE, color=PALETTE.muted)
+                                  .next_to(circle, where, LABEL_GAP) for i, circle in zip(shown, column)])
                 if layer:  # among the edges: on a patch of background, drawn over them
                     for label in labels:
                         label.add_background_rectangle(color=PALETTE.background, opacity=0.85, buff=0.02)
@@ -139,14 +121,17 @@ class NetworkDiagram(VGroup):
                 self.unit_labels[layer] = labels
                 self.extras.add(labels)
                 labelled = VGroup(column, labels)
+                width_label.next_to(labelled, UP, 0.15).set_x(x)  # above the top unit's label
             if layer == 0:  # the input layer: a brace with its true width
                 brace = Brace(labelled, LEFT, color=PALETTE.muted)
                 self.extras.add(brace, Text(str(n), font_size=26, color=PALETTE.text).next_to(brace, LEFT, 0.1))
         self.input_labels = self.unit_labels.get(0, VGroup())
         hidden = sorted(layer for layer in self.unit_labels if layer)
-        if hidden:  # say what the hidden columns are
-            self.extras.add(Text(f"hidden layers: the {max_shown} units this digit drives hardest (largest z), "
-                                 "by index", font_size=18, color=PALETTE.muted).next_to(self.layers, DOWN, 0.25))
+        if note is None and hidden:
+            note = f"hidden layers: the {max_shown} units this digit drives hardest (largest z), by index"
+        self.note = Text(note or "", font_size=20, color=PALETTE.muted).next_to(self.layers, DOWN, note_gap)
+        if note:  # say what the hidden columns are
+            self.extras.add(self.note)
         self.edges = [VGroup() for _ in self.sizes[1:]]
         self.add(*self.edges, self.layers, self.extras)
 
@@ -168,10 +153,16 @@ class NetworkDiagram(VGroup):
 
     def _fill_activations(self, column, layer, a):
         a = np.asarray(a)[self.shown[layer]]
-        opacity = np.clip(a, 0, 1) if layer == len(self.sizes) - 1 else neuron_opacity(a)
-        for circle, o in zip(column, opacity):
+        hidden = 0 < layer < len(self.sizes) - 1
+        opacity = neuron_opacity(a) if layer < len(self.sizes) - 1 else np.clip(a, 0, 1)
+        for circle, o, value in zip(column, opacity, a):
             circle.set_fill(PALETTE.activation, opacity=float(o))
+            circle.set_stroke(width=SILENT_STROKE if hidden and value == 0 else NEURON_STROKE)
         return column
+
+    def silent(self, layer):
+        """The shown neurons of ``layer`` drawn as silent (a = 0: the bold outline), by position in the column."""
+        return [i for i, circle in enumerate(self.layers[layer]) if circle.get_stroke_width() == SILENT_STROKE]
 
     def set_signed(self, layer, values):
         """Fill the shown neurons of ``layer`` by sign and size of ``values`` (all units), e.g. ``delta``:
