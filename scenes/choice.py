@@ -13,8 +13,8 @@ choice comes from environment variables:
     render says which one it took. Not with ``EXPLAINER_SAMPLE``.
 ``EXPLAINER_STEP``
     which training step (the nearest snapshot is shown), or ``last``; default:
-    the scene's own (the last step for most; early in training for Backprop
-    and GradientDescent: :data:`DEFAULT_STEPS`).
+    the scene's own (the last step for most; early in training for
+    Backprop, ChainRule, GradientDescent and MiniBatches: :data:`DEFAULT_STEPS`).
 
 A bad choice stops the render with one line saying what was wrong and what is
 allowed, not with a traceback from inside Manim. ``manim render`` names the
@@ -32,12 +32,14 @@ from explainer.trace import TraceError, open_trace
 
 __all__ = ["chosen_trace", "chosen_sample", "chosen_step", "default_step", "DEFAULT_STEPS", "fail"]
 
-# the scenes that show another step than the last when none is chosen: scene name -> the chapter module
-# whose default_step(trace) gives it (the scene passes the same to chosen_step). `explainer render` names the
-# video by it; tests/test_cli.py checks that every scene's own default is this one
+# the scenes that show another step than the last when none is chosen: scene name -> the chapter module whose
+# default_step(trace) gives it, or that function itself. A scene passes default_step(its name, trace) to
+# chosen_step; `explainer render` names the video by it; tests/test_cli.py checks every scene's own default
 DEFAULT_STEPS = {
     "Backprop": "explainer.chapters.backprop",  # 2% into training, where the error is still large
     "GradientDescent": "explainer.chapters.descent",  # 10%: the digit's cost and the slope still show
+    "MiniBatches": "explainer.chapters.minibatch",  # 2%, where the recorded update follows
+    "ChainRule": lambda trace: trace.check_step(trace.n_steps // 50),  # 2%
 }
 
 
@@ -94,8 +96,11 @@ def chosen_step(trace, default=None):
 def default_step(scene, trace):
     """The step ``scene`` (its class name) shows when none is chosen: its chapter's ``default_step``
     (:data:`DEFAULT_STEPS`), or the last snapshot's."""
-    if scene in DEFAULT_STEPS:
-        return int(importlib.import_module(DEFAULT_STEPS[scene]).default_step(trace))
+    rule = DEFAULT_STEPS.get(scene)
+    if isinstance(rule, str):
+        rule = importlib.import_module(rule).default_step
+    if rule is not None:
+        return int(rule(trace))
     return int(trace.snapshot_steps[-1]) if len(trace.snapshot_steps) else 0
 
 

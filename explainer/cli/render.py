@@ -92,7 +92,9 @@ def add_parser(subparsers):
                    "lists them)")
     p.add_argument("--digit", type=int, metavar="D",
                    help="or by its class: the first probe digit labelled D (the command says which); not with --sample")
-    p.add_argument("--step", type=int, metavar="S", help="which training step (default: the last)")
+    p.add_argument("--step", type=int, metavar="S",
+                   help="which training step; the nearest snapshot is shown (default: the scene's own, the last for "
+                   "most, early in training for Backprop, ChainRule, GradientDescent and MiniBatches)")
     p.add_argument("-q", "--quality", choices=list(QUALITY), default="l",
                    help="l: 480p15 (fast), m: 720p30, h: 1080p60 (default: l)")
     p.add_argument("--media-dir", type=Path, default=Path("media"), metavar="DIR",
