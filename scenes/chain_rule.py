@@ -1,0 +1,240 @@
+"""ChainRule: one weight's gradient on one probe digit, factor by factor, with the run's numbers.
+
+For a weight w = W^l_jk of a hidden layer, the path from unit k of layer
+l - 1 (a pixel when l = 1) through unit j to the next layer and the loss:
+d loss / d w = a^{l-1}_k f'(z^l_j) d loss / d a^l_j; the last factor is a sum
+over the next layer's units, one path each, and the biggest is shown with its
+share; f'(z) d loss / d a is the recorded delta, and the product is the
+digit's dW entry. Then the three levers of z^l_j (its bias, the weight, the
+previous activation) as numbers. Every number comes from
+:mod:`explainer.chapters.chain_rule`; every formula from the run's own table
+entries (:mod:`explainer.formulas`).
+
+    manim render -ql scenes/chain_rule.py ChainRule
+    EXPLAINER_LAYER=2 EXPLAINER_UNIT=5 manim render -ql scenes/chain_rule.py ChainRule
+
+``EXPLAINER_LAYER`` (a hidden layer, 1 to L - 1; default 1) and
+``EXPLAINER_UNIT`` (a unit of it; default: the one with this digit's biggest
+|dW| entry) pick the weight; the step defaults to 2% into training, where
+the error is large, as in Backprop.
+"""
+
+import os
+
+import numpy as np
+from manim import *
+
+from explainer.chapters.chain_rule import cannot_show, chain_story, number_tex
+from explainer.chapters.neuron import check_index
+from explainer.scenes.choice import chosen_sample, chosen_step, chosen_trace, fail
+from explainer.scenes.palette import PALETTE
+from explainer.scenes.pieces import DigitImage
+from explainer.scenes.pieces.light import light
+from explainer.scenes.pieces.pixels import pixel_box
+from explainer.scenes.slides import LectureScene
+
+FAN = 8  # units of the next layer drawn; a wider layer shows its FAN - 1 biggest terms and an ellipsis
+N = number_tex
+
+
+def P(v):
+    """A factor in a product: a negative number in parentheses."""
+    return rf"\left({N(v)}\right)" if v < 0 else N(v)
+
+
+def tex(s, size=32, colour=PALETTE.text):
+    return light(MathTex(s, font_size=size, color=colour))
+
+
+def text(s, size=22, colour=PALETTE.muted):
+    return light(Text(s, font_size=size, color=colour))
+
+
+def chosen_weight(trace):
+    """``(layer, unit)`` from ``EXPLAINER_LAYER`` and ``EXPLAINER_UNIT`` (None: the story's defaults)."""
+    layer, unit = (os.environ.get(name, "").strip() or None for name in ("EXPLAINER_LAYER", "EXPLAINER_UNIT"))
+    try:
+        if layer is not None:
+            layer = check_index(layer, trace.n_layers, "EXPLAINER_LAYER", "a hidden layer", low=1)
+        if unit is not None:
+            unit = check_index(unit, trace.sizes[layer or 1], "EXPLAINER_UNIT", f"a unit of layer {layer or 1}")
+    except ValueError as e:
+        fail(str(e))
+    return layer, unit
+
+
+class ChainRule(LectureScene):
+    def setup(self):
+        trace = chosen_trace()
+        self.why_not = cannot_show(trace)
+        self.camera.background_color = ManimColor(PALETTE.background)
+        config.disable_caching = True  # hashing every mobject before each animation costs more than it saves here
+        if self.why_not:
+            return
+        sample, step = chosen_sample(trace), chosen_step(trace, default=trace.n_steps // 50)
+        layer, unit = chosen_weight(trace)
+        self.story = chain_story(trace, sample, step, layer, unit)
+
+    def construct(self):
+        if self.why_not:
+            self.add(text(self.why_not, 22, PALETTE.text).scale_to_fit_width(min(13.0, 13.0)))
+            self.wait(2)
+            self.next_slide()
+            return
+        st = self.story
+        n, j, k = st.layer, st.unit, st.source
+        self.names = {"w": rf"W^{{{n}}}_{{{j},{k}}}", "a_prev": rf"a^{{{n - 1}}}_{{{k}}}", "z": rf"z^{{{n}}}_{{{j}}}",
+                      "a": rf"a^{{{n}}}_{{{j}}}", "delta": rf"\delta^{{{n}}}_{{{j}}}", "b": rf"b^{{{n}}}_{{{j}}}"}
+        self.title = title = Text(f"The chain rule for one weight, step {st.step}", font_size=32,
+                     color=PALETTE.text).to_edge(UP, buff=0.25)
+        self.add(title)
+        self.path_diagram()
+        self.factors()
+        self.sum_over_paths()
+        self.recorded_delta()
+        self.levers()
+
+    # -- 1: the weight and its path ------------------------------------------------------------
+    def path_diagram(self):
+        st, nm = self.story, self.names
+        n, j, k = st.layer, st.unit, st.source
+        y = UP * 1.5
+        source = Circle(0.28, color=PALETTE.text, stroke_width=3).move_to(LEFT * 4.0 + y)
+        unit = Circle(0.34, color=PALETTE.activation, stroke_width=4).move_to(LEFT * 0.6 + y)
+        loss = Circle(0.3, color=PALETTE.loss, stroke_width=3).move_to(RIGHT * 5.6 + y)
+        pieces = VGroup(source, unit, loss,
+                        tex(r"\ell", 32, PALETTE.loss).move_to(loss),
+                        tex(nm["a_prev"], 30).next_to(source, UP, buff=0.12),
+                        tex(rf"{nm['z']},\ {nm['a']}", 30).next_to(unit, UP, buff=0.12))
+        weight = Line(source.get_right(), unit.get_left(), color=PALETTE.activation, stroke_width=5)
+        w_label = tex(rf"w = {nm['w']} = {N(st.w)}", 28).next_to(weight, DOWN, buff=0.15)
+        # the next layer: one path per unit, edges coloured by the sign of W delta, widened by its size
+        n_next = len(st.terms)
+        drawn = np.arange(n_next) if n_next <= FAN else np.sort(np.argsort(-np.abs(st.terms))[: FAN - 1])
+        ys = np.linspace(1.0, -1.0, len(drawn) + (n_next > FAN))[: len(drawn)]
+        fan = VGroup(*[Circle(0.12, color=PALETTE.muted, stroke_width=2).move_to(RIGHT * 2.6 + y + UP * dy)
+                       for dy in ys])
+        biggest = float(np.abs(st.terms).max()) or 1.0
+        paths = VGroup(*[Line(unit.get_right(), c.get_left(), stroke_width=1 + 5 * abs(st.terms[i]) / biggest,
+                              color=PALETTE.positive if st.terms[i] > 0 else PALETTE.negative)
+                         for i, c in zip(drawn, fan)])
+        onward = VGroup(*[Line(c.get_right(), loss.get_left(), color=PALETTE.muted, stroke_width=1, stroke_opacity=0.5)
+                          for c in fan])
+        labels = VGroup(*[text(f"{i}", 20).next_to(c, RIGHT, buff=0.08) for i, c in zip(drawn, fan)])
+        extra = VGroup()
+        if n_next > FAN:
+            extra = VGroup(tex(r"\vdots", 30, PALETTE.muted).move_to(RIGHT * 2.6 + y + DOWN * 1.28),
+                           text(f"{FAN - 1} of {n_next} units", 20))
+            extra[1].next_to(extra[0], RIGHT, buff=0.2)
+        else:
+            extra = VGroup(text(f"{n_next} units", 20).next_to(fan, DOWN, buff=0.1))
+        layer_name = "output" if n + 1 == st.n_layers else f"layer {n + 1}"
+        where = (f"pixel {k} (row {k // st.image_shape[1]}, column {k % st.image_shape[1]})" if n == 1
+                 else f"unit {k} of layer {n - 1}")
+        line = text(f"probe digit {st.sample} (a {st.label}); w joins {where} to unit {j} of layer {n}; "
+                    f"then {'the ' if layer_name == 'output' else ''}{layer_name}", 20).next_to(self.title, DOWN, buff=0.15)
+        group = [pieces, weight, w_label, fan, paths, onward, labels, extra, line]
+        if n == 1:
+            digit = DigitImage(st.x, st.image_shape, height=1.7).move_to(LEFT * 6.0 + y)
+            box = pixel_box(digit, k, stroke_width=3, min_side=0.1)
+            arrow = Arrow(box.get_center(), source.get_left(), buff=0.05, stroke_width=3, color=PALETTE.activation,
+                          max_tip_length_to_length_ratio=0.15)
+            group = [digit, box, arrow, *group]
+        legend = VGroup(*[VGroup(Line(ORIGIN, RIGHT * 0.4, color=colour, stroke_width=5), text(says, 20)).arrange(
+            RIGHT, buff=0.15) for colour, says in ((PALETTE.positive, "W δ > 0"), (PALETTE.negative, "W δ < 0"))],
+                        text("wider: bigger |W δ|", 20)).arrange(DOWN, aligned_edge=LEFT, buff=0.1)
+        legend.next_to(loss, DOWN, buff=0.3).to_edge(RIGHT, buff=0.3)
+        self.play(*[FadeIn(m) for m in group], FadeIn(legend))
+        self.diagram = {"unit": unit, "fan": fan, "paths": paths, "drawn": drawn, "loss": loss, "onward": onward,
+                        "weight": weight}
+        self.next_slide()  # the weight and the paths it feeds
+
+    # -- 2: the chain rule, and two of its factors --------------------------------------------
+    def factors(self):
+        st, nm = self.story, self.names
+        chain = tex(rf"\frac{{\partial \ell}}{{\partial w}} = \frac{{\partial {nm['z']}}}{{\partial w}}\,"
+                    rf"\frac{{\partial {nm['a']}}}{{\partial {nm['z']}}}\,\frac{{\partial \ell}}{{\partial {nm['a']}}}"
+                    rf"= {nm['a_prev']}\; f'({nm['z']})\; \frac{{\partial \ell}}{{\partial {nm['a']}}}", 34)
+        f_prime = tex(rf"f'(z) = {st.f_prime_tex}", 30)
+        called = text(f"f: {st.activation}, this run's activation in layer {st.layer}", 20)
+        numbers = tex(rf"{nm['a_prev']} = {N(st.a_prev)},\qquad f'({nm['z']}) = f'({N(st.z)}) = {N(st.f_prime)}", 32)
+        block = VGroup(chain, VGroup(f_prime, called).arrange(RIGHT, buff=0.4), numbers)
+        block.arrange(DOWN, buff=0.3).to_edge(DOWN, buff=0.35)
+        self.play(Write(chain))
+        self.play(FadeIn(block[1]), Write(numbers))
+        self.block = block
+        self.next_slide()  # the chain rule, with two of its factors
+
+    # -- 3: d loss / d a: a sum over the next layer's units, one path each ------------------------
+    def sum_over_paths(self):
+        st, nm, d = self.story, self.names, self.diagram
+        self.remove(*self.block.get_family())
+        l1 = st.layer + 1
+        total = tex(rf"\frac{{\partial \ell}}{{\partial {nm['a']}}} = \sum_i W^{{{l1}}}_{{i,{st.unit}}}\,"
+                    rf"\delta^{{{l1}}}_i = {N(st.dl_da)}", 34)
+        i = st.biggest
+        rule = tex(st.next_delta_tex, 28, PALETTE.muted)
+        source = text("delta of the next layer, as this run computed it:", 20)
+        share = tex(rf"\text{{biggest path, through unit }} {i}:\ W^{{{l1}}}_{{{i},{st.unit}}}\,\delta^{{{l1}}}_{{{i}}}"
+                    rf"= {P(st.W_next[i])} \times {P(st.delta_next[i])} = {N(st.terms[i])}", 30)
+        carries = text(f"it carries {st.share:.0%} of the {len(st.terms)} terms' total size (sum of |terms|)", 20)
+        block = VGroup(total, VGroup(source, rule).arrange(RIGHT, buff=0.3), share, carries)
+        block.arrange(DOWN, buff=0.22).to_edge(DOWN, buff=0.3)
+        if block.width > 13.4:
+            block.scale_to_fit_width(13.4)
+        self.play(Write(total), FadeIn(block[1]))
+        # the biggest path, lit
+        drawn = list(d["drawn"])
+        lit = VGroup(d["weight"].copy())
+        if i in drawn:
+            c = d["fan"][drawn.index(i)]
+            lit.add(Line(d["unit"].get_right(), c.get_left()), Line(c.get_right(), d["loss"].get_left()))
+        lit.set_stroke(PALETTE.activation, width=6)
+        self.play(Create(lit), FadeIn(share), FadeIn(carries))
+        self.block = block
+        self.next_slide()  # the sum over paths, and the biggest path
+
+    # -- 4: f'(z) * d loss / d a is the recorded delta; the product is the digit's dW entry ------------
+    def recorded_delta(self):
+        st, nm = self.story, self.names
+        self.remove(*self.block.get_family())
+        delta = tex(rf"f'({nm['z']})\,\frac{{\partial \ell}}{{\partial {nm['a']}}} = {P(st.f_prime)} \times "
+                    rf"{P(st.dl_da)} = {N(st.f_prime * st.dl_da)} = {nm['delta']}", 34)
+        recorded = text(f"the recorded delta of this unit for this digit: {st.delta:.4g}", 20)
+        product = tex(rf"\frac{{\partial \ell}}{{\partial w}} = {nm['a_prev']}\,{nm['delta']} = {P(st.a_prev)} \times "
+                      rf"{P(st.delta)} = {N(st.gradient)}", 34)
+        entry = tex(rf"= \left({st.digit_gradient_tex}\right)_{{{st.unit},{st.source}}},\ l = {st.layer}", 30)
+        dw = text(f"this digit's dW entry (recorded: {st.dW_entry:.4g});\nthe batch's dW is the mean of such", 20)
+        block = VGroup(delta, recorded, product, VGroup(entry, dw).arrange(RIGHT, buff=0.4))
+        block.arrange(DOWN, buff=0.18).to_edge(DOWN, buff=0.3)
+        self.play(Write(delta), FadeIn(recorded))
+        self.play(Write(product), Write(entry), FadeIn(dw))
+        self.block = block
+        self.next_slide()  # delta and the gradient, as recorded
+
+    # -- 5: the three levers of z --------------------------------------------------------------------
+    def levers(self):
+        st, nm = self.story, self.names
+        self.remove(*self.block.get_family())
+        z = tex(rf"{nm['z']} = \sum_k W^{{{st.layer}}}_{{{st.unit},k}}\, a^{{{st.layer - 1}}}_k + {nm['b']}:"
+                r"\ \text{three ways to change it}", 32)
+        (_, _, dl_db), (_, dz_dw, dl_dw), (_, dz_da, dl_da) = st.levers
+        rows = [
+            (rf"\text{{its bias }} {nm['b']}", r"1", rf"{nm['delta']} = {N(dl_db)}"),
+            (r"\text{the weight } w", rf"{nm['a_prev']} = {N(dz_dw)}", rf"{nm['delta']}\,{nm['a_prev']} = {N(dl_dw)}"),
+            (rf"\text{{the activation }} {nm['a_prev']}", rf"w = {N(dz_da)}", rf"{nm['delta']}\, w = {N(dl_da)}"),
+        ]
+        muted = rf"\color[HTML]{{{PALETTE.muted.lstrip('#')}}}"
+        head = (rf"{muted}\text{{nudge}} & {muted}\partial {nm['z']} / \partial(\cdot) & "
+                rf"{muted}\partial \ell / \partial(\cdot) \text{{ through this unit}}")
+        template = TexTemplate()
+        template.add_to_preamble(r"\usepackage{xcolor}")  # the header's colour
+        body = r" \\[2pt] ".join([head] + [" & ".join(row) for row in rows])
+        table = light(MathTex(r"\begin{array}{lll}" + body + r"\end{array}", font_size=30, color=PALETTE.text,
+                              tex_template=template))  # one LaTeX run for the whole table
+        note = text(("a pixel is the input: it cannot be nudged, and its gradient stops here" if st.layer == 1 else
+                     f"through a^{st.layer - 1}_{st.source} the gradient flows on, one layer further back"), 20)
+        VGroup(z, table, note).arrange(DOWN, buff=0.25).to_edge(DOWN, buff=0.3)
+        self.play(Write(z))
+        self.play(FadeIn(table), FadeIn(note))
+        self.next_slide()  # the three levers
