@@ -172,6 +172,7 @@ class OneNeuron(LectureScene):
         self.add(cursors)
         self.play(FadeIn(counter), FadeIn(order))
         self.play(counted.animate.set_value(st.n_in), run_time=sweep(4), rate_func=linear)
+        self.remove(counted)  # a ValueTracker is a point at (value, 0): off screen
         p_img.clear_updaters()
         p_img.reveal(st.n_in)
         cursors.clear_updaters()
@@ -218,8 +219,9 @@ class OneNeuron(LectureScene):
         span = float(zs[-1])
         axes = Axes(x_range=[-span, span, _tick(span)], y_range=[lo - pad, hi + pad, _tick(hi - lo + 2 * pad)],
                     x_length=5.6, y_length=4.2, tips=False,
-                    axis_config={"color": PALETTE.muted, "include_numbers": True, "font_size": 24,
-                                 "decimal_number_config": {"mob_class": Text, "num_decimal_places": 1}})
+                    axis_config={"color": PALETTE.muted, "include_numbers": True, "font_size": 28,
+                                 "label_constructor": Text,
+                                 "decimal_number_config": {"num_decimal_places": 1}})
         axes.to_edge(RIGHT, buff=0.5).shift(DOWN * 0.3)
         graph = axes.plot_line_graph(zs, fs, add_vertex_dots=False, line_color=PALETTE.activation, stroke_width=4)
         names = VGroup(tex("z", 30).next_to(axes.x_axis, RIGHT, buff=0.15).shift(DOWN * 0.1),
