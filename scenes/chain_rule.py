@@ -77,7 +77,7 @@ class ChainRule(LectureScene):
 
     def construct(self):
         if self.why_not:
-            self.add(text(self.why_not, 22, PALETTE.text).scale_to_fit_width(min(13.0, 13.0)))
+            self.add(text(self.why_not, 22, PALETTE.text))
             self.wait(2)
             self.next_slide()
             return

@@ -89,11 +89,10 @@ class ChainStory:
 def cannot_show(trace):
     """One line saying why ChainRule cannot show this run, or None if it can."""
     if trace.n_layers < 2:
-        return ("This network has no hidden layer: every weight feeds the output directly, so there is no chain "
-                "to follow (train with --hidden 64).")
+        return "No hidden layer, so no chain to follow (train with --hidden 64)."
     hidden = [name for name in trace.run.activations[:-1] if name == "softmax"]
     if hidden:
-        return "A hidden layer uses softmax, whose f' is not one number per unit: the chain rule is not shown."
+        return "A hidden layer uses softmax, whose f' is not one number per unit: not shown."
     return None
 
 
