@@ -24,7 +24,7 @@ import os
 import numpy as np
 from manim import *
 
-from explainer.chapters.chain_rule import cannot_show, chain_story, number_tex
+from explainer.chapters.chain_rule import cannot_show, chain_story, number_tex, number_text
 from explainer.chapters.neuron import check_index
 from explainer.scenes.choice import chosen_sample, chosen_step, chosen_trace, fail
 from explainer.scenes.palette import PALETTE
@@ -33,7 +33,7 @@ from explainer.scenes.pieces.light import light
 from explainer.scenes.pieces.pixels import pixel_box
 from explainer.scenes.slides import LectureScene
 
-FAN = 8  # units of the next layer drawn; a wider layer shows its FAN - 1 biggest terms and an ellipsis
+FAN = 10  # units of the next layer drawn; a wider layer shows its FAN - 1 biggest terms and an ellipsis
 N = number_tex
 
 
@@ -98,7 +98,7 @@ class ChainRule(LectureScene):
     def path_diagram(self):
         st, nm = self.story, self.names
         n, j, k = st.layer, st.unit, st.source
-        y = UP * 1.5
+        y = UP * 1.4
         source = Circle(0.28, color=PALETTE.text, stroke_width=3).move_to(LEFT * 4.0 + y)
         unit = Circle(0.34, color=PALETTE.activation, stroke_width=4).move_to(LEFT * 0.6 + y)
         loss = Circle(0.3, color=PALETTE.loss, stroke_width=3).move_to(RIGHT * 5.6 + y)
@@ -111,7 +111,7 @@ class ChainRule(LectureScene):
         # the next layer: one path per unit, edges coloured by the sign of W delta, widened by its size
         n_next = len(st.terms)
         drawn = np.arange(n_next) if n_next <= FAN else np.sort(np.argsort(-np.abs(st.terms))[: FAN - 1])
-        ys = np.linspace(1.0, -1.0, len(drawn) + (n_next > FAN))[: len(drawn)]
+        ys = np.linspace(1.2, -1.2, len(drawn) + (n_next > FAN))[: len(drawn)]
         fan = VGroup(*[Circle(0.12, color=PALETTE.muted, stroke_width=2).move_to(RIGHT * 2.6 + y + UP * dy)
                        for dy in ys])
         biggest = float(np.abs(st.terms).max()) or 1.0
@@ -123,9 +123,9 @@ class ChainRule(LectureScene):
         labels = VGroup(*[text(f"{i}", 20).next_to(c, RIGHT, buff=0.08) for i, c in zip(drawn, fan)])
         extra = VGroup()
         if n_next > FAN:
-            extra = VGroup(tex(r"\vdots", 30, PALETTE.muted).move_to(RIGHT * 2.6 + y + DOWN * 1.28),
+            extra = VGroup(tex(r"\vdots", 30, PALETTE.muted).move_to(RIGHT * 2.6 + y + DOWN * 1.45),
                            text(f"{FAN - 1} of {n_next} units", 20))
-            extra[1].next_to(extra[0], RIGHT, buff=0.2)
+            extra[1].next_to(extra[0], LEFT, buff=0.2)
         else:
             extra = VGroup(text(f"{n_next} units", 20).next_to(fan, DOWN, buff=0.1))
         layer_name = "output" if n + 1 == st.n_layers else f"layer {n + 1}"
@@ -200,11 +200,11 @@ class ChainRule(LectureScene):
         self.remove(*self.block.get_family())
         delta = tex(rf"f'({nm['z']})\,\frac{{\partial \ell}}{{\partial {nm['a']}}} = {P(st.f_prime)} \times "
                     rf"{P(st.dl_da)} = {N(st.f_prime * st.dl_da)} = {nm['delta']}", 34)
-        recorded = text(f"the recorded delta of this unit for this digit: {st.delta:.4g}", 20)
+        recorded = text(f"the recorded delta of this unit for this digit: {number_text(st.delta)}", 20)
         product = tex(rf"\frac{{\partial \ell}}{{\partial w}} = {nm['a_prev']}\,{nm['delta']} = {P(st.a_prev)} \times "
                       rf"{P(st.delta)} = {N(st.gradient)}", 34)
         entry = tex(rf"= \left({st.digit_gradient_tex}\right)_{{{st.unit},{st.source}}},\ l = {st.layer}", 30)
-        dw = text(f"this digit's dW entry (recorded: {st.dW_entry:.4g});\nthe batch's dW is the mean of such", 20)
+        dw = text(f"this digit's dW entry (recorded: {number_text(st.dW_entry)});\nthe batch's dW is the mean of such", 20)
         block = VGroup(delta, recorded, product, VGroup(entry, dw).arrange(RIGHT, buff=0.4))
         block.arrange(DOWN, buff=0.18).to_edge(DOWN, buff=0.3)
         self.play(Write(delta), FadeIn(recorded))

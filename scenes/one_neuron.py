@@ -163,7 +163,7 @@ class OneNeuron(LectureScene):
 
         cursors.add_updater(follow)
         # digits drawn as Text, not LaTeX: each new digit of a MathTex number costs a LaTeX run
-        so_far = DecimalNumber(0, num_decimal_places=3, include_sign=True, font_size=34, color=PALETTE.text,
+        so_far = DecimalNumber(0, num_decimal_places=3, include_sign=True, font_size=28, color=PALETTE.text,
                                mob_class=Text)
         head = tex(rf"\textstyle\sum_i W_{{{st.unit},i}}\, x_i =", 34)
         counter = VGroup(head, so_far).arrange(RIGHT, buff=0.2).move_to(DOWN * 1.75).to_edge(LEFT, buff=0.8)
@@ -179,7 +179,7 @@ class OneNeuron(LectureScene):
         so_far.set_value(st.weighted_sum)
         self.play(FadeOut(cursors), FadeOut(order))
         # the biggest products, written out, and the bias: the recorded z
-        marks = VGroup(*[pixel_box(p_img, i, colour=PALETTE.activation, stroke_width=3, min_side=0.08)
+        marks = VGroup(*[pixel_box(p_img, i, colour=PALETTE.activation, stroke_width=3, min_side=0.14)
                          for i in st.top[:3]])
         biggest = " + ".join(f"{st.products[i]:.3f}" for i in st.top[:3])
         rest = st.n_ink - 3
@@ -187,7 +187,8 @@ class OneNeuron(LectureScene):
         why = text(f"the 3 biggest (outlined), {rest} more with ink; paper (x = 0) adds 0", 20).next_to(terms, DOWN, buff=0.15).align_to(head, LEFT)
         self.play(Create(marks), Write(terms), FadeIn(why))
         self.next_slide()  # the products and their sum
-        z_line = tex(rf"z_{{{st.unit}}} = {st.weighted_sum:.3f} + ({st.b:.3f}) = {st.total:.3f}", 34)
+        sign = "+" if st.b >= 0 else "-"
+        z_line = tex(rf"z_{{{st.unit}}} = {st.weighted_sum:.3f} {sign} {abs(st.b):.3f} = {st.total:.3f}", 34)
         z_line.move_to(DOWN * 1.85).to_edge(LEFT, buff=0.8)
         bias = text(f"plus the bias b_{st.unit}; the recorded z of this digit: {st.z:.3f}", 22)
         bias.next_to(z_line, DOWN, buff=0.2).align_to(z_line, LEFT)
@@ -219,10 +220,11 @@ class OneNeuron(LectureScene):
         span = float(zs[-1])
         axes = Axes(x_range=[-span, span, _tick(span)], y_range=[lo - pad, hi + pad, _tick(hi - lo + 2 * pad)],
                     x_length=5.6, y_length=4.2, tips=False,
-                    axis_config={"color": PALETTE.muted, "include_numbers": True, "font_size": 28,
-                                 "label_constructor": Text,
-                                 "decimal_number_config": {"num_decimal_places": 1}})
+                    axis_config={"color": PALETTE.muted})
         axes.to_edge(RIGHT, buff=0.5).shift(DOWN * 0.3)
+        for axis, (low, high, step) in ((axes.x_axis, axes.x_range), (axes.y_axis, axes.y_range)):
+            ticks = [v for v in np.arange(np.ceil(low / step), np.floor(high / step) + 1) * step if abs(v) > 1e-9]
+            axis.add_labels({v: text(f"{v:g}", 20) for v in ticks}, font_size=20)  # Text: no LaTeX run per label
         graph = axes.plot_line_graph(zs, fs, add_vertex_dots=False, line_color=PALETTE.activation, stroke_width=4)
         names = VGroup(tex("z", 30).next_to(axes.x_axis, RIGHT, buff=0.15).shift(DOWN * 0.1),
                        tex(rf"\mathrm{{{name}}}(z)", 30, PALETTE.activation).next_to(axes, UP, buff=0.1))

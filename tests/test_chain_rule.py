@@ -10,7 +10,7 @@ from scene_check import cut_off, phases, small_texts, texts
 
 from explainer import Experiment, run
 from explainer.activations import ACTIVATIONS
-from explainer.chapters.chain_rule import cannot_show, chain_story, number_tex
+from explainer.chapters.chain_rule import cannot_show, chain_story, number_tex, number_text
 from explainer.formulas import formulas_of
 from explainer.trace import TraceRecorder, open_trace
 
@@ -199,7 +199,7 @@ def test_every_phase_is_legible_and_writes_the_runs_formulas_and_numbers(name, l
     assert any(f"= {number_tex(st.dl_da)}" in t for t in said[2])
     assert any(f"{st.share:.0%}" in t for t in said[2])
     assert any(f"= {number_tex(st.gradient)}" in t for t in said[3])
-    assert any(f"{st.delta:.4g}" in t and "recorded" in t for t in said[3])
+    assert any(f"{number_text(st.delta)}" in t and "recorded" in t for t in said[3])
     table = [t for t in said[4] if "array" in t]
     assert len(table) == 1 and number_tex(st.delta * st.w) in table[0] and number_tex(st.w) in table[0]
     # a scalar f'(z^L) is written only where the output is element-wise (sigmoid): softmax's delta has none
@@ -214,3 +214,4 @@ def test_numbers_on_screen():
     assert number_tex(-0.000021) == r"-2.1 \times 10^{-5}"
     assert number_tex(123456.0) == r"1.23 \times 10^{5}"
     assert number_tex(0.0) == "0" and number_tex(1.0) == "1"
+    assert number_text(-0.24461) == "-0.2446" and number_text(-7.0617e-05) == "-7.062×10⁻⁵"

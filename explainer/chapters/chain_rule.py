@@ -29,7 +29,7 @@ from ..activations import get_activation
 from ..formulas import formulas_of
 from .neuron import check_index
 
-__all__ = ["ChainStory", "chain_story", "cannot_show", "number_tex"]
+__all__ = ["ChainStory", "chain_story", "cannot_show", "number_tex", "number_text"]
 
 
 @dataclass(frozen=True)
@@ -156,3 +156,24 @@ def number_tex(v, digits=3):
     mantissa, exponent = f"{v:.{digits - 1}e}".split("e")
     mantissa = mantissa.rstrip("0").rstrip(".")
     return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+
+
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def number_text(v, digits=4):
+    """A number for plain text (not LaTeX), with ``digits`` significant digits: ``-0.2446``, ``-7.062×10⁻⁵``.
+
+    >>> number_text(-0.24461), number_text(-7.0617e-05), number_text(0.0)
+    ('-0.2446', '-7.062×10⁻⁵', '0')
+    """
+    v = float(v)
+    if v == 0:
+        return "0"
+    if 1e-3 <= abs(v) < 1e5:
+        text = f"{v:.{digits}g}"
+        if "e" not in text:
+            return text
+    mantissa, exponent = f"{v:.{digits - 1}e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}×10{str(int(exponent)).translate(SUPERSCRIPT)}"
