@@ -296,3 +296,12 @@ def test_warns_and_uses_the_probe_digits_when_the_split_is_not_the_runs(tiny, mo
         warnings.simplefilter("always")
         x, labels, what = landscape_digits(tiny)
     assert what == "10 probe digits" and "does not hold its probe digits" in str(caught[0].message)
+
+
+def test_the_colour_bar_always_has_numbers_inside_its_range():
+    from explainer.chapters.descent import colour_ticks, ticks_within
+
+    for low, high in [(2.23, 2.39), (0.09, 2.6), (0.0423, 2.08), (0.3, 0.9), (1e-4, 1e-4 * 1.01)]:
+        ticks = colour_ticks(low, high)
+        assert 3 <= len(ticks) <= 6 and low <= ticks.min() and ticks.max() <= high, (low, high, ticks)
+    np.testing.assert_array_equal(ticks_within(-15.85, 2.64), [-15, -10, -5, 0])

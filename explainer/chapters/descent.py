@@ -161,8 +161,8 @@ def contour_levels(loss, n=9):
 
 
 def colour_ticks(low, high):
-    """Loss values for the colour bar: 1, 2, 5 times powers of ten between ``low`` and ``high``, at most six,
-    with both ends when fewer than three fall between."""
+    """Loss values for the colour bar (whose colours follow log(loss)): 1, 2, 5 times powers of ten between
+    ``low`` and ``high``, at most six; evenly spaced round values when fewer than three of those fall between."""
     if not high > low > 0:
         return np.array([low])
     decades = np.arange(np.floor(np.log10(low)), np.ceil(np.log10(high)) + 1)
@@ -170,10 +170,7 @@ def colour_ticks(low, high):
     ticks = candidates[(candidates >= low) & (candidates <= high)]
     while len(ticks) > 6:
         ticks = ticks[::2]
-    if len(ticks) < 3:
-        ticks = np.unique(np.concatenate([[float(f"{low:.2g}"), float(f"{high:.2g}")], ticks]))
-        ticks = ticks[(ticks >= low * 0.999) & (ticks <= high * 1.001)]
-    return ticks
+    return ticks if len(ticks) >= 3 else ticks_within(low, high, most=4)
 
 
 def labelled_snapshots(land, step, most=MAX_LABELS, apart=0.12):

@@ -1,0 +1,431 @@
+"""GradientDescent: one digit's cost, the batch's average, the loss over a plane through the weights with
+the path training took across it, and what a learning rate that is too high does.
+
+1. A probe digit's output a^L beside its target y, and its cost with the run's loss function
+   (-log a_y for cross-entropy, 1/2 |a - y|^2 for mse), with its numbers.
+2. Every probe digit's cost and their mean; with the weight penalty, the trace's probe loss; the
+   training batch's loss at this step, as recorded.
+3. The real loss landscape: the network's loss on real training digits over the plane
+   theta_s + alpha d1 + beta d2 through this step's weights (d1, d2: the first two principal directions of
+   the recorded trajectory), as a heat map with contour lines and a colour bar.
+4. The recorded snapshots, projected onto the plane, drawn one after another, a few labelled with their step.
+5. The loss along this step's batch gradient, L(theta_s - eta g), and plain steps of 1, 2, 5, 10, ...
+   times the run's learning rate: longer steps go further down, until one lands past the valley's floor,
+   higher than it started.
+
+A heat map, not a 3-D surface: every point of the plane and of the path stays visible (a surface hides
+what lies behind its hills), the colour bar gives the numbers, and one image renders in no time.
+Every number comes from :mod:`explainer.chapters.descent` (the landscape is computed by
+:mod:`explainer.landscape` and cached beside the trace: the first render of a step computes it).
+
+    manim render -ql scenes/gradient_descent.py GradientDescent
+    EXPLAINER_TRACE=runs/mnist.zarr EXPLAINER_STEP=600 manim render -ql scenes/gradient_descent.py GradientDescent
+"""
+
+import numpy as np
+from contourpy import contour_generator
+from manim import *
+
+from explainer.chapters.descent import default_step, descent_story, fixed, nice
+from explainer.scenes.choice import chosen_sample, chosen_step, chosen_trace
+from explainer.scenes.palette import PALETTE
+from explainer.scenes.pieces import DigitImage, StepCounter
+from explainer.scenes.slides import LectureScene, sweep
+
+MAP = 4.6  # side of the heat map, in scene units
+PIXELS = 240  # the heat map's image, upsampled from the grid
+
+
+def tex(s, size=32, colour=PALETTE.text):
+    return MathTex(s, font_size=size, color=colour)
+
+
+def text(s, size=22, colour=PALETTE.muted):
+    return Text(s, font_size=size, color=colour)
+
+
+def markup(s, size=22, colour=PALETTE.muted):
+    """Text with Pango markup, for subscripts: ``markup("θ<sub>s</sub>")``."""
+    return MarkupText(s, font_size=size, color=colour)
+
+
+def ramp(t):
+    """Colours for t in [0, 1] (n,) -> (n, 3) floats: low loss dark, through the loss colour, to bright."""
+    stops = [interpolate_color(ManimColor(PALETTE.background), ManimColor(PALETTE.loss), 0.25),
+             ManimColor(PALETTE.loss), ManimColor(PALETTE.activation)]
+    rgb = np.array([c.to_rgb() for c in stops])  # (3, 3)
+    t = np.clip(np.asarray(t, dtype=np.float64), 0, 1) * (len(stops) - 1)
+    k = np.minimum(t.astype(int), len(stops) - 2)
+    f = (t - k)[..., None]
+    return rgb[k] * (1 - f) + rgb[k + 1] * f
+
+
+class LossMap(Group):
+    """The landscape's loss as a heat map (colour: log of the loss) with contour lines, ``MAP`` units a side."""
+
+    def __init__(self, land, levels, **kwargs):
+        super().__init__(**kwargs)
+        self.ends = (land.alpha[0], land.alpha[-1], land.beta[0], land.beta[-1])  # the grid's corners
+        self.low, self.high = np.log(land.loss.min()), np.log(land.loss.max())
+        fine_a, fine_b = (np.linspace(v[0], v[-1], PIXELS) for v in (land.alpha, land.beta))
+        rows = np.array([np.interp(fine_a, land.alpha, row) for row in np.log(land.loss)])  # (n, PIXELS)
+        grid = np.array([np.interp(fine_b, land.beta, col) for col in rows.T]).T  # (PIXELS, PIXELS)
+        rgb = ramp(self.share(grid[::-1]))  # the image's first row is the top: the largest beta
+        image = ImageMobject(np.concatenate([(rgb * 255).round(), np.full((*rgb.shape[:2], 1), 255)],
+                                            axis=-1).astype(np.uint8))
+        image.height = MAP
+        self.image = image
+        self.frame = Rectangle(width=MAP, height=MAP, stroke_color=PALETTE.muted, stroke_width=1.5)
+        self.contours = VGroup()
+        lines = contour_generator(x=land.alpha, y=land.beta, z=land.loss)
+        for level in levels:
+            for line in lines.lines(level):
+                if len(line) > 1:
+                    self.contours.add(VMobject(stroke_color=PALETTE.text, stroke_width=1.5, stroke_opacity=0.45)
+                                      .set_points_as_corners([self.point(a, b) for a, b in line]))
+        self.add(image, self.contours, self.frame)
+
+    def share(self, log_loss):
+        """Where log(loss) lies between the landscape's least and greatest, 0 to 1."""
+        return (log_loss - self.low) / ((self.high - self.low) or 1.0)
+
+    def point(self, alpha, beta):
+        """The scene point of (alpha, beta); follows the map when it moves."""
+        (a0, a1, b0, b1), centre = self.ends, self.image.get_center()
+        x = (alpha - a0) / (a1 - a0) - 0.5
+        y = (beta - b0) / (b1 - b0) - 0.5
+        return centre + np.array([x * MAP, y * MAP, 0.0])
+
+    def axes_ticks(self, alpha_ticks, beta_ticks):
+        """Tick numbers along the bottom (alpha) and the left (beta) edges."""
+        ticks = VGroup()
+        bottom, left = self.frame.get_bottom()[1], self.frame.get_left()[0]
+        for a in alpha_ticks:
+            p = self.point(a, self.ends[2])
+            ticks.add(Line(p, p + DOWN * 0.1, stroke_color=PALETTE.muted, stroke_width=1.5),
+                      text(f"{a:g}", 20).move_to([p[0], bottom - 0.28, 0]))
+        for b in beta_ticks:
+            p = self.point(self.ends[0], b)
+            ticks.add(Line(p, p + LEFT * 0.1, stroke_color=PALETTE.muted, stroke_width=1.5),
+                      text(f"{b:g}", 20).next_to([left - 0.1, p[1], 0], LEFT, buff=0.08))
+        return ticks
+
+
+class ColourBar(Group):
+    """The heat map's legend: its colours from the least to the greatest loss, with loss values beside."""
+
+    def __init__(self, loss_map, ticks, height=MAP, width=0.28, **kwargs):
+        super().__init__(**kwargs)
+        t = np.linspace(1, 0, 200)  # top: the greatest loss
+        rgb = np.repeat(ramp(t)[:, None, :], 8, axis=1)
+        image = ImageMobject(np.concatenate([(rgb * 255).round(), np.full((*rgb.shape[:2], 1), 255)],
+                                            axis=-1).astype(np.uint8))
+        image.stretch_to_fit_height(height).stretch_to_fit_width(width)
+        frame = Rectangle(width=width, height=height, stroke_color=PALETTE.muted, stroke_width=1)
+        labels = VGroup()
+        for value in ticks:
+            y = (loss_map.share(np.log(value)) - 0.5) * height
+            labels.add(Line([width / 2, y, 0], [width / 2 + 0.1, y, 0], stroke_color=PALETTE.muted, stroke_width=1.5),
+                       text(f"{value:g}", 20, PALETTE.text).next_to([width / 2 + 0.1, y, 0], RIGHT, buff=0.08))
+        title = text("loss", 22).next_to(frame, UP, buff=0.15)
+        self.add(image, frame, labels, title)
+
+
+class GradientDescent(LectureScene):
+    def setup(self):
+        trace = chosen_trace()
+        sample, step = chosen_sample(trace), chosen_step(trace, default=default_step(trace))
+        self.story = descent_story(trace, sample, step)
+        self.x, self.image_shape = trace.probe_x[sample], trace.image_shape
+        self.camera.background_color = ManimColor(PALETTE.background)
+        # Manim's cache hashes every mobject on screen before each animation (to reuse partial movies on a
+        # second render): with the map's contours and the path's dots that was a third of the render time
+        config.disable_caching = True
+
+    def construct(self):
+        st = self.story
+        self.title = Text(f"Gradient descent at step {st.step}", font_size=32, color=PALETTE.text)
+        self.title.to_edge(UP, buff=0.25)
+        self.add(self.title)
+        self.one_digit()
+        self.the_average()
+        self.the_landscape()
+        self.the_path()
+        self.too_high()
+
+    def clear_below_title(self):
+        """Fade what is below the title into the background: a curtain of the background's colour fades in
+        over it (fading each piece out would copy every one of them, a third of the render time)."""
+        gone = [m for m in self.mobjects if m is not self.title]
+        top = self.title.get_bottom()[1] - 0.05
+        curtain = Rectangle(width=config.frame_width, height=top + config.frame_height / 2, stroke_width=0,
+                            fill_color=PALETTE.background, fill_opacity=1).move_to([0, (top - config.frame_height / 2) / 2, 0])
+        self.play(FadeIn(curtain), run_time=0.6)
+        self.remove(*gone, curtain)
+
+    # -- 1: one digit's cost -----------------------------------------------------------------------
+    def one_digit(self):
+        st = self.story
+        digit = DigitImage(self.x, self.image_shape, height=2.6).move_to(LEFT * 5.2 + UP * 0.6)
+        caption = text(f"probe digit {st.sample}: a {st.label}").next_to(digit, DOWN, buff=0.2)
+        # one Paragraph, a row per class (digits are all as wide, so the columns line up): quick to make
+        table = Paragraph(*[f"{k}    {a:.3f}    {y:g}" for k, (a, y) in enumerate(zip(st.probabilities, st.y))],
+                          font_size=22, line_spacing=0.7, color=PALETTE.text).move_to(LEFT * 1.6 + DOWN * 0.35)
+        row = table.submobjects[st.label]  # its glyphs: k's, then a's, then y's
+        n_k, n_a = len(str(st.label)), len(f"{st.probabilities[st.label]:.3f}")
+        columns = (("k", row[:n_k]), ("a^{L}_k", row[n_k : n_k + n_a]), ("y_k", row[n_k + n_a :]))
+        head = VGroup(*[tex(name, 30, PALETTE.muted).move_to([VGroup(*glyphs).get_x(), table.get_top()[1] + 0.35, 0])
+                        for name, glyphs in columns])
+        mark = SurroundingRectangle(row, buff=0.08, stroke_color=PALETTE.correct, stroke_width=2.5)
+        table = VGroup(head, table)
+        formula, numbers = st.digit_tex
+        cost = VGroup(text("the cost of one digit, with the run's loss:"), tex(formula, 34), tex(numbers, 34))
+        cost.arrange(DOWN, aligned_edge=LEFT, buff=0.3).move_to(RIGHT * 3.9 + UP * 0.6)
+        note = text("its output a beside what it should be: y is 1 for its class, 0 elsewhere")
+        note.next_to(table, DOWN, buff=0.25).set_x(-1.0)
+        self.play(FadeIn(digit), FadeIn(caption))
+        self.play(FadeIn(table), FadeIn(note), Create(mark))
+        self.play(FadeIn(cost[0]), Write(cost[1]))
+        self.play(Write(cost[2]))
+        self.next_slide()  # one digit's cost
+
+    # -- 2: the average over the digits --------------------------------------------------------------
+    def the_average(self):
+        st = self.story
+        self.clear_below_title()
+        n = len(st.probe_losses)
+        top = max(float(st.probe_losses.max()), 1e-9)
+        y_step = st.cost_ticks[1] - st.cost_ticks[0] if len(st.cost_ticks) > 1 else top
+        axes = Axes(x_range=[0, n, 5], y_range=[0, top * 1.05, y_step], x_length=9.5, y_length=2.8, tips=False,
+                    axis_config={"color": PALETTE.muted}, x_axis_config={"include_ticks": False})
+        axes.move_to(UP * 1.1 + LEFT * 0.3)
+        axes.add(_numbers(axes.y_axis, st.cost_ticks, LEFT))
+        width = axes.x_length / n * 0.7
+        bars = VGroup()
+        for k, value in enumerate(st.probe_losses):
+            bottom, peak = axes.c2p(k + 0.5, 0), axes.c2p(k + 0.5, value)
+            colour = PALETTE.activation if k == st.sample else PALETTE.loss
+            bars.add(Rectangle(width=width, height=max(peak[1] - bottom[1], 0.01), fill_color=colour, fill_opacity=0.9,
+                               stroke_width=0).move_to((bottom + peak) / 2))
+        mean = DashedLine(axes.c2p(0, st.probe_mean), axes.c2p(n, st.probe_mean), stroke_color=PALETTE.text,
+                          stroke_width=2)
+        mean_label = tex(rf"\tfrac{{1}}{{{n}}}\textstyle\sum \ell_n = {nice(st.probe_mean)}", 30).next_to(mean, RIGHT,
+                                                                                                        buff=0.15)
+        what = text(f"the cost of each of the {n} probe digits (digit {st.sample} in yellow), and their mean")
+        what.next_to(axes, DOWN, buff=0.2)
+        lines = [tex(st.formulas.cost, 30)]
+        total = rf"{n} \text{{ probe digits: }} {nice(st.probe_mean)}"
+        if st.penalty:
+            total += rf" + {nice(st.penalty)}\ (\text{{penalty}})"
+        lines.append(tex(rf"{total} = {nice(st.probe_loss)}\ \text{{(the trace's probe loss)}}", 30))
+        lines.append(tex(rf"\text{{the training batch of step {st.step}: }} L = {nice(st.batch_loss)}"
+                         r"\ \text{(recorded)}", 30))
+        block = VGroup(*lines).arrange(DOWN, aligned_edge=LEFT, buff=0.25).next_to(what, DOWN, buff=0.4)
+        block.set_x(0)
+        self.play(Create(axes), LaggedStart(*[GrowFromEdge(b, DOWN) for b in bars], lag_ratio=0.03), FadeIn(what))
+        self.play(Create(mean), Write(mean_label))
+        self.play(Write(lines[0]))
+        self.play(FadeIn(lines[1]), FadeIn(lines[2]))
+        self.next_slide()  # the batch's average
+
+    # -- 3: the landscape ----------------------------------------------------------------------------
+    def the_landscape(self):
+        st, land = self.story, self.story.land
+        self.clear_below_title()
+        self.map = loss_map = LossMap(land, st.levels).move_to(LEFT * 4.0 + DOWN * 0.3)
+        ticks = loss_map.axes_ticks(st.alpha_ticks, st.beta_ticks)
+        bar = ColourBar(loss_map, st.ticks).next_to(loss_map.frame, RIGHT, buff=0.3)
+        _keep_inside(Group(loss_map, ticks, bar))  # the ticks' numbers, however long, on screen
+        alpha_name = text(st.axis_names[0] + "  →", 20).next_to(loss_map.frame, DOWN, buff=0.5)
+        alpha_name.align_to(loss_map.frame, LEFT)
+        beta_name = text("↑  " + st.axis_names[1], 20).next_to(loss_map.frame, UP, buff=0.15)
+        beta_name.align_to(loss_map.frame, LEFT)
+        plane = tex(r"\theta(\alpha, \beta) = \theta_s + \alpha\, d_1 + \beta\, d_2", 32)
+        words = VGroup(
+            markup(f"θ<sub>s</sub>: every weight and bias at step {st.step}"),
+            text("colour: the network's loss on"),
+            text(f"{land.digits}, at {land.resolution} x {land.resolution} points"),
+        ).arrange(DOWN, aligned_edge=LEFT, buff=0.12)
+        self.side = side = VGroup(plane, words).arrange(DOWN, aligned_edge=LEFT, buff=0.25)
+        side.next_to(bar, RIGHT, buff=0.45).align_to(loss_map.frame, UP)
+        _keep_inside(side)
+        self.play(FadeIn(loss_map.image), Create(loss_map.frame), FadeIn(ticks), FadeIn(bar))
+        self.play(Create(loss_map.contours), FadeIn(alpha_name), FadeIn(beta_name), Write(plane), FadeIn(words))
+        self.next_slide()  # the landscape
+
+    # -- 4: the path the run took, projected onto the plane --------------------------------------------
+    def the_path(self):
+        st, land, loss_map = self.story, self.story.land, self.map
+        points = [loss_map.point(a, b) for a, b in land.coords]
+        dots = VGroup(*[Dot(p, radius=0.045, color=PALETTE.text, fill_opacity=0) for p in points])
+        here = Circle(radius=0.14, stroke_color=PALETTE.activation, stroke_width=3).move_to(points[st.snapshot])
+        labels = self._labels(points)
+        order = [int(k) for k in st.labelled if any(k == j for j in labels.keys())]
+        labels = [labels[k] for k in order]
+        shown = ValueTracker(0)
+
+        def path():
+            k = shown.get_value()
+            upto = int(np.floor(k))
+            corners = points[: upto + 1]
+            if upto < len(points) - 1 and k > upto:
+                corners = corners + [points[upto] + (points[upto + 1] - points[upto]) * (k - upto)]
+            line = VMobject(stroke_color=PALETTE.text, stroke_width=2.5)
+            return line.set_points_as_corners(corners if len(corners) > 1 else corners * 2)
+
+        reached = VGroup()  # the labels of the snapshots drawn so far
+
+        def appear(group):
+            k = shown.get_value()
+            for i, dot in enumerate(dots):
+                dot.set_fill(opacity=1.0 if i <= k else 0.0)
+            for i, label in zip(order, labels):
+                if i <= k and label not in reached:
+                    reached.add(label)
+
+        trail = always_redraw(path)
+        counter = StepCounter(label_size=22, number_size=32).follow(
+            lambda: land.steps[min(int(shown.get_value()), len(points) - 1)])
+        counter.next_to(self.side, DOWN, buff=0.4).align_to(self.side, LEFT)
+        holder = VGroup(dots, reached).add_updater(appear)
+        self.add(trail, holder)
+        self.play(FadeIn(counter))
+        self.play(shown.animate.set_value(len(points) - 1), run_time=sweep(8), rate_func=linear)
+        for mobject in (holder, trail, counter[1]):
+            mobject.clear_updaters()
+        appear(holder)
+        self.remove(shown)
+        far, g = int(np.argmax(land.off_plane)), st.gap
+        held = (f"the plane holds {land.explained.sum():.0%} of the path" if land.directions == "pca"
+                else "random directions hold little of the path")
+        what = VGroup(
+            text(f"the {len(points)} snapshots, each drawn where"),
+            text("its shadow falls on the plane;"),
+            text(held + ":"),
+            markup(f"step {land.steps[far]} lies {land.off_plane[far]:.3g} off it, {land.distance[far]:.3g} from θ<sub>s</sub>"),
+            text(f"step {land.steps[g]}: loss {land.snapshot_loss[g]:.3g} itself,"),
+            text(f"{land.plane_loss[g]:.3g} at its shadow"),
+        ).arrange(DOWN, aligned_edge=LEFT, buff=0.12).next_to(counter, DOWN, buff=0.3).align_to(counter, LEFT)
+        _keep_inside(what)
+        self.play(Create(here), FadeIn(what))
+        self.next_slide()  # the path
+
+    def _labels(self, points):
+        """``{snapshot: label}``: the story's labelled snapshots' steps beside their dots, inside the map, none
+        over another (this step's first, then the first and last snapshots, then the others)."""
+        st = self.story
+        first = [st.snapshot, 0, len(points) - 1]
+        placed = {}
+        for k in dict.fromkeys(first + [int(k) for k in st.labelled]):
+            for side in (1, -1):
+                label = self._label(k, points, side)
+                if not any(_overlap(label, other) for other in placed.values()):
+                    placed[k] = label
+                    break
+        for label in placed.values():
+            label.add_background_rectangle(color=PALETTE.background, opacity=0.6, buff=0.04)
+        return placed
+
+    def _label(self, k, points, side=1):
+        """Snapshot ``k``'s step beside its dot, across the path (to its right for ``side`` 1), inside the map."""
+        st = self.story
+        before, after = points[max(k - 1, 0)], points[min(k + 1, len(points) - 1)]
+        along = after - before
+        normal = np.array([-along[1], along[0], 0.0])
+        normal = normal / np.linalg.norm(normal) if np.linalg.norm(normal) > 1e-9 else RIGHT
+        if normal[0] < 0:
+            normal = -normal
+        normal = normal * side
+        words = f"step {st.land.steps[k]}" + (" = θ<sub>s</sub>" if k == st.snapshot else "")
+        label = markup(words, 20, PALETTE.activation if k == st.snapshot else PALETTE.text)
+        label.next_to(points[k], normal, buff=0.22 if k == st.snapshot else 0.12)
+        return _keep_inside(label, self.map.frame)
+
+    # -- 5: a learning rate that is too high ------------------------------------------------------------
+    def too_high(self):
+        st, cut = self.story, self.story.cut
+        self.clear_below_title()
+        x_step = st.eta_ticks[1] - st.eta_ticks[0] if len(st.eta_ticks) > 1 else cut.eta[-1]
+        y_step = st.slice_ticks[1] - st.slice_ticks[0] if len(st.slice_ticks) > 1 else 1.0
+        low = np.floor(cut.loss.min() / y_step) * y_step
+        high = np.ceil(cut.loss.max() / y_step) * y_step
+        axes = Axes(x_range=[0, cut.eta[-1], x_step], y_range=[low, high, y_step], x_length=5.8, y_length=4.4,
+                    tips=False, axis_config={"color": PALETTE.muted})
+        axes.add(_numbers(axes.x_axis, st.eta_ticks, DOWN), _numbers(axes.y_axis, np.arange(low, high + y_step / 2, y_step),
+                                                                    LEFT))
+        axes.to_edge(LEFT, buff=0.35).set_y(-0.3)
+        x_name = text("learning rate η of one plain step", 22).next_to(axes.x_axis, DOWN, buff=0.55)
+        y_name = tex(r"L(\theta_s - \eta\, g)", 30).next_to(axes.y_axis, UP, buff=0.2).shift(RIGHT * 0.6)
+        curve = axes.plot_line_graph(cut.eta, cut.loss, add_vertex_dots=False, line_color=PALETTE.loss, stroke_width=4)
+        start = axes.c2p(0, cut.start_loss)
+        before = DashedLine(start, axes.c2p(cut.eta[-1], cut.start_loss), stroke_color=PALETTE.muted, stroke_width=2)
+        digits = st.slice_digits
+        rule = tex(r"\theta \leftarrow \theta - \eta\, g", 34)
+        about = VGroup(text(f"g: the batch gradient of step {st.step}, |g| = {cut.grad_norm:.3g}"),
+                       text(f"the loss on {cut.digits}:"),
+                       tex(rf"L(\theta_s) = {fixed(cut.start_loss, digits)}\ \text{{before the step}}", 30, PALETTE.muted)
+                       ).arrange(DOWN, aligned_edge=LEFT, buff=0.12)
+        head = VGroup(rule, about).arrange(DOWN, aligned_edge=LEFT, buff=0.2).move_to(RIGHT * 0.9 + UP * 2.3,
+                                                                                       aligned_edge=UL)
+        _keep_inside(head)
+        self.play(Create(axes), FadeIn(x_name), FadeIn(y_name), Write(rule), FadeIn(about))
+        self.play(Create(curve), Create(before), run_time=1.5)
+        self.next_slide()  # the slice
+        rows, hops = VGroup(), VGroup()
+        for k in st.rows:
+            m, value = cut.multipliers[k], cut.step_loss[k]
+            eta = cut.lr * m
+            colour = PALETTE.correct if value < cut.start_loss else PALETTE.wrong
+            name = r"\ \text{(the run's)}" if m == 1 else rf"\ (\times {m:g})"
+            rows.add(tex(rf"\eta = {nice(eta)}{name}:\ L = {fixed(value, digits)}", 30, colour))
+            end = axes.c2p(eta, value)
+            hops.add(Dot(end, radius=0.07, color=colour))
+            if eta >= 0.05 * cut.eta[-1]:
+                hops.add(ArcBetweenPoints(start, end, angle=-PI / 4, stroke_color=colour, stroke_width=2.5))
+        rows.arrange(DOWN, aligned_edge=LEFT, buff=0.16).next_to(head, DOWN, buff=0.35).align_to(head, LEFT)
+        if cut.overshoot is not None:
+            m = cut.multipliers[cut.overshoot]
+            lines = [text(f"x{m:g}: past the valley's floor,", 22, PALETTE.wrong),
+                     text("higher than before the step", 22, PALETTE.wrong)]
+        else:
+            lines = [text(f"no step up to x{cut.multipliers[-1]:g} lands higher than it started", 22)]
+        lines += [text(line, 20) for line in st.plain_note]
+        notes = VGroup(*lines).arrange(DOWN, aligned_edge=LEFT, buff=0.1).next_to(rows, DOWN, buff=0.3)
+        notes.align_to(head, LEFT)
+        for group in (rows, notes):
+            _keep_inside(group)
+        self.play(FadeIn(Dot(start, radius=0.07, color=PALETTE.text)))
+        self.play(LaggedStart(*[Create(h) if isinstance(h, ArcBetweenPoints) else FadeIn(h) for h in hops],
+                              lag_ratio=0.3), LaggedStart(*[FadeIn(r) for r in rows], lag_ratio=0.3), run_time=3)
+        self.play(FadeIn(notes))
+        self.next_slide()  # the steps, and the one too long
+
+
+def _overlap(a, b, buff=0.05):
+    """Whether the boxes of ``a`` and ``b`` overlap (or come within ``buff``)."""
+    (a0, a1), (b0, b1) = (a.get_corner(DL), a.get_corner(UR)), (b.get_corner(DL), b.get_corner(UR))
+    return not (a1[0] + buff < b0[0] or b1[0] + buff < a0[0] or a1[1] + buff < b0[1] or b1[1] + buff < a0[1])
+
+
+def _keep_inside(mobject, frame=None, margin=0.15):
+    """Shift ``mobject`` back inside ``frame`` (default: the screen), ``margin`` from its edges."""
+    if frame is None:
+        left, right = -config.frame_width / 2 + margin, config.frame_width / 2 - margin
+        bottom, top = -config.frame_height / 2 + margin, config.frame_height / 2 - margin
+    else:
+        (left, bottom, _), (right, top, _) = frame.get_corner(DL), frame.get_corner(UR)
+    mobject.shift(RIGHT * max(0.0, left - mobject.get_left()[0]) + LEFT * max(0.0, mobject.get_right()[0] - right)
+                  + UP * max(0.0, bottom - mobject.get_bottom()[1]) + DOWN * max(0.0, mobject.get_top()[1] - top))
+    return mobject
+
+
+def _numbers(axis, values, side):
+    """Tick numbers beside ``axis`` (a NumberLine), as Text: quicker to make than Manim's DecimalNumbers."""
+    step = np.min(np.diff(values)) if len(values) > 1 else abs(values[0]) or 1.0
+    places = _places(step)
+    return VGroup(*[text(f"{v:.{places}f}", 20).next_to(axis.n2p(v), side, buff=0.2) for v in values])
+
+
+def _places(step):
+    """Decimal places that write ticks ``step`` apart."""
+    return max(0, int(-np.floor(np.log10(step) + 1e-9)))
