@@ -17,6 +17,7 @@ from explainer import filter_range
 from explainer.scenes.choice import chosen_step, chosen_trace
 from explainer.scenes.palette import PALETTE
 from explainer.scenes.pieces import FilterGrid, LossCurve, StepCounter
+from explainer.scenes.pieces.legend import Legend
 from explainer.scenes.slides import LectureScene, sweep
 
 MAX_UNITS = 64  # tiles shown; wider layers show their first 64
@@ -49,12 +50,10 @@ class FirstLayerFilters(LectureScene):
         caption = Paragraph(
             f"each tile: one unit's weights W[j] on the {h}x{w} pixels",
             f"(the first {self.shown} of {n_units} units)" if self.shown < n_units else f"({n_units} units)",
-            font_size=18, color=PALETTE.muted, alignment="left",
+            font_size=20, color=PALETTE.muted, alignment="left",
         ).next_to(grid, DOWN, buff=0.15, aligned_edge=LEFT)
-        legend = VGroup(
-            Text("red: ink here raises z", font_size=18, color=PALETTE.positive),
-            Text("blue: ink here lowers z", font_size=18, color=PALETTE.negative),
-        ).arrange(DOWN, aligned_edge=LEFT, buff=0.1)
+        legend = Legend([("square", PALETTE.positive, "W > 0: ink here raises z"),
+                         ("square", PALETTE.negative, "W < 0: ink here lowers z")])
 
         curve = LossCurve(trace.scalars["loss"][: int(steps[-1]) + 1], width=5.2, height=2.8)
         curve_labels = curve.labels(y="loss")
@@ -89,7 +88,7 @@ class FirstLayerFilters(LectureScene):
         if self.silent_unshown:
             n_hidden = self.trace.sizes[1]
             lines.insert(1, f"(and {self.silent_unshown} of the {n_hidden - self.shown} units not shown)")
-        note = Paragraph(*lines, font_size=18, color=PALETTE.text, alignment="left")
+        note = Paragraph(*lines, font_size=20, color=PALETTE.text, alignment="left")
         note.next_to(grid, DOWN, buff=0.15, aligned_edge=LEFT)
         boxes = VGroup(*(grid.tile_box(j, PALETTE.activation) for j in self.silent))
         self.play(Create(boxes), FadeOut(caption), FadeIn(note))

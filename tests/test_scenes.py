@@ -468,3 +468,38 @@ def test_a_near_certain_guess_is_not_rounded_up_to_certain():
     from explainer.scenes.forward_pass import percent
 
     assert percent(0.9996) == ">99.9%" and percent(1.0) == "100.0%" and percent(0.25) == "25.0%"
+
+
+@pytest.mark.parametrize("n", [40, 1200, 6450])
+def test_the_curves_tick_numbers_are_few_and_legible(n):
+    from scene_check import digit_px
+
+    from explainer.scenes.pieces import LossCurve
+
+    loss = np.linspace(2.4, 0.1, n)
+    for values in (loss, 1 - loss / 3):  # a loss and an accuracy
+        curve = LossCurve(values, width=5.0, height=2.3)
+        for axis in (curve.axes.x_axis, curve.axes.y_axis):
+            numbers = axis.numbers
+            assert 2 <= len(numbers) <= 5
+            assert all(digit_px(number.font_size, "tex") >= 12.0 for number in numbers)  # 8.6 px before
+            for a, b in zip(numbers, numbers[1:]):  # apart, with room between them
+                gap = abs(b.get_center() - a.get_center())[0 if axis is curve.axes.x_axis else 1]
+                size = (a.width + b.width) / 2 if axis is curve.axes.x_axis else (a.height + b.height) / 2
+                assert gap > size + 0.2
+
+
+@pytest.mark.parametrize("scene_name", ["FirstLayerFilters", "TrainingStory"])
+def test_every_phase_is_legible_and_nothing_is_cut_off(tiny_trace, monkeypatch, tmp_path, scene_name):
+    import importlib
+
+    from scene_check import cut_off, phases, small_texts
+
+    scene_class = getattr(importlib.import_module(f"explainer.scenes.{SCENE_FILES[scene_name]}"), scene_name)
+    shots = phases(scene_class, monkeypatch, tmp_path, EXPLAINER_TRACE=tiny_trace)
+    assert len(shots) >= 3
+    for shot in shots:
+        assert not small_texts(shot.mobjects), (shot.name, small_texts(shot.mobjects))
+        # (a ValueTracker keeps its value as a point: it is never drawn)
+        out = [m for m in cut_off(shot.mobjects) if type(m).__name__ != "ValueTracker"]
+        assert not out, (shot.name, out)

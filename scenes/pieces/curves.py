@@ -7,7 +7,9 @@ from explainer import figures
 
 from ..palette import PALETTE
 
-__all__ = ["LossCurve", "StepCounter"]
+__all__ = ["LossCurve", "StepCounter", "NUMBER_SIZE"]
+
+NUMBER_SIZE = 28  # the axes' numbers (DecimalNumbers, sized as MathTex): a digit 12 px high at 480p
 
 
 class LossCurve(VGroup):
@@ -26,7 +28,7 @@ class LossCurve(VGroup):
         top = float(np.ceil(self.smoothed.max() * 2) / 2)
         self.axes = Axes(
             x_range=[0, n, _tick(n)], y_range=[0, top, _tick(top)], x_length=width, y_length=height,
-            axis_config={"color": PALETTE.muted, "include_numbers": True, "font_size": 20},
+            axis_config={"color": PALETTE.muted, "include_numbers": True, "font_size": NUMBER_SIZE},
             x_axis_config={"decimal_number_config": {"num_decimal_places": 0}},
             tips=False,
         )
@@ -94,12 +96,13 @@ class StepCounter(VGroup):
         return self
 
 
-def _tick(top):
-    """A round tick spacing giving about 4 to 8 ticks."""
+def _tick(top, most=4):
+    """A round tick spacing (1, 2 or 5 times a power of ten) giving at most ``most`` intervals from 0 to ``top``:
+    few ticks, so that their numbers can be large enough to read at 480p."""
     if top <= 0:
         return 1
-    step = 10 ** np.floor(np.log10(top / 4))
+    step = 10 ** np.floor(np.log10(top / most))  # step <= top / most < 10 step
     for factor in (1, 2, 5, 10):
-        if top / (step * factor) <= 8:
+        if top / (step * factor) <= most:
             return float(step * factor)
-    return float(step * 10)
+    return float(step * 10)  # (not reached)
