@@ -71,7 +71,7 @@ class ForwardPass(LectureScene):
         legend = Legend([("edge", PALETTE.positive, "W > 0"), ("edge", PALETTE.negative, "W < 0"),
                          ("ramp", PALETTE.activation, "a: fill, to the layer's largest"),
                          ("silent", None, "a = 0: silent")])
-        legend.to_corner(UR, buff=0.3).shift(DOWN * 0.75)
+        legend.next_to(flat, DOWN, buff=0.25).to_edge(RIGHT, buff=0.3)
         if len(marks):
             self.play(Create(marks), FadeIn(flat))
         self.play(FadeOut(caption), Group(digit, marks).animate.scale(0.45).to_corner(UL, buff=0.3).shift(DOWN * 0.5),

@@ -80,8 +80,7 @@ class MiniBatches(LectureScene):
         cosines = VGroup(*[column_text(rf"\cos = {c:.2f}", column[-1], buff=0.1)
                            for c, column in zip(story.shown_cosines, digits)])
         stand_in = Paragraph(
-            f"cos: the angle of g_n (or g) with the mean of the {story.n_probe} probe digits, over all weights and "
-            "biases;", "that mean stands in for the full gradient (the mean over every training digit, not in the "
+            f"cos: each gradient against the mean of the {story.n_probe} probe digits (all weights and biases);", "that mean stands in for the full gradient (the mean over every training digit, not in the "
             "trace)", font_size=20, color=PALETTE.muted, alignment="left").next_to(key, UP, buff=0.25)
         stand_in.align_to(key, LEFT)
         self.play(FadeIn(mean), FadeIn(batch))
