@@ -50,6 +50,13 @@ def text(s, size=22, colour=PALETTE.muted):
     return light(Text(s, font_size=size, color=colour))
 
 
+def said(words, v):
+    """``words`` then the number ``v``: plain text, or with a LaTeX power of ten (a text superscript is too small)."""
+    if "×" not in number_text(v):
+        return text(words + number_text(v), 20)
+    return VGroup(text(words, 20), tex(N(v, 4), 30, PALETTE.muted)).arrange(RIGHT, buff=0.12)
+
+
 def chosen_weight(trace):
     """``(layer, unit)`` from ``EXPLAINER_LAYER`` and ``EXPLAINER_UNIT`` (None: the story's defaults)."""
     layer, unit = (os.environ.get(name, "").strip() or None for name in ("EXPLAINER_LAYER", "EXPLAINER_UNIT"))
@@ -200,11 +207,12 @@ class ChainRule(LectureScene):
         self.remove(*self.block.get_family())
         delta = tex(rf"f'({nm['z']})\,\frac{{\partial \ell}}{{\partial {nm['a']}}} = {P(st.f_prime)} \times "
                     rf"{P(st.dl_da)} = {N(st.f_prime * st.dl_da)} = {nm['delta']}", 34)
-        recorded = text(f"the recorded delta of this unit for this digit: {number_text(st.delta)}", 20)
+        recorded = said("the recorded delta of this unit for this digit: ", st.delta)
         product = tex(rf"\frac{{\partial \ell}}{{\partial w}} = {nm['a_prev']}\,{nm['delta']} = {P(st.a_prev)} \times "
                       rf"{P(st.delta)} = {N(st.gradient)}", 34)
         entry = tex(rf"= \left({st.digit_gradient_tex}\right)_{{{st.unit},{st.source}}},\ l = {st.layer}", 30)
-        dw = text(f"this digit's dW entry (recorded: {number_text(st.dW_entry)});\nthe batch's dW is the mean of such", 20)
+        dw = VGroup(said("this digit's dW entry, recorded: ", st.dW_entry),
+                    text("the batch's dW is the mean of such", 20)).arrange(DOWN, aligned_edge=LEFT, buff=0.1)
         block = VGroup(delta, recorded, product, VGroup(entry, dw).arrange(RIGHT, buff=0.4))
         block.arrange(DOWN, buff=0.18).to_edge(DOWN, buff=0.3)
         self.play(Write(delta), FadeIn(recorded))

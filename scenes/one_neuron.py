@@ -233,6 +233,8 @@ class OneNeuron(LectureScene):
         guides = VGroup(DashedLine(axes.c2p(st.z, 0 if lo <= 0 <= hi else lo), point, color=PALETTE.text),
                         DashedLine(axes.c2p(0 if -span <= 0 else -span, st.a), point, color=PALETTE.text))
         where = tex(rf"({st.z:.2f},\ {st.a:.2f})", 30).next_to(dot, UL, buff=0.1)
+        if where.get_left()[0] < axes.c2p(0, 0)[0] + 0.1 < where.get_right()[0] + 0.2:  # it would sit on the y axis
+            where.next_to(dot, DR, buff=0.1)
         self.play(Create(axes), FadeIn(names), Create(graph))
         self.play(Write(z_tex))
         self.play(Create(guides), FadeIn(dot), FadeIn(where), Write(a_tex))

@@ -199,7 +199,8 @@ def test_every_phase_is_legible_and_writes_the_runs_formulas_and_numbers(name, l
     assert any(f"= {number_tex(st.dl_da)}" in t for t in said[2])
     assert any(f"{st.share:.0%}" in t for t in said[2])
     assert any(f"= {number_tex(st.gradient)}" in t for t in said[3])
-    assert any(f"{number_text(st.delta)}" in t and "recorded" in t for t in said[3])
+    assert any("the recorded delta" in t for t in said[3])
+    assert any(number_text(st.delta) in t or t == number_tex(st.delta, 4) for t in said[3])
     table = [t for t in said[4] if "array" in t]
     assert len(table) == 1 and number_tex(st.delta * st.w) in table[0] and number_tex(st.w) in table[0]
     # a scalar f'(z^L) is written only where the output is element-wise (sigmoid): softmax's delta has none
@@ -215,3 +216,13 @@ def test_numbers_on_screen():
     assert number_tex(123456.0) == r"1.23 \times 10^{5}"
     assert number_tex(0.0) == "0" and number_tex(1.0) == "1"
     assert number_text(-0.24461) == "-0.2446" and number_text(-7.0617e-05) == "-7.062×10⁻⁵"
+
+
+def test_a_tiny_number_in_a_sentence_gets_a_legible_power_of_ten():
+    from explainer.scenes.chain_rule import said
+
+    plain = said("recorded: ", -0.24461)
+    assert plain.original_text == "recorded: -0.2446"
+    tiny = said("recorded: ", -7.0617e-05)  # the text's own superscript would be under 12 px at 480p
+    assert [what for what, _ in texts([tiny])] == ["recorded: ", r"-7.062 \times 10^{-5}"]
+    assert not small_texts([tiny])
