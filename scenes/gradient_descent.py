@@ -312,33 +312,40 @@ class GradientDescent(LectureScene):
 
     def _labels(self, points):
         """``{snapshot: label}``: the story's labelled snapshots' steps beside their dots, inside the map, none
-        over another (this step's first, then the first and last snapshots, then the others)."""
+        over another or over a dot of the path (this step's first, then the first and last snapshots, then the
+        others; this step's is always shown, over as few dots as it can)."""
         st = self.story
-        first = [st.snapshot, 0, len(points) - 1]
         placed = {}
-        for k in dict.fromkeys(first + [int(k) for k in st.labelled]):
-            for side in (1, -1):
-                label = self._label(k, points, side)
+        for k in dict.fromkeys([st.snapshot, 0, len(points) - 1] + [int(k) for k in st.labelled]):
+            tries = []
+            for way, direction in enumerate(self._sides(k, points)):
+                label = self._label(k, points, direction)
                 if not any(_overlap(label, other) for other in placed.values()):
-                    placed[k] = label
-                    break
+                    covered = sum(_covers(label, p) for i, p in enumerate(points) if i != k)
+                    tries.append((covered, way, label))
+            if tries and (min(tries)[0] == 0 or k == st.snapshot):
+                placed[k] = min(tries, key=lambda t: t[:2])[2]
         for label in placed.values():
             label.add_background_rectangle(color=PALETTE.background, opacity=0.6, buff=0.04)
         return placed
 
-    def _label(self, k, points, side=1):
-        """Snapshot ``k``'s step beside its dot, across the path (to its right for ``side`` 1), inside the map."""
-        st = self.story
+    @staticmethod
+    def _sides(k, points):
+        """Directions to try for snapshot ``k``'s label: across the path (right side first), then around."""
         before, after = points[max(k - 1, 0)], points[min(k + 1, len(points) - 1)]
         along = after - before
         normal = np.array([-along[1], along[0], 0.0])
         normal = normal / np.linalg.norm(normal) if np.linalg.norm(normal) > 1e-9 else RIGHT
         if normal[0] < 0:
             normal = -normal
-        normal = normal * side
+        return [normal, -normal, UP, DOWN, UR, DR, UL, DL, RIGHT, LEFT]
+
+    def _label(self, k, points, direction):
+        """Snapshot ``k``'s step beside its dot, towards ``direction``, inside the map."""
+        st = self.story
         words = f"step {st.land.steps[k]}" + (" = θ<sub>s</sub>" if k == st.snapshot else "")
         label = markup(words, 20, PALETTE.activation if k == st.snapshot else PALETTE.text)
-        label.next_to(points[k], normal, buff=0.22 if k == st.snapshot else 0.12)
+        label.next_to(points[k], direction, buff=0.22 if k == st.snapshot else 0.12)
         return _keep_inside(label, self.map.frame)
 
     # -- 5: a learning rate that is too high ------------------------------------------------------------
@@ -399,6 +406,12 @@ class GradientDescent(LectureScene):
                               lag_ratio=0.3), LaggedStart(*[FadeIn(r) for r in rows], lag_ratio=0.3), run_time=3)
         self.play(FadeIn(notes))
         self.next_slide()  # the steps, and the one too long
+
+
+def _covers(mobject, point, buff=0.03):
+    """Whether ``point`` lies inside ``mobject``'s box."""
+    (x0, y0, _), (x1, y1, _) = mobject.get_corner(DL), mobject.get_corner(UR)
+    return x0 - buff <= point[0] <= x1 + buff and y0 - buff <= point[1] <= y1 + buff
 
 
 def _overlap(a, b, buff=0.05):
