@@ -62,6 +62,7 @@ DIRECTIONS = {"pca": "the first two principal directions of the recorded traject
 DIGITS = {"train": "a fixed subset of the run's training set", "probe": "the trace's probe digits"}
 RESOLUTION = 41  # grid points along each axis: 1,681 losses
 N_DIGITS = 2000  # training digits the loss is measured on (all of them when there are fewer)
+ALGORITHM = 1  # raised whenever what is computed changes, so that no cache file of the old way is read
 MARGIN = 0.2  # the grid reaches this share of the trajectory's span beyond it, on each side
 # plain steps of 1, 2, 5, 10, 20, 50, ... times the run's learning rate: fine enough to land just past the valley
 MULTIPLIERS = (np.array([1.0, 2.0, 5.0]) * 10.0 ** np.arange(9)[:, None]).ravel()
@@ -154,7 +155,8 @@ def landscape(trace, step=None, *, directions="pca", resolution=RESOLUTION, digi
     trace = open_trace(trace)
     step = _check(trace, step, directions, resolution, digits, n_digits, seed)
     tag = f"{directions}-{resolution}x{resolution}"
-    settings = {"directions": directions, "resolution": resolution, "seed": seed}
+    settings = {"directions": directions, "resolution": resolution, "seed": seed, "margin": MARGIN,
+                "algorithm": ALGORITHM}
     return _cached(trace, step, "landscape", tag, settings, digits, n_digits, seed, cache,
                    lambda x, labels, what: _compute_landscape(trace, step, directions, resolution, seed, x, labels,
                                                               what, progress), Landscape)
@@ -170,7 +172,8 @@ def lr_slice(trace, step=None, *, points=161, digits="train", n_digits=N_DIGITS,
     step = _check(trace, step, "pca", 3, digits, n_digits, seed)
     if isinstance(points, bool) or not isinstance(points, (int, np.integer)) or not 3 <= points <= 2001:
         raise ValueError(f"points must be a whole number from 3 to 2001; got {points!r}")
-    return _cached(trace, step, "slice", f"{points}", {"points": int(points)}, digits, n_digits, seed, cache,
+    return _cached(trace, step, "slice", f"{points}", {"points": int(points), "multipliers": MULTIPLIERS.tolist(),
+                                                               "algorithm": ALGORITHM}, digits, n_digits, seed, cache,
                    lambda x, labels, what: _compute_slice(trace, step, int(points), x, labels, what), Slice)
 
 

@@ -305,3 +305,20 @@ def test_the_colour_bar_always_has_numbers_inside_its_range():
         ticks = colour_ticks(low, high)
         assert 3 <= len(ticks) <= 6 and low <= ticks.min() and ticks.max() <= high, (low, high, ticks)
     np.testing.assert_array_equal(ticks_within(-15.85, 2.64), [-15, -10, -5, 0])
+
+
+def test_the_command_computes_then_reads_and_refuses_bad_input_in_one_line(copy_of, capsys):
+    from explainer.cli import main
+
+    assert main(["landscape", str(copy_of.path), "--step", "20", "--resolution", "5", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "landscape    step 20, 5 x 5 points, pca directions, on 1,258 training digits" in out
+    assert "cache        computed in" in out and "copy.zarr.landscapes" in out
+    assert main(["landscape", str(copy_of.path), "--step", "20", "--resolution", "5", "--quiet"]) == 0
+    assert out.count("computed in") == 2 and capsys.readouterr().out.count("read from") == 2  # landscape, slice
+    for bad, message in ((["--directions", "sideways"], "--directions must be one of pca, random"),
+                         (["--resolution", "1"], "--resolution must be a whole number from 3 to 201"),
+                         (["--step", "99999"], "--step 99999 is outside the run")):
+        assert main(["landscape", str(copy_of.path), *bad]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"explainer: error: {message}") and err.count("\n") == 1
