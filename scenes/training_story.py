@@ -22,6 +22,13 @@ def one_of_each_class(labels, n_classes=10):
     return [int(np.flatnonzero(labels == c)[0]) for c in range(n_classes) if np.any(labels == c)]
 
 
+def confusion_cell(confusion, font_size=20):
+    """The side of a confusion cell in which the largest count fits at ``font_size`` (legible at 480p): 0.5,
+    or more for the 4-digit counts of MNIST's test set (10,000 digits)."""
+    widest = Text(str(int(np.max(confusion))), font_size=font_size).width
+    return max(0.5, widest / 0.96)  # (the grid writes a count at 0.96 of the cell)
+
+
 class TrainingStory(LectureScene):
     def setup(self):
         self.trace = trace = chosen_trace()
@@ -81,12 +88,13 @@ class TrainingStory(LectureScene):
         if trace.evaluation is not None:
             self.next_slide()  # after training
             ev = trace.evaluation
-            grid = ConfusionGrid(ev.confusion, cell=0.5)
+            grid = ConfusionGrid(ev.confusion, cell=confusion_cell(ev.confusion))
             caption = Text(f"test set: {ev.test_accuracy:.1%} right ({int(np.trace(ev.confusion))} of "
                            f"{int(ev.confusion.sum())})", font_size=22, color=PALETTE.text)
-            VGroup(grid, caption).arrange(DOWN, buff=0.25).move_to(DOWN * 0.3)
+            # the grid takes the whole height (a 4-digit count needs a larger cell), the caption beside it
+            VGroup(grid, caption).arrange(RIGHT, buff=0.5, aligned_edge=DOWN).move_to(ORIGIN)
             score.clear_updaters()
-            self.play(FadeOut(VGroup(*curves, counter)), FadeOut(row), FadeOut(row_title), FadeOut(score),
+            self.play(FadeOut(VGroup(title, *curves, counter)), FadeOut(row), FadeOut(row_title), FadeOut(score),
                       FadeOut(drawn), FadeOut(loss.cursor), FadeOut(accuracy.cursor))
             self.play(FadeIn(grid), FadeIn(caption))
             self.wait(2)

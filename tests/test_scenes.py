@@ -503,3 +503,15 @@ def test_every_phase_is_legible_and_nothing_is_cut_off(tiny_trace, monkeypatch, 
         # (a ValueTracker keeps its value as a point: it is never drawn)
         out = [m for m in cut_off(shot.mobjects) if type(m).__name__ != "ValueTracker"]
         assert not out, (shot.name, out)
+
+
+def test_training_storys_confusion_counts_are_legible_with_ten_thousand_test_digits():
+    from scene_check import small_texts
+
+    from explainer.scenes.pieces import ConfusionGrid
+    from explainer.scenes.training_story import confusion_cell
+
+    confusion = np.full((10, 10), 3) + np.diag(np.full(10, 1125))  # MNIST's test set: 4-digit counts
+    grid = ConfusionGrid(confusion, cell=confusion_cell(confusion))
+    assert not small_texts([grid])  # 9.3 px with the 0.5 cell it had
+    assert confusion_cell(np.full((10, 10), 36)) == 0.5  # 2-digit counts keep the small cell
