@@ -122,7 +122,7 @@ class MiniBatches(LectureScene):
         mean_picture = gradient_picture(story.mean_row, story.image_shape).move_to([x0, ROW, 0])
         batch_picture = gradient_picture(story.batch_row, story.image_shape).move_to([x0 + COLUMN, ROW, 0])
         mean = Group(
-            Paragraph(f"mean of the {story.n_probe}", "probe digits'", font_size=20, color=PALETTE.text,
+            Paragraph(f"mean over the {story.n_probe}", "probe digits", font_size=20, color=PALETTE.text,
                       alignment="center").next_to(mean_picture, UP, buff=0.15),
             mean_picture, column_text(rf"\lVert \bar g \rVert = {story.mean_norm:.2f}", mean_picture))
         batch = Group(
@@ -155,7 +155,7 @@ class MiniBatches(LectureScene):
                                 color=PALETTE.activation, stroke_width=3)
         key = VGroup(
             VGroup(Line(LEFT * 0.25, RIGHT * 0.25, color=PALETTE.loss, stroke_width=4),
-                   Text("the mean over the draws of k probe digits", font_size=20,
+                   Text("k probe digits' mean: average of the draws", font_size=20,
                         color=PALETTE.text)).arrange(RIGHT, buff=0.15),
             VGroup(DashedLine(LEFT * 0.25, RIGHT * 0.25, color=PALETTE.activation, stroke_width=3),
                    Text(f"this step's batch of {story.batch_size}: {story.batch_cosine:.2f}", font_size=20,

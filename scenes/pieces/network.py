@@ -128,7 +128,7 @@ class NetworkDiagram(VGroup):
         self.input_labels = self.unit_labels.get(0, VGroup())
         hidden = sorted(layer for layer in self.unit_labels if layer)
         if note is None and hidden:
-            note = f"hidden layers: the {max_shown} units this digit drives hardest (largest z), by index"
+            note = f"hidden layers: the {max_shown} units with the largest z, by index"
         self.note = Text(note or "", font_size=20, color=PALETTE.muted).next_to(self.layers, DOWN, note_gap)
         if note:  # say what the hidden columns are
             self.extras.add(self.note)
