@@ -207,12 +207,15 @@ class GradientDescent(LectureScene):
             colour = PALETTE.activation if k == st.sample else PALETTE.loss
             bars.add(Rectangle(width=width, height=max(peak[1] - bottom[1], 0.01), fill_color=colour, fill_opacity=0.9,
                                stroke_width=0).move_to((bottom + peak) / 2))
+        pointer = Triangle(fill_color=PALETTE.activation, fill_opacity=1, stroke_width=0).scale(0.09)
+        pointer.next_to(axes.c2p(st.sample + 0.5, 0), DOWN, buff=0.05)  # this digit's bar, however short
+        bars.add(pointer)
         mean = DashedLine(axes.c2p(0, st.probe_mean), axes.c2p(n, st.probe_mean), stroke_color=PALETTE.text,
                           stroke_width=2)
         mean_label = tex(rf"\tfrac{{1}}{{{n}}}\textstyle\sum \ell_n = {nice(st.probe_mean)}", 30).next_to(mean, RIGHT,
                                                                                                         buff=0.15)
         what = text(f"the cost of each of the {n} probe digits (digit {st.sample} in yellow), and their mean")
-        what.next_to(axes, DOWN, buff=0.2)
+        what.next_to(axes, DOWN, buff=0.3)
         lines = [tex(st.formulas.cost, 30)]
         total = rf"{n} \text{{ probe digits: }} {nice(st.probe_mean)}"
         if st.penalty:
@@ -356,7 +359,7 @@ class GradientDescent(LectureScene):
         y_step = st.slice_ticks[1] - st.slice_ticks[0] if len(st.slice_ticks) > 1 else 1.0
         low = np.floor(cut.loss.min() / y_step) * y_step
         high = np.ceil(cut.loss.max() / y_step) * y_step
-        axes = Axes(x_range=[0, cut.eta[-1], x_step], y_range=[low, high, y_step], x_length=5.8, y_length=4.4,
+        axes = Axes(x_range=[0, cut.eta[-1], x_step], y_range=[low, high, y_step], x_length=5.4, y_length=4.4,
                     tips=False, axis_config={"color": PALETTE.muted})
         axes.add(_numbers(axes.x_axis, st.eta_ticks, DOWN), _numbers(axes.y_axis, np.arange(low, high + y_step / 2, y_step),
                                                                     LEFT))
@@ -368,11 +371,11 @@ class GradientDescent(LectureScene):
         before = DashedLine(start, axes.c2p(cut.eta[-1], cut.start_loss), stroke_color=PALETTE.muted, stroke_width=2)
         digits = st.slice_digits
         rule = tex(r"\theta \leftarrow \theta - \eta\, g", 34)
-        about = VGroup(text(f"g: the batch gradient of step {st.step}, |g| = {cut.grad_norm:.3g}"),
+        about = VGroup(text(f"g: step {st.step}'s batch gradient, |g| = {cut.grad_norm:.3g}"),
                        text(f"the loss on {cut.digits}:"),
                        tex(rf"L(\theta_s) = {fixed(cut.start_loss, digits)}\ \text{{before the step}}", 30, PALETTE.muted)
                        ).arrange(DOWN, aligned_edge=LEFT, buff=0.12)
-        head = VGroup(rule, about).arrange(DOWN, aligned_edge=LEFT, buff=0.2).move_to(RIGHT * 0.9 + UP * 2.3,
+        head = VGroup(rule, about).arrange(DOWN, aligned_edge=LEFT, buff=0.2).move_to(RIGHT * 1.2 + UP * 2.3,
                                                                                        aligned_edge=UL)
         _keep_inside(head)
         self.play(Create(axes), FadeIn(x_name), FadeIn(y_name), Write(rule), FadeIn(about))
