@@ -382,7 +382,7 @@ def slide_pauses(tiny_trace, monkeypatch, scene_name, media_dir):
 
     monkeypatch.setenv("EXPLAINER_TRACE", str(tiny_trace))
     monkeypatch.setenv("EXPLAINER_SAMPLE", "1")
-    scene_class = getattr(importlib.import_module(f"scenes.{SCENE_FILES[scene_name]}"), scene_name)
+    scene_class = getattr(importlib.import_module(f"explainer.scenes.{SCENE_FILES[scene_name]}"), scene_name)
     pauses = []
     monkeypatch.setattr(scene_class, "next_slide", lambda self, *a, **k: pauses.append(self.renderer.num_plays))
     with tempconfig({"dry_run": True, "save_last_frame": True, "disable_caching": True, "quality": "low_quality",
