@@ -88,7 +88,7 @@ class MiniBatches(LectureScene):
         self.next_slide()  # their mean, and the batch's
 
         self.play(FadeOut(digits), FadeOut(cosines), FadeOut(unit_rule), FadeOut(unit_words), FadeOut(stand_in))
-        self.play(mean.animate.set_x(-5.9), batch.animate.set_x(-5.9 + COLUMN))
+        self.play(mean.animate.set_x(-5.75), batch.animate.set_x(-5.75 + COLUMN))
         curve = self.curve()
         self.play(Create(curve[0]), FadeIn(curve[1]))
         self.play(FadeIn(curve[2]), Create(curve[3]), FadeIn(curve[4]), FadeIn(curve[5]))
@@ -122,7 +122,7 @@ class MiniBatches(LectureScene):
         mean_picture = gradient_picture(story.mean_row, story.image_shape).move_to([x0, ROW, 0])
         batch_picture = gradient_picture(story.batch_row, story.image_shape).move_to([x0 + COLUMN, ROW, 0])
         mean = Group(
-            Paragraph(f"mean over the {story.n_probe}", "probe digits", font_size=20, color=PALETTE.text,
+            Paragraph(f"mean of the {story.n_probe}", "probe digits", font_size=20, color=PALETTE.text,
                       alignment="center").next_to(mean_picture, UP, buff=0.15),
             mean_picture, column_text(rf"\lVert \bar g \rVert = {story.mean_norm:.2f}", mean_picture))
         batch = Group(
