@@ -12,19 +12,23 @@ choose (:func:`parse_hidden`, :data:`HIDDEN_ACTIVATIONS`), a run trained live an
 recorded as it goes (:class:`LiveRun`, headless: the LiveTraining dashboard is a
 view of one), and the static
 figures (:mod:`explainer.figures`, imported when first asked for: it needs
-matplotlib). Recorded runs are read through :mod:`explainer.trace`.
+matplotlib) and the one colour scheme (:mod:`explainer.colours`). Recorded
+runs are read through :mod:`explainer.trace`; what each chapter (each scene)
+shows of a run is worked out in the modules of :mod:`explainer.chapters`.
 """
 
 __version__ = "0.1.0"
 
+from . import colours
 from .activations import HIDDEN_ACTIVATIONS
 from .data import prepare_image
 from .errors import DataError, DataUnavailableError, ExplainerError, OutputError, TrainingDivergedError
 from .experiment import PRESETS, Experiment, parse_hidden, run
-from .filters import filter_mosaic, filter_palette, filter_range, snapshot_range, tile_origin
+from .filters import filter_mosaic, filter_palette, filter_range, filter_rgb, snapshot_range, tile_origin
 from .live import LiveRun
 from .network import Network
 from .passes import Pass
+from .probe_choice import probe_of_class
 from .training import History, TrainConfig, Trainer, fit
 
 __all__ = [
@@ -51,6 +55,9 @@ __all__ = [
     "snapshot_range",
     "filter_mosaic",
     "filter_palette",
+    "filter_rgb",
     "tile_origin",
+    "probe_of_class",
+    "colours",
     "figures",
 ]

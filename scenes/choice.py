@@ -27,7 +27,7 @@ import importlib
 import os
 import sys
 
-from explainer.probe_choice import probe_of_class
+from explainer import probe_of_class
 from explainer.trace import TraceError, open_trace
 
 __all__ = ["chosen_trace", "chosen_sample", "chosen_step", "default_step", "DEFAULT_STEPS", "fail"]

@@ -16,8 +16,8 @@ and the step it took when the next step has a snapshot). Every number is
 import numpy as np
 from manim import *
 
+from explainer import filter_rgb
 from explainer.chapters.minibatch import minibatch_story
-from explainer.filters import filter_rgb
 from explainer.scenes.choice import chosen_step, chosen_trace, default_step
 from explainer.scenes.palette import PALETTE
 from explainer.scenes.pieces import DigitImage

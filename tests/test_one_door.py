@@ -2,8 +2,10 @@
 through the trace reader, and colour the first layer's filters by one rule.
 
 The import rule is checked on the source (ast): every ``from explainer... import X`` in scenes/ and
-widgets/ takes ``X`` from ``explainer`` or ``explainer.trace`` and ``X`` is in that module's
-``__all__``; a public module taken that way (``figures``) is used only through its own ``__all__``.
+widgets/ takes ``X`` from ``explainer``, ``explainer.trace`` or a chapter's module
+(``explainer.chapters.backprop``: what a scene shows of a run) and ``X`` is in that module's
+``__all__``; a public module taken that way (``figures``, ``colours``) is used only through its own
+``__all__``.
 """
 
 import ast
@@ -58,7 +60,7 @@ def door_violations(source):
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module.split(".")[0] == "explainer":
             if node.module.startswith(OWN):
                 continue
-            door = DOORS.get(node.module)
+            door = DOORS.get(node.module) or _chapter(node.module)
             if door is None:
                 found.append(f"line {node.lineno}: from {node.module} import ... (not explainer or explainer.trace)")
                 continue
@@ -73,6 +75,14 @@ def door_violations(source):
             if node.attr not in module.__all__:
                 found.append(f"line {node.lineno}: {node.value.id}.{node.attr} is not in {module.__name__}.__all__")
     return found
+
+
+def _chapter(module):
+    """A chapter's module (``explainer.chapters.backprop``), or None for any other name."""
+    package, _, name = module.rpartition(".")
+    if package != "explainer.chapters" or name.startswith("_"):
+        return None
+    return _submodule(package, name)
 
 
 def _submodule(package, name):
@@ -110,6 +120,9 @@ def test_no_trace_metadata_is_read_as_json(path):
     ("from explainer import metrics_of_mine", "metrics_of_mine is not in explainer.__all__"),
     ("import explainer.figures.style", "import explainer.figures.style"),
     ("from explainer import figures\nfigures.style.COLORS", "figures.style is not in explainer.figures.__all__"),
+    ("from explainer.chapters.backprop import _after", "_after is not in explainer.chapters.backprop.__all__"),
+    ("from explainer.chapters import backprop", "from explainer.chapters import ..."),
+    ("from explainer.colours import RIGHT", "from explainer.colours import ..."),
 ])
 def test_the_door_check_catches_a_way_round(source, expected):
     assert any(expected in line for line in door_violations(source)), door_violations(source)
@@ -117,7 +130,9 @@ def test_the_door_check_catches_a_way_round(source, expected):
 
 def test_the_door_check_lets_public_names_through():
     assert door_violations("from explainer import Network, figures\nfrom explainer.trace import open_trace\n"
-                           "figures.COLORS\nfrom explainer.scenes.palette import PALETTE\n") == []
+                           "figures.COLORS\nfrom explainer.scenes.palette import PALETTE\n"
+                           "from explainer.chapters.backprop import backprop_story\n"
+                           "from explainer import colours\ncolours.RIGHT\n") == []
 
 
 @pytest.mark.parametrize("line", ['trace.config["training"]["epochs"]', "trace.attrs.get('steps_per_epoch')",

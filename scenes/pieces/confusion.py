@@ -3,7 +3,7 @@
 import numpy as np
 from manim import DOWN, LEFT, RIGHT, UP, Square, Text, VGroup
 
-from explainer.colours import count_shade
+from explainer import colours
 
 from ..palette import PALETTE
 
@@ -20,7 +20,7 @@ class ConfusionGrid(VGroup):
         super().__init__(**kwargs)
         self.confusion = np.asarray(confusion)
         n = len(self.confusion)
-        shade = count_shade(self.confusion)  # (n, n): the figure's rule
+        shade = colours.count_shade(self.confusion)  # (n, n): the figure's rule
         widest = Text(str(int(self.confusion.max())), font_size=LABEL).width
         font = min(LABEL, LABEL * 0.96 * cell / widest)  # the counts fit their cells: 4-digit MNIST ones shrink
         self.cells = VGroup()

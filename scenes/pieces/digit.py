@@ -8,7 +8,7 @@ digit is a light tile.
 import numpy as np
 from manim import DOWN, RIGHT, ImageMobject, Square, VGroup
 
-from explainer.colours import digit_rgb
+from explainer import colours
 
 from ..palette import PALETTE
 
@@ -17,7 +17,7 @@ __all__ = ["DigitImage", "grey_rgba"]
 
 def grey_rgba(pixels):
     """Pixel values in [0, 1] (ink = 1) to RGBA bytes: ink on paper (:func:`explainer.colours.digit_rgb`)."""
-    rgb = digit_rgb(pixels)  # (..., 3)
+    rgb = colours.digit_rgb(pixels)  # (..., 3)
     return np.concatenate([rgb, np.full((*rgb.shape[:-1], 1), 255, dtype=np.uint8)], axis=-1)
 
 

@@ -25,7 +25,7 @@ from manim import (
     VMobject,
 )
 
-from explainer.filters import filter_rgb
+from explainer import filter_rgb
 
 from ..palette import PALETTE
 from .digit import grey_rgba
