@@ -49,6 +49,7 @@ class Formulas:
     output_delta: str  # delta^L
     backward: str  # delta^l from delta^{l+1}
     weight_gradient: str  # dL/dW^l over the batch (with the penalties' terms)
+    penalty_gradient: str  # the penalties' terms of dL/dW^l alone (" + 0.001\\, W^{l}"), or ""
     bias_gradient: str
     digit_weight_gradient: str  # one sample's share: delta^l (a^{l-1})^T
     update: tuple  # the optimiser's rule as lines, then its numbers (three to a line)
@@ -94,6 +95,7 @@ def formulas_for(run, step, lr):
         backward=BACKWARD,
         weight_gradient=(rf"\frac{{\partial L}}{{\partial W^{{l}}}} = \frac{{1}}{{N}} \sum_{{n=1}}^{{N}} "
                          rf"\delta^{{l}}_n \left(a^{{l-1}}_n\right)^{{\mathsf T}}{penalty_grad}"),
+        penalty_gradient=penalty_grad,
         bias_gradient=r"\frac{\partial L}{\partial b^{l}} = \frac{1}{N} \sum_{n=1}^{N} \delta^{l}_n",
         digit_weight_gradient=r"\delta^{l} \left(a^{l-1}\right)^{\mathsf T}",
         update=optimizer.tex(t=int(step) + 1),

@@ -119,7 +119,7 @@ class Backprop(LectureScene):
         batch = VGroup(
             lines("a probe digit is never trained on:", "its gradient is shown, not applied.",
                   "The step used the mean gradient g", f"of a batch of {f.batch_size} training digits:"),
-            _fit(MathTex(r"g = " + f.weight_gradient, font_size=TEX).set_color(PALETTE.text), WIDTH),
+            gradient_lines(f),
         ).arrange(DOWN, aligned_edge=LEFT, buff=0.2)
         batch.next_to(title, DOWN, buff=0.35).align_to(right, LEFT)
         batch_key = legend(("edges: the batch's g, red > 0", PALETTE.muted), ("and blue < 0", PALETTE.muted))
@@ -152,6 +152,16 @@ class Backprop(LectureScene):
         crowded = verdict.get_bottom()[1] < batch_key.get_top()[1] + 0.1  # a long update: the legend makes room
         self.play(FadeIn(verdict), *([FadeOut(batch_key)] if crowded else []))
         self.wait(2)
+
+
+def gradient_lines(f):
+    """g = dL/dW^l as the run computed it: the batch's mean, and the weight penalties' terms on a line of
+    their own (on one line the formula would be shrunk below the legible size)."""
+    mean = f.weight_gradient.removesuffix(f.penalty_gradient)
+    lines_ = [MathTex(r"g = " + mean, font_size=TEX)]
+    if f.penalty_gradient:
+        lines_.append(MathTex(r"\qquad" + f.penalty_gradient, font_size=TEX))
+    return _fit(VGroup(*lines_).arrange(DOWN, aligned_edge=LEFT, buff=0.12).set_color(PALETTE.text), WIDTH)
 
 
 def _fit(group, width):

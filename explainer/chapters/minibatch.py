@@ -92,7 +92,7 @@ def default_step(trace):
 
 def penalty_tex(formulas):
     """The weight penalty's term of dL/dW in the run's formula (e.g. ``' + 0.0005\\, W^{l}'``), or ''."""
-    return formulas.weight_gradient.partition(r"\right)^{\mathsf T}")[2]
+    return formulas.penalty_gradient
 
 
 def digit_gradients(trace, step):
