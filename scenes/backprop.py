@@ -19,8 +19,8 @@ number from explainer.chapters.backprop.
 import numpy as np
 from manim import *
 
-from explainer.chapters.backprop import backprop_story, default_step
-from explainer.scenes.choice import chosen_sample, chosen_step, chosen_trace
+from explainer.chapters.backprop import backprop_story
+from explainer.scenes.choice import chosen_sample, chosen_step, chosen_trace, default_step
 from explainer.scenes.palette import PALETTE
 from explainer.scenes.pieces import DigitImage, NetworkDiagram
 from explainer.scenes.pieces.network import shown_units_for
@@ -45,7 +45,7 @@ class Backprop(LectureScene):
     def setup(self):
         self.trace = trace = chosen_trace()
         self.sample = chosen_sample(trace)
-        self.step = chosen_step(trace, default=default_step(trace))
+        self.step = chosen_step(trace, default=default_step("Backprop", trace))
         self.story = backprop_story(trace, self.sample, self.step)
         self.camera.background_color = ManimColor(PALETTE.background)
 

@@ -26,7 +26,7 @@ from manim import *
 
 from explainer.chapters.chain_rule import cannot_show, chain_story, number_tex, number_text
 from explainer.chapters.neuron import check_index
-from explainer.scenes.choice import chosen_sample, chosen_step, chosen_trace, fail
+from explainer.scenes.choice import chosen_sample, chosen_step, chosen_trace, default_step, fail
 from explainer.scenes.palette import PALETTE
 from explainer.scenes.pieces import DigitImage
 from explainer.scenes.pieces.light import light
@@ -78,7 +78,7 @@ class ChainRule(LectureScene):
         config.disable_caching = True  # hashing every mobject before each animation costs more than it saves here
         if self.why_not:
             return
-        sample, step = chosen_sample(trace), chosen_step(trace, default=trace.n_steps // 50)
+        sample, step = chosen_sample(trace), chosen_step(trace, default=default_step("ChainRule", trace))
         layer, unit = chosen_weight(trace)
         self.story = chain_story(trace, sample, step, layer, unit)
 

@@ -33,13 +33,13 @@ from explainer.trace import TraceError, open_trace
 __all__ = ["chosen_trace", "chosen_sample", "chosen_step", "default_step", "DEFAULT_STEPS", "fail"]
 
 # the scenes that show another step than the last when none is chosen: scene name -> the chapter module whose
-# default_step(trace) gives it, or that function itself. A scene passes default_step(its name, trace) to
+# default_step(trace) gives it. A scene passes default_step(its name, trace) to
 # chosen_step; `explainer render` names the video by it; tests/test_cli.py checks every scene's own default
 DEFAULT_STEPS = {
     "Backprop": "explainer.chapters.backprop",  # 2% into training, where the error is still large
     "GradientDescent": "explainer.chapters.descent",  # 10%: the digit's cost and the slope still show
     "MiniBatches": "explainer.chapters.minibatch",  # 2%, where the recorded update follows
-    "ChainRule": lambda trace: trace.check_step(trace.n_steps // 50),  # 2%
+    "ChainRule": "explainer.chapters.chain_rule",  # 2%, where the gradients are large enough to read
 }
 
 
@@ -96,11 +96,9 @@ def chosen_step(trace, default=None):
 def default_step(scene, trace):
     """The step ``scene`` (its class name) shows when none is chosen: its chapter's ``default_step``
     (:data:`DEFAULT_STEPS`), or the last snapshot's."""
-    rule = DEFAULT_STEPS.get(scene)
-    if isinstance(rule, str):
-        rule = importlib.import_module(rule).default_step
-    if rule is not None:
-        return int(rule(trace))
+    module = DEFAULT_STEPS.get(scene)
+    if module is not None:
+        return int(importlib.import_module(module).default_step(trace))
     return int(trace.snapshot_steps[-1]) if len(trace.snapshot_steps) else 0
 
 

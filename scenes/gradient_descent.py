@@ -26,8 +26,8 @@ import numpy as np
 from contourpy import contour_generator
 from manim import *
 
-from explainer.chapters.descent import default_step, descent_story, fixed, nice
-from explainer.scenes.choice import chosen_sample, chosen_step, chosen_trace
+from explainer.chapters.descent import descent_story, fixed, nice
+from explainer.scenes.choice import chosen_sample, chosen_step, chosen_trace, default_step
 from explainer.scenes.palette import PALETTE
 from explainer.scenes.pieces import DigitImage, StepCounter
 from explainer.scenes.slides import LectureScene, sweep
@@ -134,7 +134,7 @@ class ColourBar(Group):
 class GradientDescent(LectureScene):
     def setup(self):
         trace = chosen_trace()
-        sample, step = chosen_sample(trace), chosen_step(trace, default=default_step(trace))
+        sample, step = chosen_sample(trace), chosen_step(trace, default=default_step("GradientDescent", trace))
         self.story = descent_story(trace, sample, step)
         self.x, self.image_shape = trace.probe_x[sample], trace.image_shape
         self.camera.background_color = ManimColor(PALETTE.background)

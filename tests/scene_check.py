@@ -103,13 +103,14 @@ def small_texts(mobjects, min_px=12.0):
 
 
 def cut_off(mobjects, margin=0.02):
-    """Mobjects (with points or pixels) that reach beyond the frame, by more than ``margin`` units."""
-    from manim import config
+    """Mobjects (with points or pixels) that reach beyond the frame, by more than ``margin`` units.
+    A ValueTracker is not drawn (it keeps its value as a point): it is never cut off."""
+    from manim import ValueTracker, config
 
     half_w, half_h = config.frame_width / 2 + margin, config.frame_height / 2 + margin
     out = []
     for m in mobjects:
-        if not (m.has_points() or m.submobjects or hasattr(m, "pixel_array")):
+        if isinstance(m, ValueTracker) or not (m.has_points() or m.submobjects or hasattr(m, "pixel_array")):
             continue
         (x0, y0, _), (x1, y1, _) = m.get_corner(np.array([-1, -1, 0])), m.get_corner(np.array([1, 1, 0]))
         if x0 < -half_w or x1 > half_w or y0 < -half_h or y1 > half_h:

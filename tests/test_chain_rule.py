@@ -10,7 +10,7 @@ from scene_check import cut_off, phases, small_texts, texts
 
 from explainer import Experiment, run
 from explainer.activations import ACTIVATIONS
-from explainer.chapters.chain_rule import cannot_show, chain_story, number_tex, number_text
+from explainer.chapters.chain_rule import cannot_show, chain_story, default_step, number_tex, number_text
 from explainer.formulas import formulas_of
 from explainer.trace import TraceRecorder, open_trace
 
@@ -188,7 +188,7 @@ def test_every_phase_is_legible_and_writes_the_runs_formulas_and_numbers(name, l
         assert not cut_off(shot.mobjects), shot.name
     said = [[what for what, _ in texts(shot.mobjects)] for shot in shots]
     everything = [t for phase in said for t in phase]
-    st = chain_story(trace, 4, trace.check_step(trace.n_steps // 50), int(layer or 1))
+    st = chain_story(trace, 4, default_step(trace), int(layer or 1))
     assert any("W δ > 0" in t for t in said[0]) and any("W δ < 0" in t for t in said[0])  # the colours' legend
     assert any(st.f_prime_tex in t for t in said[1])  # the run's f'
     others = {e.derivative_tex for e in ACTIVATIONS.values() if len(e.derivative_tex) > 3} - {st.f_prime_tex}

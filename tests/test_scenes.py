@@ -500,9 +500,7 @@ def test_every_phase_is_legible_and_nothing_is_cut_off(tiny_trace, monkeypatch, 
     assert len(shots) >= 3
     for shot in shots:
         assert not small_texts(shot.mobjects), (shot.name, small_texts(shot.mobjects))
-        # (a ValueTracker keeps its value as a point: it is never drawn)
-        out = [m for m in cut_off(shot.mobjects) if type(m).__name__ != "ValueTracker"]
-        assert not out, (shot.name, out)
+        assert not cut_off(shot.mobjects), (shot.name, cut_off(shot.mobjects))
 
 
 def test_training_storys_confusion_counts_are_legible_with_ten_thousand_test_digits():

@@ -29,7 +29,14 @@ from ..activations import get_activation
 from ..formulas import formulas_of
 from .neuron import check_index
 
-__all__ = ["ChainStory", "chain_story", "cannot_show", "number_tex", "number_text"]
+__all__ = ["ChainStory", "chain_story", "cannot_show", "default_step", "number_tex", "number_text", "EARLY"]
+
+EARLY = 0.02  # the default step: this far into training, where the gradients are still large enough to read
+
+
+def default_step(trace):
+    """The snapshot nearest to 2% of the way into training."""
+    return trace.check_step(int(max(trace.n_steps - 1, 0) * EARLY))
 
 
 @dataclass(frozen=True)
