@@ -75,7 +75,6 @@ class ChainRule(LectureScene):
         trace = chosen_trace()
         self.why_not = cannot_show(trace)
         self.camera.background_color = ManimColor(PALETTE.background)
-        config.disable_caching = True  # hashing every mobject before each animation costs more than it saves here
         if self.why_not:
             return
         sample, step = chosen_sample(trace), chosen_step(trace, default=default_step("ChainRule", trace))

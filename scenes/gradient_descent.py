@@ -140,7 +140,6 @@ class GradientDescent(LectureScene):
         self.camera.background_color = ManimColor(PALETTE.background)
         # Manim's cache hashes every mobject on screen before each animation (to reuse partial movies on a
         # second render): with the map's contours and the path's dots that was a third of the render time
-        config.disable_caching = True
 
     def construct(self):
         st = self.story

@@ -60,7 +60,6 @@ class OneNeuron(LectureScene):
         self.camera.background_color = ManimColor(PALETTE.background)
         # Manim's cache hashes every mobject on screen before each animation, to reuse partial movies on a
         # second render: here that hashing took half the render time (a digit's worth of numbers, three images)
-        config.disable_caching = True
 
     def construct(self):
         st = self.story

@@ -17,12 +17,19 @@ Pace: a teacher narrates over the video, so every phase ends with a hold of
 ``HOLD`` seconds (``next_slide()`` waits, then cuts the slide).
 ``EXPLAINER_PACE=preview`` drops the holds and shortens the slow sweeps, for a
 quick look; ``lecture`` (the default) keeps them.
+
+Manim's cache of partial movies is off for every scene (``disable_caching``):
+to find a cached animation Manim hashes every mobject on screen before each
+``play``, and with a network's edges, images and formulas on screen that
+hashing cost more than rendering (OneNeuron, ChainRule and GradientDescent
+rendered in about half the time without it), while a changed trace or step
+changes every animation anyway.
 """
 
 import os
 import warnings
 
-from manim import Scene
+from manim import Scene, config
 from manim._config.utils import ManimConfig
 
 __all__ = ["LectureScene", "SLIDES", "PACES", "pace", "hold", "sweep"]
@@ -72,9 +79,19 @@ SLIDES = _Slide is not None  # whether the scenes are manim-slides slides
 if _why_not:
     warnings.warn(_why_not, stacklevel=1)
 
+
+
+class _Uncached:
+    """Turns Manim's partial-movie cache off before the scene is built (see the module's docstring)."""
+
+    def __init__(self, *args, **kwargs):
+        config.disable_caching = True
+        super().__init__(*args, **kwargs)
+
+
 if SLIDES:
 
-    class LectureScene(_Slide):
+    class LectureScene(_Uncached, _Slide):
         """A scene that manim-slides cuts into slides at each ``next_slide()``, after a hold."""
 
         def next_slide(self, *args, **kwargs):
@@ -84,7 +101,7 @@ if SLIDES:
 
 else:
 
-    class LectureScene(Scene):
+    class LectureScene(_Uncached, Scene):
         """A plain scene; ``next_slide()`` marks where a slide would end: it holds the picture."""
 
         def next_slide(self, *args, **kwargs):
