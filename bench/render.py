@@ -7,7 +7,15 @@ repository root, as a teacher would) and records:
 - the CPU seconds Manim and its ffmpeg used (user + system, children only):
   on a shared machine the wall clock grows with the neighbours' load, the CPU
   time much less, so the two together tell a slow scene from a busy machine;
-- the 1-minute load average before and after.
+- the 1-minute load average before and after;
+- each render's wall clock against the 60 s target at -ql and against
+  ForwardPass (the reference scene) on the same data and quality, the peers
+  of one run being the other scenes under the same load.
+
+GradientDescent draws a loss landscape that the library computes and caches
+beside the trace; ``explainer landscape`` computes it first, timed as its own
+row, so the scene's row is its render with the landscape cached (as in a
+lecture built a second time, or after ``explainer landscape``).
 
 The 8x8 trace is the default one; the 28x28 trace is ``runs/mnist.zarr``
 (784-128-64-10, 3 epochs), recorded first if it is missing or of an older
@@ -83,13 +91,44 @@ def time_render(scene, trace_path, quality, media_dir):
     return wall, cpu, load_before, os.getloadavg()[0]
 
 
+def time_landscape(trace_path):
+    """Compute (or read from the cache) GradientDescent's landscape at its default step; return
+    (wall s, CPU s, load before, load after, whether it was computed)."""
+    command = [sys.executable, "-m", "explainer", "landscape", str(trace_path)]
+    load_before = os.getloadavg()[0]
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        raise SystemExit(f"bench/render.py: explainer landscape failed: {result.stderr.strip().splitlines()[-1:]}")
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    computed = "cache        read from" not in result.stdout  # the landscape's cache line: read, or computed
+    return wall, cpu, load_before, os.getloadavg()[0], computed
+
+
+def with_ratios(rows):
+    """Each render's wall clock against the -ql target and against ForwardPass on the same data and quality."""
+    reference = {(r["data"], r["quality"]): r["wall_s"] for r in rows if r["scene"] == "ForwardPass"}
+    for r in rows:
+        base = reference.get((r["data"], r["quality"]))
+        r["vs_forward_pass"] = round(r["wall_s"] / base, 2) if base else None
+        r["vs_target"] = round(r["wall_s"] / TARGET_LOW_S, 2) if r["quality"] == "l" else None
+    return rows
+
+
 def table(rows):
-    lines = ["| scene | data | quality | wall s | CPU s | load before/after |",
-             "|---|---|---|---:|---:|---|"]
+    lines = ["| scene | data | quality | wall s | CPU s | x ForwardPass | / 60 s target | load before/after |",
+             "|---|---|---|---:|---:|---:|---:|---|"]
     for r in rows:
         mark = " (over 60)" if r["quality"] == "l" and r["wall_s"] > TARGET_LOW_S else ""
-        lines.append(f"| {r['scene']} | {r['data']} | -q{r['quality']} ({QUALITY_NAMES[r['quality']]}) | "
-                     f"{r['wall_s']:.1f}{mark} | {r['cpu_s']:.1f} | {r['load_before']:.2f} / {r['load_after']:.2f} |")
+        ratio = f"{r['vs_forward_pass']:.2f}" if r.get("vs_forward_pass") else ""
+        target = f"{r['vs_target']:.2f}" if r.get("vs_target") else ""
+        quality = f"-q{r['quality']} ({QUALITY_NAMES[r['quality']]})" if r["quality"] in QUALITY_NAMES else "-"
+        lines.append(f"| {r['scene']} | {r['data']} | {quality} | "
+                     f"{r['wall_s']:.1f}{mark} | {r['cpu_s']:.1f} | {ratio} | {target} | "
+                     f"{r['load_before']:.2f} / {r['load_after']:.2f} |")
     return "\n".join(lines)
 
 
@@ -114,6 +153,14 @@ def main(argv=None):
           f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}", flush=True)
 
     rows = []
+    if "GradientDescent" in args.scenes:
+        for data, path in traces.items():
+            wall, cpu, before, after, computed = time_landscape(path)
+            rows.append({"scene": "landscape (explainer landscape)", "data": data, "quality": "-",
+                         "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "load_before": before,
+                         "load_after": after, "computed": computed})
+            print(f"  {'landscape':18s} {data:6s} {'computed' if computed else 'from the cache'}  {wall:6.1f} s wall  "
+                  f"{cpu:6.1f} s CPU", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-render-") as media:
         for quality in args.quality:
             for data, path in traces.items():
@@ -124,7 +171,7 @@ def main(argv=None):
                     print(f"  {scene:18s} {data:6s} -q{quality}  {wall:6.1f} s wall  {cpu:6.1f} s CPU  "
                           f"load {before:.2f} -> {after:.2f}", flush=True)
     print()
-    print(table(rows))
+    print(table(with_ratios(rows)))
     slow = [r for r in rows if r["quality"] == "l" and r["wall_s"] > TARGET_LOW_S]
     print(f"\n-ql target ({TARGET_LOW_S} s per scene): "
           + ("met by every scene" if not slow else "missed by " + ", ".join(f"{r['scene']} ({r['data']})" for r in slow)))

@@ -36,19 +36,20 @@ __all__ = ["add_parser", "SCENES", "SAMPLE_SCENES", "scenes_folder", "available_
            "output_name", "render_scene"]
 
 # scene name -> file in scenes/, and what it shows
-SCENES = {
-    "FirstLayerFilters": ("first_layer_filters.py", "the first layer's weights from noise to strokes, with the loss"),
-    "ForwardPass": ("forward_pass.py", "one probe digit through the network, z = W a + b with real numbers"),
-    "Backprop": ("backprop.py", "that digit's error flowing back: delta per layer, dW, the update, the loss after"),
-    "TrainingStory": ("training_story.py", "loss and accuracy over training, probe guesses flipping, the confusion matrix"),
+SCENES = {  # in lecture order: a neuron, the forward pass, the loss and its descent, the gradients, training
     "OneNeuron": ("one_neuron.py", "one hidden unit: the digit's 64 or 784 numbers times its weights, summed with the "
                   "bias into z, then f(z); the whole layer as W a + b"),
+    "ForwardPass": ("forward_pass.py", "one probe digit through the network, z = W a + b with real numbers"),
     "GradientDescent": ("gradient_descent.py", "one digit's cost, the batch's average, the real loss landscape around "
                         "a snapshot with the recorded trajectory, and a learning rate too high"),
+    "Backprop": ("backprop.py", "that digit's error flowing back: delta per layer, its share of dW, the batch's gradient, the "
+                 "run's own update, the loss after"),
     "ChainRule": ("chain_rule.py", "one weight's gradient along one path, each factor from the trace; the three "
                   "levers: bias, weight, previous activation"),
     "MiniBatches": ("mini_batches.py", "the probe digits' own gradients and their mean beside the batch's recorded "
                     "gradient: a noisy step downhill"),
+    "FirstLayerFilters": ("first_layer_filters.py", "the first layer's weights from noise to strokes, with the loss"),
+    "TrainingStory": ("training_story.py", "loss and accuracy over training, probe guesses flipping, the confusion matrix"),
 }
 # the scenes that follow one probe digit (they call chosen_sample): --sample and --digit choose it, and the
 # video's name carries it; the others show the whole run or every probe digit (tests/test_cli.py checks)
