@@ -22,7 +22,8 @@ STEP = 20  # a snapshot in the middle of the tiny run (snapshots 0, 10, 20, 30, 
 
 def record(path, **settings):
     with TraceRecorder(path, schedule="every:10", n_probe=10) as recorder:
-        run(Experiment.preset("digits", hidden=(6,), epochs=1, **settings), recorder=recorder, progress=False)
+        run(Experiment.preset("digits", **{"hidden": (6,), "epochs": 1, **settings}), recorder=recorder,
+            progress=False)
     return Trace.open(path)
 
 
@@ -322,3 +323,22 @@ def test_the_command_computes_then_reads_and_refuses_bad_input_in_one_line(copy_
         assert main(["landscape", str(copy_of.path), *bad]) == 2
         err = capsys.readouterr().err
         assert err.startswith(f"explainer: error: {message}") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(("optimizer", "lr", "decay", "note"), [
+    ("momentum", 0.05, 1.0, ("this run's own update was momentum's,", "which adds up the past steps' gradients")),
+    ("rmsprop", 0.002, 0.5, ("this run's own update was RMSprop's,", "which scales each weight's step")),
+    ("adam", 0.004, 0.5, ("this run's own update was Adam's,", "which scales each weight's step"))])
+def test_the_plain_steps_use_the_learning_rate_in_force_and_name_the_runs_optimiser(optimizer, lr, decay, note,
+                                                                                   tmp_path):
+    """GradientDescent's slice: plain steps of the rate in force at the step (the decay applied, counted here
+    from the epoch), and a note that the run's own update was its optimiser's, not a plain step."""
+    trace = record(tmp_path / f"{optimizer}.zarr", optimizer=optimizer, lr=lr, lr_decay=decay, epochs=2)
+    step = int(trace.snapshot_steps[-2])  # in the second epoch
+    epoch = step // trace.run.steps_per_epoch
+    assert epoch == 1
+    story = descent_story(trace, 0, step, resolution=3)
+    assert story.cut.lr == pytest.approx(lr * decay ** epoch, rel=1e-12)
+    assert story.formulas.lr == story.cut.lr and story.formulas.optimizer_name == optimizer
+    assert story.plain_note == note
+    assert story.digit_tex[0] == r"\ell = -\sum_k y_k \log a^{L}_k"  # the run's loss, cross-entropy

@@ -234,4 +234,6 @@ def _plain_note(formulas):
     if formulas.optimizer_name == "sgd":
         return ("a plain step like these", "is this run's own update (SGD)")
     name = OPTIMIZER_NAMES.get(formulas.optimizer_name, formulas.optimizer_name)
+    if formulas.optimizer_name == "momentum":  # a velocity of past gradients, one rate for every weight
+        return (f"this run's own update was {name}'s,", "which adds up the past steps' gradients")
     return (f"this run's own update was {name}'s,", "which scales each weight's step")
