@@ -140,6 +140,9 @@ def main(argv=None):
     parser.add_argument("--mnist-trace", type=Path, default=MNIST_TRACE,
                         help=f"the 28x28 trace (default: {MNIST_TRACE.relative_to(ROOT)}, recorded if missing)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="render into DIR and keep the videos, to look at them (default: a temporary folder); "
+                        "DIR/<data>/ must not hold earlier videos, so that Manim's cache never helps")
     args = parser.parse_args(argv)
 
     traces = {}
@@ -161,11 +164,16 @@ def main(argv=None):
                          "load_after": after, "computed": computed})
             print(f"  {'landscape':18s} {data:6s} {'computed' if computed else 'from the cache'}  {wall:6.1f} s wall  "
                   f"{cpu:6.1f} s CPU", flush=True)
-    with tempfile.TemporaryDirectory(prefix="bench-render-") as media:
+    if args.keep:
+        for data in traces:
+            if (args.keep / data).exists() and any((args.keep / data).iterdir()):
+                parser.error(f"--keep {args.keep}: {args.keep / data} is not empty; name a new folder")
+    with tempfile.TemporaryDirectory(prefix="bench-render-") as temporary:
+        media = Path(args.keep or temporary)
         for quality in args.quality:
             for data, path in traces.items():
                 for scene in args.scenes:
-                    wall, cpu, before, after = time_render(scene, path, quality, media)
+                    wall, cpu, before, after = time_render(scene, path, quality, media / data)
                     rows.append({"scene": scene, "data": data, "quality": quality, "wall_s": round(wall, 2),
                                  "cpu_s": round(cpu, 2), "load_before": before, "load_after": after})
                     print(f"  {scene:18s} {data:6s} -q{quality}  {wall:6.1f} s wall  {cpu:6.1f} s CPU  "
