@@ -126,7 +126,9 @@ class ChainRule(LectureScene):
                          for i, c in zip(drawn, fan)])
         onward = VGroup(*[Line(c.get_right(), loss.get_left(), color=PALETTE.muted, stroke_width=1, stroke_opacity=0.5)
                           for c in fan])
-        labels = VGroup(*[text(f"{i}", 20).next_to(c, RIGHT, buff=0.08) for i, c in zip(drawn, fan)])
+        labels = VGroup(*[text(f"{i}", 20).next_to(c, RIGHT, buff=0.1) for i, c in zip(drawn, fan)])
+        for label in labels:  # over the onward edges: each number on a patch of the background
+            label.add_background_rectangle(color=PALETTE.background, opacity=1.0, buff=0.03)
         extra = VGroup()
         if n_next > FAN:
             extra = VGroup(tex(r"\vdots", 30, PALETTE.muted).move_to(RIGHT * 2.6 + y + DOWN * 1.45),
@@ -152,7 +154,7 @@ class ChainRule(LectureScene):
         legend.next_to(loss, DOWN, buff=0.3).to_edge(RIGHT, buff=0.3)
         self.play(*[FadeIn(m) for m in group], FadeIn(legend))
         self.diagram = {"unit": unit, "fan": fan, "paths": paths, "drawn": drawn, "loss": loss, "onward": onward,
-                        "weight": weight}
+                        "weight": weight, "labels": labels}
         self.next_slide()  # the weight and the paths it feeds
 
     # -- 2: the chain rule, and two of its factors --------------------------------------------
@@ -197,6 +199,7 @@ class ChainRule(LectureScene):
             lit.add(Line(d["unit"].get_right(), c.get_left()), Line(c.get_right(), d["loss"].get_left()))
         lit.set_stroke(PALETTE.activation, width=6)
         self.play(Create(lit), FadeIn(share), FadeIn(carries))
+        self.bring_to_front(d["labels"])  # the lit path passes under the units' numbers
         self.block = block
         self.next_slide()  # the sum over paths, and the biggest path
 
