@@ -70,7 +70,7 @@ def test_the_numbers_on_screen_are_the_storys(shots, story):
 def test_the_heat_map_is_drawn_where_the_landscape_says(story):
     from manim import DL, UR
 
-    from explainer.scenes.gradient_descent import MAP, LossMap
+    from explainer.scenes.pieces.loss_map import MAP, LossMap
 
     loss_map = LossMap(story.land, story.levels)
     land = story.land
