@@ -70,7 +70,8 @@ class MiniBatches(LectureScene):
         unit_words = Text(f"for unit {story.unit} of layer 1: the digit times its delta", font_size=20,
                           color=PALETTE.muted).next_to(unit_rule, DOWN, buff=0.1)
         legend = Legend([("square", PALETTE.positive, "> 0"), ("square", PALETTE.negative, "< 0")], font_size=20)
-        legend_words = Text("each picture scaled to its own largest value", font_size=20, color=PALETTE.muted)
+        legend_words = Paragraph("each picture scaled", "to its own largest value", font_size=20, color=PALETTE.muted,
+                                 line_spacing=0.6)  # two short lines: the last phase's step sits to the right
         key = VGroup(legend, legend_words).arrange(RIGHT, buff=0.3).to_corner(DL, buff=0.3)
         self.play(FadeOut(rules), Write(unit_rule), FadeIn(unit_words))
         self.play(LaggedStart(*[FadeIn(column) for column in digits], lag_ratio=0.3), FadeIn(key))

@@ -256,7 +256,14 @@ class OneNeuron(LectureScene):
         z_range = float(np.abs(st.layer_z).max()) or 1.0
         z = SignedImage(st.layer_z[:, None], z_range, height=n_out * scale).stretch_to_fit_width(thick)
         plus, equals = tex("+", 44), tex("=", 44)
-        blocks = Group(z, equals, W, x, plus, b).arrange(RIGHT, buff=0.3).move_to(LEFT * 2.4 + UP * 0.05)
+        blocks = Group(z, equals, W, x, plus, b).arrange(RIGHT, buff=0.3)
+        # a^0's shape ("784 × 1") is wider than its column: keep it clear of W on its left and + on its right
+        room = max(0.0, (text(f"{n_in} × 1", 22).width - thick) / 2 - 0.3 + 0.15)
+        for m in (x, plus, b):
+            m.shift(RIGHT * room)
+        for m in (plus, b):
+            m.shift(RIGHT * room)
+        blocks.move_to(LEFT * 2.4 + UP * 0.05)
         frames = VGroup(*[SurroundingRectangle(m, buff=0, stroke_color=PALETTE.muted, stroke_width=1)
                           for m in (z, W, x, b)])
         shapes = VGroup(*[text(f"{r} × {c}", 22, PALETTE.text).next_to(m, DOWN, buff=0.2)
