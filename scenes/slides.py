@@ -1,17 +1,15 @@
-"""The base class of every scene: a Manim ``Scene`` that can also be shown as slides.
+"""The base class of every scene: a Manim ``Scene`` that is also a deck of slides.
 
-Each scene calls ``self.next_slide()`` between its phases. With manim-slides
-installed (``pip install -e ".[slides]"``), the base is ``manim_slides.Slide``,
-so ``manim-slides render`` cuts the video at those pauses and ``manim-slides
-present`` steps through them. Without it, the base is a plain ``Scene`` whose
-``next_slide()`` does nothing, and ``manim render`` makes the usual video.
-
-manim-slides 5.7.0 (the newest) sets ``config["write_to_movie"]``, which Manim
-0.22 removed, and ``config["max_files_cached"] = inf``, which 0.22 refuses: a
-``Slide`` cannot even be built there. So the slide base is used only with a Manim
-that still has ``write_to_movie``: the ``slides`` extra installs Manim 0.21
-(tested with manim-slides 5.7.0). With a newer Manim the scenes stay plain
-scenes, and say why once.
+Each scene calls ``self.next_slide(notes=...)`` at the end of each phase, the
+last one included: the notes are what a teacher says over that phase, with
+the numbers on screen. The base is
+manim-slides' ``Slide`` (part of the install), so every render also cuts the
+video into slides at those pauses, with the speaker notes, and writes them to
+``slides/`` in Manim's media folder (``EXPLAINER_SLIDES`` names another):
+``manim-slides convert`` makes an HTML deck of them, ``manim-slides present``
+shows them. Under Manim 0.22 manim-slides 5.7.0 needs a small compatibility
+layer (:mod:`scenes.slide_compat`). Without manim-slides the base is a plain
+``Scene`` whose ``next_slide()`` only holds the picture.
 
 Pace: a teacher narrates over the video, so every phase ends with a hold of
 ``HOLD`` seconds (``next_slide()`` waits, then cuts the slide).
@@ -30,7 +28,6 @@ import os
 import warnings
 
 from manim import Scene, config
-from manim._config.utils import ManimConfig
 
 __all__ = ["LectureScene", "SLIDES", "PACES", "pace", "hold", "sweep"]
 
@@ -59,19 +56,16 @@ def sweep(seconds):
 
 
 def _slide_class():
-    """``manim_slides.Slide`` if it is installed and works with this Manim, else None (and why)."""
+    """manim-slides' ``Slide`` (through the compatibility layer where this Manim needs it), or None if
+    manim-slides is not installed."""
     try:
         from manim_slides import Slide
     except ImportError:
-        return None, None
-    if not hasattr(ManimConfig, "write_to_movie"):
-        import manim
-        import manim_slides
+        return None, ("manim-slides is not installed: rendering plain scenes, without slides "
+                      "(pip install -e . installs it)")
+    from .slide_compat import compatible, needs_layer
 
-        return None, (f"manim-slides {manim_slides.__version__} needs Manim < 0.22 (it sets "
-                      f"config['write_to_movie']); this is Manim {manim.__version__}: rendering plain scenes, "
-                      "without slides. For slides: pip install -e '.[slides]'")
-    return Slide, None
+    return (compatible(Slide) if needs_layer() else Slide), None
 
 
 _Slide, _why_not = _slide_class()
@@ -94,16 +88,24 @@ if SLIDES:
     class LectureScene(_Uncached, _Slide):
         """A scene that manim-slides cuts into slides at each ``next_slide()``, after a hold."""
 
-        def next_slide(self, *args, **kwargs):
+        skip_reversing = True  # a reversed copy of each slide serves only going back in the Qt presenter (the
+        # deck and PowerPoint never show it); making it decodes and encodes every frame again
+
+        def next_slide(self, notes=None, **kwargs):
+            """End the phase on screen: hold it, then cut the slide. ``notes`` are the speaker notes of the
+            slide that ends here (what to say over it, with the numbers on screen); manim-slides' own
+            ``notes=`` would go to the slide after, so they are set on this one instead."""
             if hold():
                 self.wait(hold())
-            super().next_slide(*args, **kwargs)
+            if notes:
+                self._base_slide_config.notes = notes  # the slide being cut (manim-slides 5.7's own field)
+            super().next_slide(**kwargs)
 
 else:
 
     class LectureScene(_Uncached, Scene):
         """A plain scene; ``next_slide()`` marks where a slide would end: it holds the picture."""
 
-        def next_slide(self, *args, **kwargs):
+        def next_slide(self, notes=None, **kwargs):
             if hold():
                 self.wait(hold())

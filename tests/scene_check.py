@@ -2,7 +2,8 @@
 
 :func:`phases` runs a scene's ``setup`` and ``construct`` under Manim's
 ``dry_run`` (every animation is played to its end, no frame is written) and
-keeps what is on screen at each ``next_slide()`` and at the end. Then:
+keeps what is on screen at each ``next_slide()`` and at the end, with the
+speaker notes the scene gave that phase. Then:
 
 * :func:`small_texts` lists text whose digits would be under ``min_px`` pixels
   high at 480p (``-ql``). A digit of ``Text`` at ``font_size`` 20 is 12.6 px
@@ -36,6 +37,7 @@ class Shot:
     name: str
     mobjects: list
     time: float  # seconds into the video
+    notes: str = ""  # the speaker notes the scene gave this phase (next_slide(notes=...))
 
 
 def phases(scene_class, monkeypatch, media_dir, **env):
@@ -55,10 +57,11 @@ def phases(scene_class, monkeypatch, media_dir, **env):
     monkeypatch.setattr(Paragraph, "__init__", remember_size)
     shots = []
 
-    def shoot(scene, name):
-        shots.append(Shot(name, [m.copy() for m in scene.mobjects], scene.renderer.time))
+    def shoot(scene, name, notes=""):
+        shots.append(Shot(name, [m.copy() for m in scene.mobjects], scene.renderer.time, notes or ""))
 
-    monkeypatch.setattr(scene_class, "next_slide", lambda self, *a, **k: shoot(self, f"phase {len(shots) + 1}"))
+    monkeypatch.setattr(scene_class, "next_slide",
+                        lambda self, *a, notes=None, **k: shoot(self, f"phase {len(shots) + 1}", notes))
     with tempconfig({"dry_run": True, "disable_caching": True, "quality": "low_quality", "media_dir": str(media_dir)}):
         scene = scene_class()
         scene.setup()

@@ -405,48 +405,53 @@ def test_every_scene_pauses_between_its_phases(tiny_trace, monkeypatch, scene_na
     assert issubclass(LectureScene, Scene)
 
 
-def test_slides_only_with_a_manim_they_work_with(monkeypatch):
-    import types
-
+def test_the_compatibility_layer_switches_on_by_the_feature_it_needs(monkeypatch):
+    """Under a Manim without config["write_to_movie"] (0.22) the scenes' base is the compatible Slide; with it
+    (0.21), manim-slides' own; without manim-slides, a plain Scene, and the reason said."""
     from manim._config.utils import ManimConfig
+    from manim_slides import Slide
 
-    from explainer.scenes import slides
+    from explainer.scenes import slide_compat, slides
 
-    fake = types.ModuleType("manim_slides")
-    fake.__version__ = "5.7.0"
-    fake.Slide = type("Slide", (), {})
-    monkeypatch.setitem(sys.modules, "manim_slides", fake)
-    monkeypatch.delattr(ManimConfig, "write_to_movie", raising=False)  # Manim 0.22 has no write_to_movie
-    slide, why = slides._slide_class()
-    assert slide is None and "needs Manim < 0.22" in why and "pip install -e '.[slides]'" in why
-    monkeypatch.setattr(ManimConfig, "write_to_movie", property(lambda self: True), raising=False)  # Manim 0.21
-    assert slides._slide_class() == (fake.Slide, None)
-    monkeypatch.setitem(sys.modules, "manim_slides", None)  # not installed: plain scenes, nothing to say
-    assert slides._slide_class() == (None, None)
-
-
-def slides_work():
-    from explainer.scenes.slides import SLIDES
-
-    return SLIDES
+    monkeypatch.delattr(ManimConfig, "write_to_movie", raising=False)
+    base, why = slides._slide_class()
+    assert slide_compat.needs_layer() and why is None
+    assert issubclass(base, Slide) and base is not Slide and base.__name__ == "CompatibleSlide"
+    monkeypatch.setattr(ManimConfig, "write_to_movie", property(lambda self: True), raising=False)
+    assert not slide_compat.needs_layer() and slides._slide_class() == (Slide, None)
+    monkeypatch.setitem(sys.modules, "manim_slides", None)  # not installed
+    base, why = slides._slide_class()
+    assert base is None and "manim-slides is not installed" in why
 
 
-@pytest.mark.skipif(not slides_work(), reason="manim-slides with a Manim it works with is not installed (the slides extra)")
-def test_manim_slides_cuts_a_scene_at_its_pauses(tiny_trace, tmp_path, monkeypatch):
+def test_the_scenes_are_slides_in_the_main_install():
+    from manim_slides import Slide
+
+    from explainer.scenes.slides import SLIDES, LectureScene
+
+    assert SLIDES and issubclass(LectureScene, Slide)
+
+
+@pytest.mark.parametrize("command", ["manim", "manim_slides"])
+def test_a_render_cuts_the_scene_into_slides_with_their_notes(tiny_trace, tmp_path, monkeypatch, command):
+    """`manim render` and `manim-slides render` both write the slides (one per phase, the last included) into
+    the media folder, each with its video and the notes the scene gave it, under this Manim."""
     import json
 
     pauses, _ = slide_pauses(tiny_trace, monkeypatch, "FirstLayerFilters", tmp_path / "dry")
+    media = tmp_path / "media"
     result = subprocess.run(
-        [sys.executable, "-m", "manim_slides", "render", "-ql", "--media_dir", str(tmp_path / "media"),
+        [sys.executable, "-m", command, "render", "-ql", "--media_dir", str(media),
          str(ROOT / "scenes" / "first_layer_filters.py"), "FirstLayerFilters"],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "EXPLAINER_TRACE": str(tiny_trace)},
+        env={**os.environ, "EXPLAINER_TRACE": str(tiny_trace), "EXPLAINER_PACE": "preview"},
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    written = json.loads((tmp_path / "slides" / "FirstLayerFilters.json").read_text())
+    written = json.loads((media / "slides" / "FirstLayerFilters.json").read_text())
     assert len(written["slides"]) == len(pauses) + 1
-    assert all((tmp_path / s["file"]).is_file() for s in written["slides"])
+    assert all(Path(s["file"]).is_file() and Path(s["file"]).stat().st_size > 1000 for s in written["slides"])
     assert written["background_color"].lower() == "#111318"
+    assert not (tmp_path / "slides").exists()  # nothing outside the media folder
 
 
 def test_the_drawn_curve_and_the_counter_follow_the_step(tiny_trace):
