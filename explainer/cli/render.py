@@ -37,6 +37,8 @@ __all__ = ["add_parser", "SCENES", "SAMPLE_SCENES", "scenes_folder", "available_
 
 # scene name -> file in scenes/, and what it shows
 SCENES = {  # in lecture order: a neuron, the forward pass, the loss and its descent, the gradients, training
+    "TitleCard": ("lecture_cards.py", "the run the lecture is told with (data, network, training, result) and the "
+                  "chapters"),
     "OneNeuron": ("one_neuron.py", "one hidden unit: the digit's 64 or 784 numbers times its weights, summed with the "
                   "bias into z, then f(z); the whole layer as W a + b"),
     "ForwardPass": ("forward_pass.py", "one probe digit through the network, z = W a + b with real numbers"),
@@ -50,6 +52,7 @@ SCENES = {  # in lecture order: a neuron, the forward pass, the loss and its des
                     "gradient: a noisy step downhill"),
     "FirstLayerFilters": ("first_layer_filters.py", "the first layer's weights from noise to strokes, with the loss"),
     "TrainingStory": ("training_story.py", "loss and accuracy over training, probe guesses flipping, the confusion matrix"),
+    "Recap": ("lecture_cards.py", "the run's own formulas in order (forward, loss, backward, update) and its result"),
 }
 # the scenes that follow one probe digit (they call chosen_sample): --sample and --digit choose it, and the
 # video's name carries it; the others show the whole run or every probe digit (tests/test_cli.py checks)
