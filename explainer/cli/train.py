@@ -98,12 +98,13 @@ def add_parser(subparsers):
         "demo",
         help="the README's main job: train on the 8x8 digits, record, show what was learned",
         description="Train the preset network on the 8x8 digits, record the run as a trace, print what it "
-        "learned and draw the figures.",
+        "learned, draw the figures, and build the lecture from it (the chapters as one slide deck with notes, "
+        "videos, a handout; at low quality).",
     )
     d.add_argument("--out", type=Path, default=Path("runs/demo"), metavar="DIR",
-                   help="where the trace and figures go (default: runs/demo)")
+                   help="where the trace, figures and lecture go (default: runs/demo)")
     d.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    d.add_argument("--no-scenes", action="store_true", help="skip rendering the lecture scenes (Manim)")
+    d.add_argument("--no-scenes", action="store_true", help="skip the lecture (Manim renders)")
     d.set_defaults(func=demo_command)
 
 
@@ -167,6 +168,11 @@ def demo_command(args):
     check_trace_out(trace_path, "--out", overwrite=True)
     for folder in (args.out / "figures", args.out / "media"):
         check_folder_out(folder, "--out")
+    lecture = args.out / "lecture"
+    if not args.no_scenes:
+        from ..lecture.build import check_lecture_out
+
+        check_lecture_out(lecture)
     hidden = ", ".join(map(str, experiment.hidden))
     print(f"Training a network with hidden layers of {hidden} units on the 8x8 digits "
           f"({experiment.epochs} epochs), recording every step to {trace_path} ...")
@@ -177,15 +183,14 @@ def demo_command(args):
           "probe activation)")
     paths = save_all(trace_path, args.out / "figures", formats=("png",))
     print(f"figures      {args.out / 'figures'}/  ({', '.join(p.name for p in paths)})")
-    if not args.no_scenes:
-        from .render import available_scenes, render_scene
-
-        for scene in available_scenes():
-            print(f"scene        rendering {scene} (Manim, low quality) ...", flush=True)
-            video = render_scene(scene, trace_path, media_dir=args.out / "media")
-            print(f"scene        {video}")
     print(f"next         explainer info {trace_path}   |   explainer render list   |   explainer plot {trace_path} "
           "--out DIR")
+    if not args.no_scenes:
+        from ..lecture.build import build_lecture
+
+        print("lecture      rendering the chapters (Manim, low quality) ...", flush=True)
+        built = build_lecture(trace_path, lecture, say=lambda line: print(f"             {line}", flush=True))
+        print(f"lecture      {built.index.resolve()}  (open it in a browser: the slides, the handout, the videos)")
     return 0
 
 
