@@ -105,38 +105,43 @@ def chapter_key(scene, fingerprint, sample, step, quality, pace):
 
 
 def build_lecture(trace, out, *, quality="l", digit=None, sample=None, step=None, pace="lecture", say=print,
-                  progress=False, pptx=True):
+                  progress=False, pptx=True, chapters=LECTURE):
     """Build the lecture of ``trace`` in the folder ``out`` (see the module); return a :class:`LectureResult`.
 
     ``digit`` / ``sample`` choose the probe digit of the chapters that follow one, ``step`` the snapshot of
     every chapter (default: each chapter's own); ``say`` prints the progress lines; with ``progress``
-    Manim's own progress bars pass through to stderr.
+    Manim's own progress bars pass through to stderr. ``chapters`` (default: all of :data:`LECTURE`, in
+    its order) builds a shorter lecture.
     """
     from ..cli.render import plan_choices
 
     trace = open_trace(trace)
     out = check_lecture_out(out)
-    plans = {scene: plan_choices(scene, trace, sample, step, digit) for scene in LECTURE}  # every choice checked
+    unknown = [scene for scene in chapters if scene not in LECTURE]
+    if unknown:
+        raise ValueError(f"not chapters of the lecture: {', '.join(unknown)} (they are {', '.join(LECTURE)})")
+    chapters = [scene for scene in LECTURE if scene in chapters]  # lecture order
+    plans = {scene: plan_choices(scene, trace, sample, step, digit) for scene in chapters}  # every choice checked
     fingerprint = trace_fingerprint(trace)
     out.mkdir(parents=True, exist_ok=True)
     (out / MARK).write_text("A lecture built by explainer; `explainer lecture --out` rebuilds it here.\n")
     build = out / "build"
     result = LectureResult(out, out / "index.html", out / "deck" / "index.html", out / "handout.html", None)
-    for number, scene in enumerate(LECTURE, 1):
+    for number, scene in enumerate(chapters, 1):
         sample_, step_ = plans[scene]
         key = chapter_key(scene, fingerprint, sample_, step_, quality, pace)
         started = time.perf_counter()
         if _unchanged(build, scene, key):
             result.chapters[scene] = ("unchanged", 0.0)
-            say(f"[{number:2d}/{len(LECTURE)}] {scene:18s} unchanged, kept")
+            say(f"[{number:2d}/{len(chapters)}] {scene:18s} unchanged, kept")
             continue
-        say(f"[{number:2d}/{len(LECTURE)}] {scene:18s} rendering (-q{quality}) ...")
+        say(f"[{number:2d}/{len(chapters)}] {scene:18s} rendering (-q{quality}) ...")
         _render_chapter(scene, trace, build, sample_, step_, quality, pace, progress)
         _record(build, scene, key, sample_, step_)
         seconds = time.perf_counter() - started
         result.chapters[scene] = ("rendered", seconds)
-        say(f"[{number:2d}/{len(LECTURE)}] {scene:18s} done in {seconds:.0f} s")
-    _collect(out, build, trace, plans, result, say, pptx)
+        say(f"[{number:2d}/{len(chapters)}] {scene:18s} done in {seconds:.0f} s")
+    _collect(out, build, trace, chapters, plans, result, say, pptx)
     return result
 
 
@@ -214,7 +219,7 @@ def poster(video, png):
     return png
 
 
-def _collect(out, build, trace, plans, result, say, pptx):
+def _collect(out, build, trace, chapters, plans, result, say, pptx):
     """The lecture's files from the chapters: videos, posters, figures, deck, PPTX, handout, index."""
     from ..figures import save_all
     from .deck import build_deck, build_pptx
@@ -223,24 +228,24 @@ def _collect(out, build, trace, plans, result, say, pptx):
 
     videos, posters = out / "videos", out / "posters"
     videos.mkdir(exist_ok=True)
-    chapters = []
-    for number, scene in enumerate(LECTURE, 1):
+    made = []
+    for number, scene in enumerate(chapters, 1):
         video = videos / f"{number:02d}_{scene}.mp4"
         shutil.copyfile(_chapter_files(build, scene)[2], video)
         picture = poster(video, posters / f"{scene}.png")
         sample, step = plans[scene]
-        chapters.append(Chapter(name=scene, title=TITLES[scene], step=step, sample=sample,
-                                notes=_notes(build, scene), poster=picture, video=video))
+        made.append(Chapter(name=scene, title=TITLES[scene], step=step, sample=sample,
+                            notes=_notes(build, scene), poster=picture, video=video))
     say("figures      ...")
     figures = save_all(trace.path, out / "figures", formats=("png",))
     say("deck         ...")
-    build_deck(build / "slides", list(LECTURE), result.deck, title=f"How a neural network learns: {_run_name(trace)}")
+    build_deck(build / "slides", chapters, result.deck, title=f"How a neural network learns: {_run_name(trace)}")
     if pptx:
         say("pptx         ...")
-        result.pptx = build_pptx(build / "slides", list(LECTURE), out / "lecture.pptx")
+        result.pptx = build_pptx(build / "slides", chapters, out / "lecture.pptx")
     say("handout      ...")
-    write_handout(trace, chapters, figures, result.handout)
-    write_index(result, trace, chapters, figures)
+    write_handout(trace, made, figures, result.handout)
+    write_index(result, trace, made, figures)
 
 
 def _run_name(trace):
