@@ -17,6 +17,11 @@ entries (:mod:`explainer.formulas`).
 ``EXPLAINER_UNIT`` (a unit of it; default: the one with this digit's biggest
 |dW| entry) pick the weight; the step defaults to 2% into training, where
 the error is large, as in Backprop.
+
+Each phase ends with its speaker notes (``notes_path`` to ``notes_levers``):
+what a teacher says over it, with the numbers on screen as the screen writes
+them, in plain Unicode (the deck renders notes as Markdown: no LaTeX, no
+underscores).
 """
 
 import os
@@ -57,6 +62,18 @@ def said(words, v):
     return VGroup(text(words, 20), tex(N(v, 4), 30, PALETTE.muted)).arrange(RIGHT, buff=0.12)
 
 
+def source_name(st):
+    """Where the weight starts, in words: a pixel (with its row and column) or a unit of the layer before."""
+    k, n = st.source, st.layer
+    return (f"pixel {k} (row {k // st.image_shape[1]}, column {k % st.image_shape[1]})" if n == 1
+            else f"unit {k} of layer {n - 1}")
+
+
+def next_layer_name(st):
+    """The layer after the weight's: ``the output`` or ``layer 2``, ..."""
+    return "the output" if st.layer + 1 == st.n_layers else f"layer {st.layer + 1}"
+
+
 def chosen_weight(trace):
     """``(layer, unit)`` from ``EXPLAINER_LAYER`` and ``EXPLAINER_UNIT`` (None: the story's defaults)."""
     layer, unit = (os.environ.get(name, "").strip() or None for name in ("EXPLAINER_LAYER", "EXPLAINER_UNIT"))
@@ -84,8 +101,8 @@ class ChainRule(LectureScene):
     def construct(self):
         if self.why_not:
             self.add(text(self.why_not, 22, PALETTE.text))
-            self.wait(2)
-            self.next_slide()
+            self.wait(2)  # the slide's only animation (at preview pace next_slide holds nothing)
+            self.next_slide(notes=notes_cannot_show(self.why_not))
             return
         st = self.story
         n, j, k = st.layer, st.unit, st.source
@@ -136,11 +153,8 @@ class ChainRule(LectureScene):
             extra[1].next_to(extra[0], LEFT, buff=0.2)
         else:
             extra = VGroup(text(f"{n_next} units", 20).next_to(fan, DOWN, buff=0.1))
-        layer_name = "output" if n + 1 == st.n_layers else f"layer {n + 1}"
-        where = (f"pixel {k} (row {k // st.image_shape[1]}, column {k % st.image_shape[1]})" if n == 1
-                 else f"unit {k} of layer {n - 1}")
-        line = text(f"probe digit {st.sample} (a {st.label}); w joins {where} to unit {j} of layer {n}; "
-                    f"then {'the ' if layer_name == 'output' else ''}{layer_name}", 20).next_to(self.title, DOWN, buff=0.15)
+        line = text(f"probe digit {st.sample} (a {st.label}); w joins {source_name(st)} to unit {j} of layer {n}; "
+                    f"then {next_layer_name(st)}", 20).next_to(self.title, DOWN, buff=0.15)
         group = [pieces, weight, w_label, fan, paths, onward, labels, extra, line]
         if n == 1:
             digit = DigitImage(st.x, st.image_shape, height=1.7).move_to(LEFT * 6.0 + y)
@@ -155,7 +169,7 @@ class ChainRule(LectureScene):
         self.play(*[FadeIn(m) for m in group], FadeIn(legend))
         self.diagram = {"unit": unit, "fan": fan, "paths": paths, "drawn": drawn, "loss": loss, "onward": onward,
                         "weight": weight, "labels": labels}
-        self.next_slide()  # the weight and the paths it feeds
+        self.next_slide(notes=notes_path(self.story))  # the weight and the paths it feeds
 
     # -- 2: the chain rule, and two of its factors --------------------------------------------
     def factors(self):
@@ -171,7 +185,7 @@ class ChainRule(LectureScene):
         self.play(Write(chain))
         self.play(FadeIn(block[1]), Write(numbers))
         self.block = block
-        self.next_slide()  # the chain rule, with two of its factors
+        self.next_slide(notes=notes_factors(self.story))  # the chain rule, with two of its factors
 
     # -- 3: d loss / d a: a sum over the next layer's units, one path each ------------------------
     def sum_over_paths(self):
@@ -201,7 +215,7 @@ class ChainRule(LectureScene):
         self.play(Create(lit), FadeIn(share), FadeIn(carries))
         self.bring_to_front(d["labels"])  # the lit path passes under the units' numbers
         self.block = block
-        self.next_slide()  # the sum over paths, and the biggest path
+        self.next_slide(notes=notes_paths(self.story))  # the sum over paths, and the biggest path
 
     # -- 4: f'(z) * d loss / d a is the recorded delta; the product is the digit's dW entry ------------
     def recorded_delta(self):
@@ -220,7 +234,7 @@ class ChainRule(LectureScene):
         self.play(Write(delta), FadeIn(recorded))
         self.play(Write(product), Write(entry), FadeIn(dw))
         self.block = block
-        self.next_slide()  # delta and the gradient, as recorded
+        self.next_slide(notes=notes_delta(self.story))  # delta and the gradient, as recorded
 
     # -- 5: the three levers of z --------------------------------------------------------------------
     def levers(self):
@@ -247,4 +261,92 @@ class ChainRule(LectureScene):
         VGroup(z, table, note).arrange(DOWN, buff=0.25).to_edge(DOWN, buff=0.3)
         self.play(Write(z))
         self.play(FadeIn(table), FadeIn(note))
-        self.next_slide()  # the three levers
+        self.next_slide(notes=notes_levers(self.story))  # the three levers
+
+
+# -- speaker notes: what a teacher says over each phase, with its numbers as the screen writes them ------------
+SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def said_tex(v):
+    """A number as ``N`` writes it on screen (3 significant digits), in plain text: ``-2.1×10⁻⁵``."""
+    return number_text(v, 3)
+
+
+def said_factor(v):
+    """A factor in a product, as ``P`` writes it: a negative number in parentheses."""
+    return f"({said_tex(v)})" if v < 0 else said_tex(v)
+
+
+def spoken(symbol, layer, *indices):
+    """``symbol`` with the layer as a superscript and the indices as subscripts: ``W¹₃,₁₂``, ``δ¹₃``."""
+    return symbol + str(layer).translate(SUP) + ",".join(str(i).translate(SUB) for i in indices)
+
+
+def spoken_names(st):
+    """The weight's quantities in plain Unicode, as ``ChainRule.names`` writes them in LaTeX."""
+    n, j, k = st.layer, st.unit, st.source
+    return {"w": spoken("W", n, j, k), "a_prev": spoken("a", n - 1, k), "z": spoken("z", n, j),
+            "a": spoken("a", n, j), "delta": spoken("δ", n, j), "b": spoken("b", n, j)}
+
+
+def notes_cannot_show(why):
+    """The one slide of a run ChainRule cannot show."""
+    return ("ChainRule follows one hidden weight's gradient back to the loss, factor by factor, through a "
+            f"hidden layer whose f′ is one number per unit. {why}")
+
+
+def notes_path(st):
+    """Phase 1: the weight and the paths from it to the loss."""
+    nm = spoken_names(st)
+    return (f"One weight, one digit: the chain rule follows every path from the weight to the loss. "
+            f"Here w = {nm['w']} = {said_tex(st.w)} joins {source_name(st)} to unit {st.unit} of layer {st.layer}, "
+            f"on probe digit {st.sample} (a {st.label}, held out from training) at step {st.step}. "
+            f"Unit {st.unit} feeds the {len(st.terms)} units of {next_layer_name(st)}, one path each: "
+            "an edge's colour is the sign of W δ, its width the size.")
+
+
+def notes_factors(st):
+    """Phase 2: the chain rule's three factors, and the numbers of the first two."""
+    nm = spoken_names(st)
+    return (f"The chain rule splits ∂ℓ/∂w into three factors: ∂{nm['z']}/∂w = {nm['a_prev']}, the input the "
+            f"weight multiplies; ∂{nm['a']}/∂{nm['z']} = f′({nm['z']}), the activation's slope; and "
+            f"∂ℓ/∂{nm['a']}, how the loss moves with the unit's output. For this digit {nm['a_prev']} = "
+            f"{said_tex(st.a_prev)} and f′({nm['z']}) = f′({said_tex(st.z)}) = {said_tex(st.f_prime)}, "
+            f"with f = {st.activation.replace('_', ' ')}, this run's activation in layer {st.layer}.")  # (Markdown)
+
+
+def notes_paths(st):
+    """Phase 3: dl/da as a sum over the next layer's units, and the biggest path."""
+    nm, i, after = spoken_names(st), st.biggest, st.layer + 1
+    term = spoken("W", after, i, st.unit) + " " + spoken("δ", after, i)
+    return (f"The unit's output reaches the loss through every unit of {next_layer_name(st)}, so "
+            f"∂ℓ/∂{nm['a']} = Σᵢ {spoken('W', after)}ᵢ,{str(st.unit).translate(SUB)} {spoken('δ', after)}ᵢ, "
+            f"one term per path; here it is {said_tex(st.dl_da)}. The biggest path, through unit {i}: "
+            f"{term} = {said_factor(st.W_next[i])} × {said_factor(st.delta_next[i])} = {said_tex(st.terms[i])}, "
+            f"{st.share:.0%} of the {len(st.terms)} terms' total size.")
+
+
+def notes_delta(st):
+    """Phase 4: f' times dl/da is the recorded delta; a_prev times delta is the digit's dW entry."""
+    nm = spoken_names(st)
+    return (f"f′(z) times ∂ℓ/∂a is the unit's δ, which the backward pass recorded: "
+            f"{said_factor(st.f_prime)} × {said_factor(st.dl_da)} = {said_tex(st.f_prime * st.dl_da)} = "
+            f"{nm['delta']}, recorded as {number_text(st.delta)}. Times the input: ∂ℓ/∂w = {nm['a_prev']} "
+            f"{nm['delta']} = {said_factor(st.a_prev)} × {said_factor(st.delta)} = {said_tex(st.gradient)}, "
+            f"this digit's dW entry, recorded as {number_text(st.dW_entry)}. "
+            "A batch's dW is the mean of such entries over its digits.")
+
+
+def notes_levers(st):
+    """Phase 5: the three levers of z, each times delta for the loss."""
+    nm = spoken_names(st)
+    (_, _, dl_db), (_, dz_dw, dl_dw), (_, dz_da, dl_da) = st.levers
+    onward = ("A pixel is the input: it cannot be nudged, and the gradient stops here." if st.layer == 1 else
+              f"Through {nm['a_prev']} the gradient flows on, one layer further back.")
+    return (f"{nm['z']} = Σₖ {spoken('W', st.layer)}{str(st.unit).translate(SUB)},ₖ "
+            f"{spoken('a', st.layer - 1)}ₖ + {nm['b']} has three levers; each one's gradient through "
+            f"this unit is {nm['delta']} times how far it moves z. Its bias: ∂z/∂b = 1, ∂ℓ/∂b = {said_tex(dl_db)}. "
+            f"The weight: ∂z/∂w = {said_tex(dz_dw)}, ∂ℓ/∂w = {said_tex(dl_dw)}. The activation {nm['a_prev']}: "
+            f"∂z/∂a = w = {said_tex(dz_da)}, ∂ℓ/∂a = {said_tex(dl_da)}. {onward}")

@@ -150,6 +150,7 @@ def test_a_network_without_hidden_layer_gets_one_line(tmp_path, monkeypatch, med
     shots = phases(ChainRule, monkeypatch, media, EXPLAINER_TRACE=trace.path)
     said = [what for shot in shots for what, _ in texts(shot.mobjects)]
     assert said == [why, why]  # one line: at its only pause and at the end
+    assert why in shots[0].notes and len(shots[0].notes) >= 60  # its slide has notes too
     assert not small_texts(shots[0].mobjects) and not cut_off(shots[0].mobjects)
 
 
@@ -226,3 +227,66 @@ def test_a_tiny_number_in_a_sentence_gets_a_legible_power_of_ten():
     tiny = said("recorded: ", -7.0617e-05)  # the text's own superscript would be under 12 px at 480p
     assert [what for what, _ in texts([tiny])] == ["recorded: ", r"-7.062 \times 10^{-5}"]
     assert not small_texts([tiny])
+
+
+def plain(tex):
+    r"""A number as ``number_tex`` writes it on screen, in the notes' plain text: ``-2.1 \times 10^{-5}`` is
+    ``-2.1×10⁻⁵``."""
+    if r"\times" not in tex:
+        return tex
+    mantissa, exponent = tex.removesuffix("}").split(r" \times 10^{")
+    return mantissa + "×10" + exponent.translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
+def factor(v):
+    """A factor of a product as the screen writes it: a negative one in parentheses."""
+    return f"({plain(number_tex(v))})" if v < 0 else plain(number_tex(v))
+
+
+def test_plain_numbers_are_the_screens():
+    assert plain(number_tex(-0.000021)) == "-2.1×10⁻⁵" and plain(number_tex(0.034512)) == "0.0345"
+    assert factor(-1.23456) == "(-1.23)" and factor(2.0) == "2"
+
+
+def check_notes(shots):
+    """Every phase's notes: a few plain sentences, Markdown without LaTeX or emphasis; the end is no slide."""
+    for shot in shots[:-1]:
+        assert len(shot.notes) >= 60, (shot.name, shot.notes)
+        assert len(shot.notes) <= 700, (shot.name, len(shot.notes))  # a few sentences, not a page
+        assert not any(c in shot.notes for c in "\\_*`"), (shot.name, shot.notes)
+        assert not any(line.lstrip().startswith("#") for line in shot.notes.splitlines()), shot.name
+    assert shots[-1].name == "end" and shots[-1].notes == ""
+
+
+@pytest.mark.parametrize("name, layer", [("relu_ce_adam", ""), ("leaky_ce_sigmoid_rmsprop", "2")])
+def test_every_phase_has_notes_with_its_numbers_as_on_screen(name, layer, traces, monkeypatch, media):
+    """The notes say each phase's numbers as the screen writes them (3 significant digits, 4 for the recorded
+    delta and dW entry): the factors, and their product equal to the digit's dW entry."""
+    from explainer.scenes.chain_rule import ChainRule
+
+    trace = traces[name]
+    shots = phases(ChainRule, monkeypatch, media, EXPLAINER_TRACE=trace.path, EXPLAINER_SAMPLE=4,
+                   EXPLAINER_LAYER=layer, EXPLAINER_UNIT="")
+    check_notes(shots)
+    notes = [shot.notes for shot in shots[:-1]]
+    st = chain_story(trace, 4, default_step(trace), int(layer or 1))
+    n, j, k = "¹²"[st.layer - 1], "₀₁₂₃₄₅₆₇₈₉"[st.unit], st.source
+    assert f"probe digit 4 (a {st.label}" in notes[0] and f"step {st.step}" in notes[0]
+    assert f"= {plain(number_tex(st.w))} joins" in notes[0] and f"W{n}{j}," in notes[0]
+    assert ("pixel" if st.layer == 1 else f"unit {k} of layer 1") in notes[0]
+    assert f"= {plain(number_tex(st.a_prev))} and f′(z{n}{j}) = f′({plain(number_tex(st.z))}) = " \
+           f"{plain(number_tex(st.f_prime))}" in notes[1]
+    assert f"here it is {plain(number_tex(st.dl_da))}" in notes[2] and f"{st.share:.0%}" in notes[2]
+    assert f"{factor(st.W_next[st.biggest])} × {factor(st.delta_next[st.biggest])}" in notes[2]
+    # the factors, and their product: the digit's dW entry as recorded
+    assert f"{factor(st.f_prime)} × {factor(st.dl_da)} = {plain(number_tex(st.f_prime * st.dl_da))}" in notes[3]
+    assert f"recorded as {number_text(st.delta)}" in notes[3]
+    assert f"{factor(st.a_prev)} × {factor(st.delta)} = {plain(number_tex(st.gradient))}" in notes[3]
+    assert f"dW entry, recorded as {number_text(st.dW_entry)}" in notes[3]
+    assert st.gradient == pytest.approx(st.dW_entry, rel=1e-4, abs=1e-8)
+    (_, _, dl_db), (_, dz_dw, dl_dw), (_, dz_da, dl_da) = st.levers
+    for said in (f"∂ℓ/∂b = {plain(number_tex(dl_db))}", f"∂z/∂w = {plain(number_tex(dz_dw))}",
+                 f"∂ℓ/∂w = {plain(number_tex(dl_dw))}", f"w = {plain(number_tex(dz_da))}",
+                 f"∂ℓ/∂a = {plain(number_tex(dl_da))}"):
+        assert said in notes[4], (said, notes[4])
+    assert ("gradient stops here" in notes[4]) == (st.layer == 1)
