@@ -101,7 +101,12 @@ class OneNeuron(LectureScene):
         column = tex(rf"x = a^{{0}} = (x_0,\, x_1,\, \dots,\, x_{{{n - 1}}}),\ \text{{read row by row}}", 30)
         column.next_to(note, DOWN, buff=0.2)
         self.play(FadeIn(note), Write(column))
-        self.next_slide()  # the digit as numbers
+        notes = (f"To a network a digit is only numbers: one per pixel, from 0 for paper to 1 for ink. This is "
+                 f"probe digit {st.sample}, a {st.label}, held out of training: its {rows}x{cols} pixels are {n} "
+                 f"numbers, read row by row into one column, x = a⁰.")
+        if size < max(rows, cols):
+            notes += f" {n} are too many to write out, so only the {size}x{size} square marked on the digit is."
+        self.next_slide(notes=notes)  # the digit as numbers
 
     # -- 2: the unit's weights, in the digit's shape --------------------------------------------
     def weights_meet_the_digit(self):
@@ -127,7 +132,11 @@ class OneNeuron(LectureScene):
         self.play(FadeIn(x_img), FadeIn(labels[0]))
         self.play(FadeIn(w_img), FadeIn(labels[1]), FadeIn(w_legend), FadeIn(note))
         self.play(Create(outline), run_time=1.2)
-        self.next_slide()  # W_j over the digit
+        self.next_slide(notes=(
+            f"A unit of the first layer looks at every pixel through a weight of its own. Unit {st.unit} of "
+            f"layer 1 has {n} incoming weights, one per pixel, drawn in the digit's shape: red positive, blue "
+            f"negative, from -{st.weight_range:.2g} to +{st.weight_range:.2g}. The outline is the digit's ink "
+            "(x ≥ 0.5): ink over red pushes the unit up, ink over blue pushes it down."))  # W_j over the digit
         self.panels = (x_img, w_img, p_img, p_frame, times, equals, labels, outline, note)
 
     # -- 3: the products, pixel by pixel, and their sum --------------------------------------------
@@ -180,12 +189,17 @@ class OneNeuron(LectureScene):
         # the biggest products, written out, and the bias: the recorded z
         marks = VGroup(*[pixel_box(p_img, i, colour=PALETTE.activation, stroke_width=3, min_side=0.14)
                          for i in st.top[:3]])
-        biggest = " + ".join(f"{st.products[i]:.3f}" for i in st.top[:3])
+        top3 = [f"{st.products[i]:.3f}" for i in st.top[:3]]
+        biggest = " + ".join(top3)
         rest = st.n_ink - 3
         terms = tex(rf"= {biggest} + \dots", 30).next_to(counter, DOWN, buff=0.2).align_to(head, LEFT)
         why = text(f"the 3 biggest (outlined), {rest} more with ink; paper (x = 0) adds 0", 20).next_to(terms, DOWN, buff=0.15).align_to(head, LEFT)
         self.play(Create(marks), Write(terms), FadeIn(why))
-        self.next_slide()  # the products and their sum
+        self.next_slide(notes=(
+            "Each pixel times its weight gives a product, and the unit adds them all up. Paper (x = 0) adds "
+            f"nothing, so only the {st.n_ink} pixels with ink count. Added pixel by pixel, row by row, they come to "
+            f"Σ W·x = {st.weighted_sum:+.3f}; the three biggest products, outlined, are {top3[0]}, {top3[1]} "
+            f"and {top3[2]}."))  # the products and their sum
         sign = "+" if st.b >= 0 else "-"
         z_line = tex(rf"z_{{{st.unit}}} = {st.weighted_sum:.3f} {sign} {abs(st.b):.3f} = {st.total:.3f}", 34)
         z_line.move_to(DOWN * 1.85).to_edge(LEFT, buff=0.8)
@@ -193,7 +207,10 @@ class OneNeuron(LectureScene):
         bias.next_to(z_line, DOWN, buff=0.2).align_to(z_line, LEFT)
         self.remove(terms, why, counter)
         self.play(Write(z_line), FadeIn(bias))
-        self.next_slide()  # z = the sum + b
+        self.next_slide(notes=(  # z = the sum + b
+            f"Add the unit's bias, b = {st.b:.3f}, and the sum becomes its z: {st.weighted_sum:.3f} {sign} "
+            f"{abs(st.b):.3f} = {st.total:.3f}. That is the z the trace recorded when this digit went through the "
+            f"network at step {st.step}, {st.z:.3f}: the picture is the network's own arithmetic."))
 
     # -- 4: the activation: a point on its graph ----------------------------------------------------
     def activation_point(self):
@@ -211,7 +228,10 @@ class OneNeuron(LectureScene):
             why = text(f"{st.activation}: a_{st.unit} depends on every unit's z, so there is no curve of z alone",
                        22).next_to(left, DOWN, buff=0.4).align_to(left, LEFT)
             self.play(Write(z_tex), Write(a_tex), FadeIn(why))
-            self.next_slide()  # the activation
+            self.next_slide(notes=(
+                f"Then the unit's z goes through this run's activation, {_words(st.activation)}. Here layer 1 is the "
+                f"output: softmax makes unit {st.unit}'s a from every unit's z at once, so there is no curve of z "
+                f"alone to draw. Its z of {st.z:.3f} gives a = {st.a:.3f}, as recorded."))  # the activation
             return
         zs, fs = st.curve
         lo, hi = float(fs.min()), float(fs.max())
@@ -239,7 +259,12 @@ class OneNeuron(LectureScene):
         self.play(Create(guides), FadeIn(dot), FadeIn(where), Write(a_tex))
         recorded = text(f"the recorded a_{st.unit} of this digit: {st.a:.3f}").next_to(left, DOWN, buff=0.35)
         self.play(FadeIn(recorded.align_to(left, LEFT)))
-        self.next_slide()  # the point (z, a)
+        notes = (f"Then the unit fires: its z goes through this run's activation, {_words(st.activation)}, a = f(z). "
+                 f"Unit {st.unit}'s z of {st.z:.3f} gives a = {st.a:.3f}, the point on the curve, exactly the a the "
+                 "trace recorded for this digit.")
+        if st.a == 0:
+            notes += " An a of 0: this digit leaves the unit silent, and it passes nothing on."
+        self.next_slide(notes=notes)  # the point (z, a)
 
     # -- 5: the whole layer at once -------------------------------------------------------------
     def whole_layer(self):
@@ -290,7 +315,16 @@ class OneNeuron(LectureScene):
         VGroup(which, params).arrange(DOWN, aligned_edge=LEFT, buff=0.3).to_corner(DL, buff=0.45)
         self.play(Create(marks), FadeIn(which))
         self.play(Write(count), FadeIn(words))
-        self.next_slide()  # the whole layer, and its parameters
+        self.next_slide(notes=(
+            f"Every unit of layer 1 does the same at once, one row of W each: z¹ = W¹a⁰ + b¹. W¹ is {n_out} × {n_in}, "
+            f"the digit a⁰ is a column of {n_in}, b¹ and z¹ are columns of {n_out}; unit {st.unit}'s row, bias and "
+            f"z are outlined. That makes {st.n_params:,} parameters in this one layer: {n_out} × {n_in} weights and "
+            f"{n_out} biases, all learned."))  # the whole layer, and its parameters
+
+
+def _words(name):
+    """A name from the code (``leaky_relu``) as the notes say it (``leaky relu``): Markdown reads ``_`` as emphasis."""
+    return name.replace("_", " ")
 
 
 def _tick(span):

@@ -143,6 +143,14 @@ def tex_strings(shot):
     return [what for what, _ in texts(shot.mobjects)]
 
 
+def assert_every_phase_has_notes(shots):
+    """Each phase's speaker notes: a few sentences (at least 60 characters, at most about 600), plain Markdown
+    with Unicode math: no LaTeX backslash, no underscore (Markdown's emphasis)."""
+    for shot in shots[:-1]:  # the "end" shot is the last phase's picture again
+        assert 60 <= len(shot.notes) <= 650, (shot.name, len(shot.notes), shot.notes)
+        assert "\\" not in shot.notes and "_" not in shot.notes, (shot.name, shot.notes)
+
+
 @pytest.mark.parametrize("name", ["sigmoid_trace", "wide_trace"])
 def test_every_phase_is_legible_with_legends_and_the_runs_numbers(name, request, monkeypatch, media):
     from explainer.scenes.one_neuron import OneNeuron
@@ -166,6 +174,19 @@ def test_every_phase_is_legible_with_legends_and_the_runs_numbers(name, request,
     assert any(story.f_tex in t for t in said[4])  # the run's f
     assert any(f"{story.a:.3f}" in t for t in said[4])
     assert any(f"{story.n_params:,}".replace(",", "{,}") in t for t in said[5])
+    # the speaker notes say each phase's numbers as the screen writes them
+    assert_every_phase_has_notes(shots)
+    notes = [s.notes for s in shots]
+    assert f"probe digit 2, a {story.label}" in notes[0] and f"{n} numbers" in notes[0]
+    assert ("the 7x7 square marked" in notes[0]) == (n == 784)
+    assert f"Unit 1 of layer 1 has {n} incoming weights" in notes[1]
+    assert f"{story.weight_range:.2g}" in notes[1]  # the colour scale's ends, as its legend writes them
+    assert f"{story.n_ink} pixels with ink" in notes[2] and f"= {story.weighted_sum:+.3f}" in notes[2]
+    assert all(f"{story.products[i]:.3f}" in notes[2] for i in story.top[:3])  # the three outlined
+    assert f"b = {story.b:.3f}" in notes[3] and f"= {story.total:.3f}" in notes[3]
+    assert f"recorded when this digit went through the network at step {story.step}, {story.z:.3f}" in notes[3]
+    assert f"{story.z:.3f} gives a = {story.a:.3f}" in notes[4] and story.activation in notes[4]
+    assert f"W¹ is {story.n_out} × {story.n_in}" in notes[5] and f"{story.n_params:,} parameters" in notes[5]
 
 
 def test_a_network_without_hidden_layer_shows_no_curve_of_softmax(tmp_path, monkeypatch, media):
@@ -177,3 +198,5 @@ def test_a_network_without_hidden_layer_shows_no_curve_of_softmax(tmp_path, monk
     assert story.total == pytest.approx(story.z, rel=1e-5, abs=1e-5)
     shots = phases(OneNeuron, monkeypatch, media, EXPLAINER_TRACE=trace.path)
     assert any("no curve of z alone" in t for t in tex_strings(shots[4]))
+    assert_every_phase_has_notes(shots)
+    assert "no curve of z" in shots[4].notes and f"{story.z:.3f} gives a = {story.a:.3f}" in shots[4].notes
