@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tarfile
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -219,6 +220,15 @@ def test_a_scene_without_slides_is_one_clear_error_and_nothing_is_written(slides
         build_deck(slides, [], dest)
 
 
+def test_slides_naming_a_missing_video_are_one_clear_error(slides, tmp_path):
+    config = json.loads((slides / "SceneB.json").read_text())
+    config["slides"][1]["file"] = str(tmp_path / "gone.mp4")
+    (tmp_path / "SceneB.json").write_text(json.dumps(config))
+    with pytest.raises(SlidesError, match=r"^the slides of SceneB .*gone\.mp4.*: render SceneB again$"):
+        build_pptx(tmp_path, ["SceneB"], tmp_path / "lecture.pptx")
+    assert not (tmp_path / "lecture.pptx").exists()
+
+
 # ---------------------------------------------------------------- the deck in a browser
 
 
@@ -378,3 +388,34 @@ def test_npm_pack_checks_the_pin_and_moves_the_tarball(tmp_path, monkeypatch):
     with pytest.raises(NpmError, match="expected the pinned 0{64}"):
         npm_pack("reveal.js@6.0.1", "0" * 64, tmp_path / "dest")
     assert list((tmp_path / "dest").iterdir()) == []
+
+
+@posix_only
+def test_npm_pack_timing_out_stops_npm_and_what_it_started(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "npm"
+    # a child that holds npm's output open: stopping npm alone would leave the wait hanging for 30 s
+    script.write_text(f'#!/bin/sh\nsleep 30 &\necho $! > "{tmp_path}/child"\nwait\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin")
+    started = time.monotonic()
+    with pytest.raises(NpmError, match=r"^npm pack reveal.js@6.0.1: timed out after 0.5 s"):
+        npm_pack("reveal.js@6.0.1", "0" * 64, tmp_path / "dest", timeout=0.5)
+    assert time.monotonic() - started < 10
+    child = int((tmp_path / "child").read_text())
+    time.sleep(0.2)
+    assert not _running(child), "npm's child outlived the time-out"
+    assert not (tmp_path / "dest").exists()
+
+
+def _running(pid):
+    """Whether process ``pid`` still runs (a zombie, stopped but not yet reaped by its new parent, does not)."""
+    status = Path(f"/proc/{pid}/status")
+    if status.parent.parent.is_dir() and Path("/proc/self").exists():
+        return status.exists() and "State:\tZ" not in status.read_text()
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

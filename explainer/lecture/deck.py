@@ -66,8 +66,7 @@ def load_slides(slides_folder: Path, scenes: Sequence[str]) -> list:
         try:
             configs.append(PresentationConfig.from_file(path))
         except (ValidationError, ValueError, OSError) as exc:
-            first = str(exc).strip().splitlines()
-            why = " ".join(first[:3]) if first else type(exc).__name__
+            why = " ".join(" ".join(str(exc).splitlines()[:3]).split()) or type(exc).__name__  # one line
             raise SlidesError(f"the slides of {scene} ({path}) cannot be used ({why}): render {scene} again") from exc
     return configs
 
