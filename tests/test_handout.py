@@ -337,3 +337,42 @@ def test_every_optimisers_update_becomes_html_without_latex(name):
     for line in make_optimizer(name, 0.01).tex(t=5):
         out = tex_html(line)
         assert "\\" not in out and "{" not in out and "}" not in out, (line, out)
+
+
+# -- in the browser ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_handout_prints_to_a4_pdf_in_chromium(lecture, tmp_path_factory):
+    from jupyter_support import chromium_page, require_chromium, screenshot_dir
+
+    require_chromium()
+    shots = screenshot_dir(tmp_path_factory)
+    asked = []
+    with chromium_page(tmp_path_factory.mktemp("chromium-profile"), width=1366, height=768) as page:
+        page.on("request", lambda request: asked.append(request.url))
+        page.goto(lecture["dest"].resolve().as_uri())
+        page.wait_for_load_state("load")
+        assert page.evaluate("Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
+        videos, frames = page.locator("video"), page.locator("img.frame")
+        with_video = sum(c.video is not None for c in lecture["chapters"])
+        assert videos.count() == with_video > 0 and frames.count() == len(LECTURE)
+        assert all(v.is_visible() for v in videos.all())  # on screen a video shows its poster and plays
+        assert sum(f.is_visible() for f in frames.all()) == len(LECTURE) - with_video
+        page.screenshot(path=str(shots / "handout_screen.png"))
+        pdf = page.pdf(format="A4")
+        page.emulate_media(media="print")
+        assert not any(v.is_visible() for v in videos.all())  # in print: no video, every poster
+        assert all(f.is_visible() for f in frames.all())
+        overflow = page.evaluate("Array.from(document.images).filter(i => i.getBoundingClientRect().right > "
+                                 "document.body.getBoundingClientRect().right + 0.5).map(i => i.src)")
+        assert overflow == []  # every picture within the page's width
+        assert page.evaluate("getComputedStyle(document.body).color") == "rgb(27, 27, 27)"  # dark on light
+        page.screenshot(path=str(shots / "handout_print.png"), full_page=True)
+    (shots / "handout.pdf").write_bytes(pdf)
+    print(f"\nhandout screenshots and PDF: {shots}")
+    assert pdf.startswith(b"%PDF")
+    assert re.search(rb"/MediaBox\s*\[0 0 59[45](\.\d+)? 84[12](\.\d+)?\]", pdf), "not A4"
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) > 1
+    assert asked and all(url.startswith("file://") for url in asked), [u for u in asked if not u.startswith("file:")]
