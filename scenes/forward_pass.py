@@ -35,6 +35,11 @@ def signed(v, digits=3):
     return f"{v:.{digits}f}" if v >= 0 else f"({v:.{digits}f})"
 
 
+def _sup(n):
+    """A layer's number as a superscript, for the notes: 12 -> '¹²'."""
+    return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
 def tex_name(name):
     """An activation's name as upright LaTeX: leaky_relu -> \\mathrm{leaky\\_relu}."""
     return rf"\mathrm{{{name}}}".replace("_", r"\_")
@@ -56,7 +61,11 @@ class ForwardPass(LectureScene):
         caption = Text(f"a probe digit: a {story.label}", font_size=22, color=PALETTE.muted).next_to(digit, DOWN)
         self.play(FadeIn(title), FadeIn(digit), FadeIn(caption))
         self.wait(0.5)
-        self.next_slide()  # the digit
+        self.next_slide(notes=(
+            "A forward pass is how the network answers: the digit's pixels go in, each layer computes from the "
+            f"one before, and out comes a guess. This digit is a {story.label}, one of the probe digits held out "
+            f"of training, so the network has never learned from it; we follow it through the network as it "
+            f"stood at step {story.step}."))  # the digit
 
         # a wide input layer is drawn through some of its pixels: ones with ink, marked on the digit
         silent_note = f"hidden layers: the units with the largest z, and {SILENT_SHOWN} silent ones"
@@ -84,7 +93,12 @@ class ForwardPass(LectureScene):
                                   lag_ratio=0.08))
             self.remove(*pixels)
         self.play(*[Transform(c, t) for c, t in zip(net.layers[0], net.activation_column(0, x))])
-        self.next_slide()  # the input column, a0 = x
+        notes = (f"The input layer is the digit itself: its {trace.image_shape[0]}x{trace.image_shape[1]} pixels "
+                 f"become {n_in} inputs, a⁰ = x, each neuron of the input column lit by its pixel's ink.")
+        if len(marks):
+            notes += (f" {n_in} neurons are too many to draw: the column shows {len(shown)} of them, pixels with "
+                      "ink, marked on the digit.")
+        self.next_slide(notes=notes)  # the input column, a0 = x
 
         formula = None
         for layer, (W, _) in enumerate(self.weights):
@@ -98,7 +112,7 @@ class ForwardPass(LectureScene):
                                color=PALETTE.text).next_to(column, DOWN, buff=0.12)]
                 self.silent_counts = getattr(self, "silent_counts", []) + counts  # (for checking)
             self.play(*[Transform(c, t) for c, t in zip(net.layers[layer + 1], target)], *map(FadeIn, counts))
-            self.next_slide()  # one layer further
+            self.next_slide(notes=self.layer_notes(layer + 1))  # one layer further
             if layer == 0:
                 formula = self.explain_one_neuron(net, legend)
         self.play(FadeOut(formula))
@@ -115,7 +129,32 @@ class ForwardPass(LectureScene):
                        color=PALETTE.correct if predicted == story.label else PALETTE.wrong)
         verdict.next_to(chart, UP, buff=0.3).align_to(chart, RIGHT)
         self.play(FadeIn(net.output_labels()), Create(chart), FadeIn(verdict))
-        self.wait(2)
+        notes = (f"The output layer gives a probability for each of the {len(p)} classes, and the guess is the "
+                 f"biggest. Here the network predicts {predicted} with {percent(p[predicted])}; the truth is "
+                 f"{story.label}")
+        if predicted == story.label:
+            notes += ": right, on a digit it never trained on."
+        else:
+            notes += f": wrong. It gave the true class only {percent(p[story.label])}."
+        self.next_slide(notes=notes)  # the output, against the truth
+
+    def layer_notes(self, layer):
+        """What to say over layer ``layer`` (1 to L) as it fills: its edges, its activations, for a hidden layer
+        how many units this digit leaves at 0."""
+        story = self.story
+        name = story.formulas.activations[layer - 1].replace("_", " ")  # Markdown reads _ as emphasis
+        notes = (f"Layer {layer}: each edge is a recorded weight of W{_sup(layer)} (red positive, blue negative, "
+                 f"wider for bigger ones), and each neuron fills with its recorded activation, "
+                 f"a{_sup(layer)} = {name}(W{_sup(layer)}a{_sup(layer - 1)} + b{_sup(layer)}).")
+        if layer <= len(story.widths):  # a hidden layer
+            width, silent = story.widths[layer - 1], story.silent[layer - 1]
+            if width > MAX_SHOWN:
+                notes += f" Of its {width} units, drawn are the ones this digit drives hardest and a few silent ones."
+            notes += (f" {silent} of the {width} are at a = 0 for this digit: silent, they pass nothing on." if silent
+                      else f" None of the {width} is at a = 0 for this digit.")
+        else:
+            notes += f" This is the output: the brightest neuron is the network's guess, {story.predicted}."
+        return notes
 
     def explain_one_neuron(self, net, legend):
         """The run's z = W a + b for the most active neuron of the first hidden layer, with its numbers: the two
@@ -146,7 +185,11 @@ class ForwardPass(LectureScene):
         self.play(Write(formula[2]), Write(formula[3]))
         self.play(Write(formula[4]), Write(formula[5]))
         self.wait(1)
-        self.next_slide()  # one neuron's z and a
+        self.next_slide(notes=(
+            f"Zoom in on one neuron, the unit of layer 1 this digit drives hardest, unit {j}: z is every input "
+            f"times its weight, plus a bias. Its two biggest terms are pixels {i1} and {i2}: {signed(w1)} × "
+            f"{x1:.2f} + {signed(w2)} × {x2:.2f}; with all the others and b = {signed(story.b)}, z = {story.z:.3f}. "
+            f"Through {name.replace('_', ' ')}, a = {story.a:.3f}."))  # one neuron's z and a
         self.play(FadeOut(paths))
         self.formula = formula  # (for checking)
         return formula

@@ -146,12 +146,44 @@ def test_silent_units_get_a_bold_outline(tiny_trace):
     assert net.silent(0) == []
 
 
+def assert_every_phase_has_notes(shots):
+    """Each phase's speaker notes: a few sentences (at least 60 characters, at most about 600), plain Markdown
+    with Unicode math: no LaTeX backslash, no underscore (Markdown's emphasis)."""
+    for shot in shots[:-1]:  # the "end" shot is the last phase's picture again
+        assert 60 <= len(shot.notes) <= 650, (shot.name, len(shot.notes), shot.notes)
+        assert "\\" not in shot.notes and "_" not in shot.notes, (shot.name, shot.notes)
+
+
+def assert_the_notes_say_the_storys_numbers(notes, story):
+    """The notes of digit, input, layer 1, the neuron, layer 2, layer 3 (the output) and the chart."""
+    from explainer.scenes.forward_pass import percent, signed
+
+    assert f"This digit is a {story.label}" in notes[0] and f"at step {story.step}" in notes[0]
+    assert "become 64 inputs, a⁰ = x" in notes[1]
+    for k, layer in ((2, 1), (4, 2)):  # the hidden layers: how many of their units this digit leaves at 0
+        width, silent = story.widths[layer - 1], story.silent[layer - 1]
+        assert (f"{silent} of the {width} are at a = 0" if silent else f"None of the {width}") in notes[k], k
+        assert f"Layer {layer}:" in notes[k] and f"= relu(W{'¹²'[layer - 1]}a" in notes[k]
+    assert "= softmax(W³a² + b³)" in notes[5] and f"the network's guess, {story.predicted}" in notes[5]
+    (w1, w2), (x1, x2) = story.weights, story.inputs
+    assert f"unit {story.unit}:" in notes[3] and f"pixels {story.terms[0]} and {story.terms[1]}" in notes[3]
+    assert f"{signed(w1)} × {x1:.2f} + {signed(w2)} × {x2:.2f}" in notes[3] and f"b = {signed(story.b)}" in notes[3]
+    assert f"z = {story.z:.3f}" in notes[3] and f"a = {story.a:.3f}" in notes[3]
+    p = story.probabilities
+    assert f"predicts {story.predicted} with {percent(p[story.predicted])}; the truth is {story.label}" in notes[6]
+    assert ("wrong" in notes[6]) == (story.predicted != story.label)
+
+
 def test_every_phase_is_legible_and_nothing_is_cut_off(tiny_trace, monkeypatch, media):
     from explainer.scenes.forward_pass import ForwardPass
 
+    trace = Trace.open(tiny_trace)
     for sample in (0, 3):
         shots = phases(ForwardPass, monkeypatch, media, EXPLAINER_TRACE=tiny_trace, EXPLAINER_SAMPLE=sample)
-        assert len(shots) == 2 + 3 + 1 + 1  # digit, input, 3 layers, the neuron, the end
+        assert len(shots) == 2 + 3 + 1 + 1 + 1  # digit, input, 3 layers, the neuron, the output, the end
+        assert_every_phase_has_notes(shots)
+        story = forward_story(trace, sample, int(trace.snapshot_steps[-1]))
+        assert_the_notes_say_the_storys_numbers([s.notes for s in shots], story)
         for shot in shots:
             assert not small_texts(shot.mobjects), (shot.name, small_texts(shot.mobjects))
             assert not cut_off(shot.mobjects), (shot.name, cut_off(shot.mobjects))
