@@ -7,7 +7,10 @@ over the probe set beside the batch's recorded gradient, with the cosines of
 their directions; how the mean of k digits comes closer to the probe mean as k
 grows; and what the optimiser did with the batch's mean (its own update rule,
 and the step it took when the next step has a snapshot). Every number is
-:func:`explainer.chapters.minibatch.minibatch_story`'s.
+:func:`explainer.chapters.minibatch.minibatch_story`'s. Each phase ends with
+its speaker notes (``notes_rules`` to ``notes_step``): what a teacher says over
+it, with its numbers as the screen writes them, in plain Unicode (the deck
+renders notes as Markdown: no LaTeX, no underscores).
 
     manim render -ql scenes/mini_batches.py MiniBatches
     EXPLAINER_TRACE=runs/mnist.zarr EXPLAINER_STEP=4 manim render -ql scenes/mini_batches.py MiniBatches
@@ -63,7 +66,7 @@ class MiniBatches(LectureScene):
         rules = VGroup(batch_rule, digit_words, digit_rule).arrange(DOWN, buff=0.35).move_to(DOWN * 0.2)
         self.play(FadeIn(title), FadeIn(subtitle), Write(batch_rule))
         self.play(FadeIn(digit_words), Write(digit_rule))
-        self.next_slide()  # a step's gradient is a mean of digits' gradients
+        self.next_slide(notes=notes_rules(story))  # a step's gradient is a mean of digits' gradients
 
         digits = self.digit_columns()
         unit_rule = MathTex(story.unit_tex, font_size=32, color=PALETTE.text).next_to(subtitle, DOWN, buff=0.3)
@@ -75,7 +78,7 @@ class MiniBatches(LectureScene):
         key = VGroup(legend, legend_words).arrange(RIGHT, buff=0.3).to_corner(DL, buff=0.3)
         self.play(FadeOut(rules), Write(unit_rule), FadeIn(unit_words))
         self.play(LaggedStart(*[FadeIn(column) for column in digits], lag_ratio=0.3), FadeIn(key))
-        self.next_slide()  # each digit's gradient
+        self.next_slide(notes=notes_digits(story))  # each digit's gradient
 
         mean, batch = self.mean_and_batch()
         cosines = VGroup(*[column_text(rf"\cos = {c:.2f}", column[-1], buff=0.1)
@@ -86,20 +89,20 @@ class MiniBatches(LectureScene):
         stand_in.align_to(key, LEFT)
         self.play(FadeIn(mean), FadeIn(batch))
         self.play(FadeIn(cosines), FadeIn(stand_in))
-        self.next_slide()  # their mean, and the batch's
+        self.next_slide(notes=notes_mean(story))  # their mean, and the batch's
 
         self.play(FadeOut(digits), FadeOut(cosines), FadeOut(unit_rule), FadeOut(unit_words), FadeOut(stand_in))
         self.play(mean.animate.set_x(-5.75), batch.animate.set_x(-5.75 + COLUMN))
         curve = self.curve()
         self.play(Create(curve[0]), FadeIn(curve[1]))
         self.play(FadeIn(curve[2]), Create(curve[3]), FadeIn(curve[4]), FadeIn(curve[5]))
-        self.next_slide()  # averaging more digits
+        self.next_slide(notes=notes_curve(story))  # averaging more digits
 
         self.play(FadeOut(curve))
         step = self.the_step(batch)
         self.play(FadeIn(step))
-        self.wait(2)
         self.pictures = Group(digits, mean, batch)  # (for checking)
+        self.next_slide(notes=notes_step(story))  # what the optimiser did with the batch's mean
 
     def digit_columns(self):
         """Each drawn probe digit above its gradient of unit j, with its delta and the gradient's length."""
@@ -205,3 +208,64 @@ class MiniBatches(LectureScene):
                                                                                          buff=0.2)
         taken.next_to(rule, DOWN, buff=0.35, aligned_edge=LEFT)
         return Group(rule, taken)
+
+
+# -- speaker notes: what a teacher says over each phase, with its numbers as the screen writes them ------------
+def listed(words):
+    """``a``, ``a and b``, ``a, b and c``."""
+    words = list(words)
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def notes_rules(story):
+    """Phase 1: a step's gradient is the mean of its batch's digits' own gradients."""
+    penalty = " plus the weight penalty's term," if story.penalty else ""
+    return ("Each digit has its own gradient, and a training step follows their mean: "
+            f"at step {story.step} the gradient is the mean over a batch of {story.batch_size} training digits. "
+            f"One digit's gradient of a layer's weights is its δ times the activations coming in, δ aᵀ,{penalty} "
+            "so every digit pulls the weights its own way.")
+
+
+def notes_digits(story):
+    """Phase 2: a few probe digits' own gradients of one first-layer unit, with their deltas and lengths."""
+    deltas = listed(f"{d:.3f} (a {label})" for d, label in zip(story.delta, story.labels))
+    norms = listed(f"{n:.2f}" for n in story.digit_norms[list(story.samples)])
+    zero = "only the weight penalty's term" if story.penalty else "nothing"
+    return (f"For unit {story.unit} of layer 1 a digit's gradient is the digit itself times its δ: "
+            f"a positive δ makes a red copy, a negative one a blue copy, and δ = 0 leaves {zero}. "
+            f"These {len(story.samples)} probe digits (held out, never trained on) have δ = {deltas}; "
+            f"their whole gradients (every weight and bias) are {norms} long.")
+
+
+def notes_mean(story):
+    """Phase 3: the probe digits' mean beside the batch's recorded gradient, and the cosines."""
+    cosines = listed(f"{c:.2f}" for c in story.shown_cosines)
+    return ("Averaging keeps what the digits agree on and cancels the rest. Against the mean of the "
+            f"{story.n_probe} probe digits, the digits' whole gradients (all weights and biases) have cos {cosines}. "
+            f"The batch's recorded gradient, ‖g‖ = {story.batch_norm:.2f}, points within cos "
+            f"{story.batch_cosine:.2f} of that mean (‖ḡ‖ = {story.mean_norm:.2f}). The probe mean stands in for "
+            "the full gradient, the mean over every training digit, which the trace does not hold.")
+
+
+def notes_curve(story):
+    """Phase 4: the mean of k probe digits comes closer to the probe mean as k grows."""
+    K = int(story.ks[-1])
+    return ("The more digits a mean takes in, the closer its direction comes to the probe mean, our stand-in "
+            "for the full gradient: a small batch is a noisy estimate. One probe digit lies at cos "
+            f"{story.mean_of_k[0]:.2f} of it on average, a mean of {K} at {story.mean_of_k[-1]:.2f} (averaged over "
+            f"{len(story.draws[-1])} random draws; they are part of that mean, so k stops at {K}). "
+            f"This step's batch of {story.batch_size} training digits: {story.batch_cosine:.2f}.")
+
+
+def notes_step(story):
+    """Phase 5: what the optimiser did with the batch's mean g."""
+    name = story.formulas.optimizer_name
+    said = f"The batch's mean g goes into the optimiser, {name}, and its rule makes the step. "
+    if story.taken is None:
+        return said + (f"Step {story.step + 1} has no snapshot, so the step it took is not in the trace: "
+                       "choose a step whose next step was recorded to see it.")
+    plain = ("with sgd the step is −η g itself" if name == "sgd"
+             else "which is how long a plain SGD step, −η g, would have been")
+    return said + (f"The step it took, ΔW = W at step {story.step + 1} − W at step {story.step}, lies at "
+                   f"cos(ΔW, −g) = {story.taken_cosine:.2f}; it is {story.taken_norm:.4f} long, against "
+                   f"η‖g‖ = {story.sgd_norm:.4f}, {plain}.")

@@ -157,7 +157,7 @@ def test_every_phase_is_legible_and_nothing_is_cut_off(fixture, request, monkeyp
     trace = request.getfixturevalue(fixture)
     story = minibatch_story(Trace.open(trace), default_step(Trace.open(trace)))
     shots = phases(MiniBatches, monkeypatch, media, EXPLAINER_TRACE=trace, EXPLAINER_STEP=story.step)
-    assert len(shots) == 5
+    assert len(shots) == 6  # five phases, each ending with next_slide (the last too), and the end
     for shot in shots:
         assert not small_texts(shot.mobjects), (shot.name, small_texts(shot.mobjects))
         assert not cut_off(shot.mobjects), (shot.name, [type(m).__name__ for m in cut_off(shot.mobjects)])
@@ -178,3 +178,48 @@ def test_the_last_step_says_the_step_taken_is_not_recorded(adam_trace, monkeypat
     words = " ".join(what for what, _ in texts(shots[-1].mobjects))
     assert f"step {int(trace.snapshot_steps[-1]) + 1} has no snapshot" in words
     assert not any(small_texts(s.mobjects) for s in shots)
+    check_notes(shots)
+    assert f"Step {int(trace.snapshot_steps[-1]) + 1} has no snapshot" in shots[-2].notes  # the notes say so too
+    assert "cos(ΔW" not in shots[-2].notes
+
+
+def check_notes(shots):
+    """Every phase's notes: a few plain sentences, Markdown without LaTeX or emphasis; the end is no slide."""
+    assert len(shots) == 6 and shots[-1].name == "end" and shots[-1].notes == ""
+    for shot in shots[:-1]:
+        assert len(shot.notes) >= 60, (shot.name, shot.notes)
+        assert len(shot.notes) <= 700, (shot.name, len(shot.notes))  # a few sentences, not a page
+        assert not any(c in shot.notes for c in "\\_*`"), (shot.name, shot.notes)
+        assert not any(line.lstrip().startswith("#") for line in shot.notes.splitlines()), shot.name
+
+
+@pytest.mark.parametrize("fixture", ["adam_trace", "sgd_trace"])
+def test_every_phase_has_notes_with_its_cosines_as_on_screen(fixture, request, monkeypatch, media):
+    """The notes say each phase's numbers as the screen writes them: the digits' and the batch's cosines with
+    the probe mean, the curve's, and the step's with -g; that the probe digits are held out and their mean
+    only stands in for the full gradient."""
+    from explainer.scenes.mini_batches import MiniBatches
+
+    path = request.getfixturevalue(fixture)
+    story = minibatch_story(Trace.open(path), default_step(Trace.open(path)))
+    shots = phases(MiniBatches, monkeypatch, media, EXPLAINER_TRACE=path, EXPLAINER_STEP=story.step)
+    check_notes(shots)
+    notes = [shot.notes for shot in shots[:-1]]
+    assert f"step {story.step}" in notes[0] and f"batch of {story.batch_size} training digits" in notes[0]
+    assert ("penalty" in notes[0]) == (fixture == "adam_trace")  # the sgd run has no weight penalty
+    assert f"unit {story.unit} of layer 1" in notes[1] and "held out, never trained on" in notes[1]
+    for delta, label in zip(story.delta, story.labels):
+        assert f"{delta:.3f} (a {label})" in notes[1]
+    said = [what for what, _ in texts(shots[2].mobjects)]
+    cosines = [f"{c:.2f}" for c in story.shown_cosines]
+    assert all(f"\\cos = {c}" in said for c in cosines)  # each digit's cosine, as under its picture
+    assert f"have cos {', '.join(cosines[:-1])} and {cosines[-1]}." in notes[2]
+    assert f"within cos {story.batch_cosine:.2f} of that mean" in notes[2]
+    assert f"‖g‖ = {story.batch_norm:.2f}" in notes[2] and f"‖ḡ‖ = {story.mean_norm:.2f}" in notes[2]
+    assert "stands in for the full gradient" in notes[2] and "the trace does not hold" in notes[2]
+    assert f"cos {story.mean_of_k[0]:.2f}" in notes[3] and f"a mean of {story.ks[-1]} at {story.mean_of_k[-1]:.2f}" \
+        in notes[3]
+    assert f"batch of {story.batch_size} training digits: {story.batch_cosine:.2f}" in notes[3]
+    assert f"optimiser, {story.formulas.optimizer_name}" in notes[4]
+    assert f"cos(ΔW, −g) = {story.taken_cosine:.2f}" in notes[4]
+    assert f"{story.taken_norm:.4f} long" in notes[4] and f"η‖g‖ = {story.sgd_norm:.4f}" in notes[4]
