@@ -22,6 +22,8 @@ Every number comes from :mod:`explainer.chapters.descent` (the landscape is comp
     EXPLAINER_TRACE=runs/mnist.zarr EXPLAINER_STEP=600 manim render -ql scenes/gradient_descent.py GradientDescent
 """
 
+import re
+
 import numpy as np
 from manim import *
 
@@ -101,7 +103,12 @@ class GradientDescent(LectureScene):
         self.play(FadeIn(table), FadeIn(note), Create(mark))
         self.play(FadeIn(cost[0]), Write(cost[1]))
         self.play(Write(cost[2]))
-        self.next_slide()  # one digit's cost
+        loss = LOSS_WORDS.get(st.formulas.loss_name, words(st.formulas.loss_name))
+        self.next_slide(notes=(
+            "A digit's cost says how far the network's output aᴸ is from what it should be, y: 1 for the true "
+            f"class, 0 elsewhere. This run's loss is {loss}. "
+            f"Probe digit {st.sample} is a {st.label}; the table is the network's output for each class, and "
+            f"the digit's cost is ℓ {spoken(numbers)}."))  # one digit's cost
 
     # -- 2: the average over the digits --------------------------------------------------------------
     def the_average(self):
@@ -143,7 +150,15 @@ class GradientDescent(LectureScene):
         self.play(Create(mean), Write(mean_label))
         self.play(Write(lines[0]))
         self.play(FadeIn(lines[1]), FadeIn(lines[2]))
-        self.next_slide()  # the batch's average
+        notes = ("Training lowers not one digit's cost but their mean over a batch, L = (1/N) Σ ℓₙ with "
+                 f"N = {st.formulas.batch_size}{', plus a weight penalty' if st.penalty else ''}. The bars are the "
+                 f"costs of the {n} probe digits, held out of training, digit {st.sample} in yellow; their mean is "
+                 f"{spoken(nice(st.probe_mean))}")
+        notes += (f", and with the weight penalty, {spoken(nice(st.penalty))}, the trace's probe loss is "
+                  f"{spoken(nice(st.probe_loss))}." if st.penalty else ", the trace's probe loss.")
+        notes += (f" The step itself learned from its training batch, whose recorded loss at step {st.step} is "
+                  f"L = {spoken(nice(st.batch_loss))}.")
+        self.next_slide(notes=notes)  # the batch's average
 
     # -- 3: the landscape ----------------------------------------------------------------------------
     def the_landscape(self):
@@ -168,7 +183,17 @@ class GradientDescent(LectureScene):
         _keep_inside(side)
         self.play(FadeIn(loss_map.image), Create(loss_map.frame), FadeIn(ticks), FadeIn(bar))
         self.play(Create(loss_map.contours), FadeIn(alpha_name), FadeIn(beta_name), Write(plane), FadeIn(words))
-        self.next_slide()  # the landscape
+        if land.directions == "pca":
+            first, second = land.explained
+            directions = (f"d₁ and d₂ are the two directions along which training moved the most ({first:.0%} and "
+                          f"{second:.0%} of its path)")
+        else:
+            directions = "d₁ and d₂ are random directions, filter-normalised"
+        self.next_slide(notes=(
+            "The loss depends on every weight at once, far too many dimensions to draw, so we cut a plane through "
+            f"this step's weights θₛ: θ(α, β) = θₛ + α d₁ + β d₂. {directions}. The colour is the network's real "
+            f"loss on {land.digits}, at {land.resolution} × {land.resolution} points of the plane: dark is low, "
+            "bright is high, and the colour bar gives the numbers."))  # the landscape
 
     # -- 4: the path the run took, projected onto the plane --------------------------------------------
     def the_path(self):
@@ -225,7 +250,12 @@ class GradientDescent(LectureScene):
         ).arrange(DOWN, aligned_edge=LEFT, buff=0.12).next_to(counter, DOWN, buff=0.3).align_to(counter, LEFT)
         _keep_inside(what)
         self.play(Create(here), FadeIn(what))
-        self.next_slide()  # the path
+        self.next_slide(notes=(
+            f"The dots are the {len(points)} recorded snapshots, from step {land.steps[0]} to step {land.steps[-1]}, "
+            f"each drawn where its shadow falls on the plane; θₛ, step {st.step}, is circled. {held[0].upper()}"
+            f"{held[1:]}: step {land.steps[far]} lies {land.off_plane[far]:.3g} off it, {land.distance[far]:.3g} "
+            f"from θₛ. So the map is a shadow, not the whole truth: step {land.steps[g]} has loss "
+            f"{land.snapshot_loss[g]:.3g} itself, {land.plane_loss[g]:.3g} at its shadow."))  # the path
 
     def _labels(self, points):
         """``{snapshot: label}``: the story's labelled snapshots' steps beside their dots, inside the map, none
@@ -294,10 +324,16 @@ class GradientDescent(LectureScene):
         _keep_inside(head)
         self.play(Create(axes), FadeIn(x_name), FadeIn(y_name), Write(rule), FadeIn(about))
         self.play(Create(curve), Create(before), run_time=1.5)
-        self.next_slide()  # the slice
+        self.next_slide(notes=(
+            "Training moves the weights a step against the gradient: θ ← θ − η g. Here g is the gradient of step "
+            f"{st.step}'s training batch, |g| = {cut.grad_norm:.3g}, and the curve is the loss on {cut.digits} "
+            "along that line, L(θₛ − η g), for step sizes η from 0 up. Before any step it is "
+            f"L(θₛ) = {fixed(cut.start_loss, digits)}, the dashed line."))  # the slice
         rows, hops = VGroup(), VGroup()
+        landed = {}  # multiplier -> the loss written for its step, for the notes
         for k in st.rows:
             m, value = cut.multipliers[k], cut.step_loss[k]
+            landed[m] = fixed(value, digits)
             eta = cut.lr * m
             colour = PALETTE.correct if value < cut.start_loss else PALETTE.wrong
             name = r"\ \text{(the run's)}" if m == 1 else rf"\ (\times {m:g})"
@@ -322,7 +358,43 @@ class GradientDescent(LectureScene):
         self.play(LaggedStart(*[Create(h) if isinstance(h, ArcBetweenPoints) else FadeIn(h) for h in hops],
                               lag_ratio=0.3), LaggedStart(*[FadeIn(r) for r in rows], lag_ratio=0.3), run_time=3)
         self.play(FadeIn(notes))
-        self.next_slide()  # the steps, and the one too long
+        said = (f"Plain steps of 1, 2, 5, 10, … times the run's learning rate η = {spoken(nice(cut.lr))}, its own in "
+                f"force at step {st.step}: from L = {fixed(cut.start_loss, digits)}, η itself lands at "
+                f"L = {landed[1.0]}. Longer steps travel further along g, ")
+        if cut.overshoot is not None:
+            m = cut.multipliers[cut.overshoot]
+            said += f"until ×{m:g} lands past the valley's floor, at L = {landed[m]}, higher than before the step."
+        else:
+            said += f"and none up to ×{cut.multipliers[-1]:g} lands higher than it started."
+        note = " ".join(st.plain_note)
+        said += f" {note[0].upper()}{note[1:]}" + ("." if st.formulas.optimizer_name == "sgd"
+                                                   else ": a plain step along g is not the step it took.")
+        self.next_slide(notes=said)  # the steps, and the one too long
+
+
+LOSS_WORDS = {"cross_entropy": "cross-entropy", "mse": "the mean squared error"}
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+SUBSCRIPT = str.maketrans("0123456789k", "₀₁₂₃₄₅₆₇₈₉ₖ")
+# the LaTeX the chapter writes numbers and one digit's cost with, as plain text (Markdown reads _ and \ itself)
+SPOKEN = ((r"\tfrac{1}{2}", "½"), (r"\sum_k", "Σₖ"), (r"\left(", "("), (r"\right)", ")"), (r"\cdot", "·"),
+          (r"\times", "×"), (r"-\log", "−log"), (" - ", " − "))
+
+
+def spoken(tex):
+    r"""A number or one digit's cost as the chapter writes it in LaTeX (:func:`~explainer.chapters.descent.nice`,
+    ``digit_tex``), as the speaker notes say it: ``3.2 \times 10^{-5}`` -> ``3.2 × 10⁻⁵``,
+    ``-\log a^{L}_{7}`` -> ``−log aᴸ₇``."""
+    text = re.sub(r"10\^\{(-?\d+)\}", lambda m: "10" + m.group(1).translate(SUPERSCRIPT), tex)
+    text = re.sub(r"a\^\{L\}_\{?(\w+)\}?", lambda m: "aᴸ" + m.group(1).translate(SUBSCRIPT), text)
+    text = text.replace("y_k", "yₖ").replace(")^2", ")²")
+    for latex, plain in SPOKEN:
+        text = text.replace(latex, plain)
+    return text
+
+
+def words(name):
+    """A name from the code (``cross_entropy``) in words (Markdown reads ``_`` as emphasis)."""
+    return name.replace("_", " ")
 
 
 def _covers(mobject, point, buff=0.03):

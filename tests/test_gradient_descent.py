@@ -8,7 +8,7 @@ import pytest
 from scene_check import cut_off, phases, small_texts, texts
 
 from explainer import Experiment, run
-from explainer.chapters.descent import descent_story, fixed
+from explainer.chapters.descent import descent_story, fixed, nice
 from explainer.trace import Trace, TraceRecorder
 
 
@@ -87,3 +87,47 @@ def test_the_heat_map_is_drawn_where_the_landscape_says(story):
         assert abs((n - 1 - r) / (n - 1) - j / (len(land.beta) - 1)) < 0.06
     assert len(loss_map.contours) >= len(story.levels) // 2
 
+
+
+def test_every_phase_has_speaker_notes_with_its_numbers(shots, story):
+    """Each phase's notes: a few plain sentences (60 to about 600 characters, Unicode math: no LaTeX backslash, no
+    underscore, which Markdown reads as emphasis) with that phase's numbers, written as the screen writes them."""
+    from explainer.scenes.gradient_descent import spoken
+
+    for shot in shots[:-1]:  # the "end" shot is the last phase's picture again
+        assert 60 <= len(shot.notes) <= 650, (shot.name, len(shot.notes), shot.notes)
+        assert "\\" not in shot.notes and "_" not in shot.notes, (shot.name, shot.notes)
+    one, average, land, path, cut, steps = (s.notes for s in shots[:6])
+    assert f"Probe digit 3 is a {story.label}" in one
+    assert f"ℓ {spoken(story.digit_tex[1])}" in one and one.endswith(f" = {spoken(nice(story.digit_loss))}.")
+    if story.formulas.loss_name == "cross_entropy":  # the digit's own output for its class, as the screen has it
+        assert f"−log aᴸ{'₀₁₂₃₄₅₆₇₈₉'[story.label]} = −log 0." in one
+    assert f"N = {story.formulas.batch_size}" in average and f"the {len(story.probe_losses)} probe digits" in average
+    assert f"their mean is {spoken(nice(story.probe_mean))}" in average
+    assert f"probe loss is {spoken(nice(story.probe_loss))}" in average or not story.penalty
+    assert f"recorded loss at step {story.step} is L = {spoken(nice(story.batch_loss))}." in average
+    assert story.land.digits in land and f"{story.land.resolution} × {story.land.resolution} points" in land
+    assert f"({story.land.explained[0]:.0%} and {story.land.explained[1]:.0%} of its path)" in land
+    far, g = int(np.argmax(story.land.off_plane)), story.gap
+    assert f"the {len(story.land.steps)} recorded snapshots" in path
+    assert f"step {story.land.steps[far]} lies {story.land.off_plane[far]:.3g} off it" in path
+    assert f"loss {story.land.snapshot_loss[g]:.3g} itself, {story.land.plane_loss[g]:.3g} at its shadow" in path
+    slice_, digits = story.cut, story.slice_digits
+    assert f"|g| = {slice_.grad_norm:.3g}" in cut and f"L(θₛ) = {fixed(slice_.start_loss, digits)}" in cut
+    assert f"learning rate η = {spoken(nice(slice_.lr))}" in steps  # the rate in force at this step
+    own = fixed(slice_.step_loss[list(slice_.multipliers).index(1.0)], digits)
+    assert f"η itself lands at L = {own}" in steps
+    if slice_.overshoot is not None:
+        m, value = slice_.multipliers[slice_.overshoot], slice_.step_loss[slice_.overshoot]
+        assert f"×{m:g} lands past the valley's floor, at L = {fixed(value, digits)}" in steps
+    assert " ".join(story.plain_note)[1:] in steps  # SGD's own update, or not the step it took
+    assert ("not the step it took" in steps) == (story.formulas.optimizer_name != "sgd")
+
+
+def test_the_notes_say_the_latex_numbers_in_unicode():
+    from explainer.scenes.gradient_descent import spoken
+
+    assert spoken(r"3.2 \times 10^{-5}") == "3.2 × 10⁻⁵" and spoken("10^{-8}") == "10⁻⁸" and spoken("0.184") == "0.184"
+    assert spoken(r"= -\log a^{L}_{7} = -\log 0.832 = 0.184") == "= −log aᴸ₇ = −log 0.832 = 0.184"
+    mse = r"= \tfrac{1}{2} \sum_k \left(a^{L}_k - y_k\right)^2 = \tfrac{1}{2} \cdot 0.7160 = 0.358"
+    assert spoken(mse) == "= ½ Σₖ (aᴸₖ − yₖ)² = ½ · 0.7160 = 0.358"
