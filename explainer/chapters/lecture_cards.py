@@ -142,6 +142,11 @@ def first_of_each_class(labels):
     return tuple(int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels))
 
 
+def _count(n, word):
+    """"1 epoch", "30 epochs"."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _arrow(sizes):
     return " → ".join(map(str, sizes))
 
@@ -182,7 +187,7 @@ def _rows(trace, ev, n_test, n_right, train_loss):
         ("network", f"{_arrow(trace.sizes)}  ({_activations(run)}), {_parameters(trace.sizes):,} parameters"),
         ("loss", f"{loss_words(run.loss)}{_penalty(run)}"),
         ("optimiser", f"{optimizer_words(training.optimizer)}, learning rate {_learning_rate(training)}"),
-        ("training", f"batches of {training.batch_size}, {training.epochs} epochs: {steps}"),
+        ("training", f"batches of {training.batch_size}, {_count(training.epochs, 'epoch')}: {steps}"),
         ("recorded", f"{trace.n_snapshots} snapshots of every weight, {len(trace.probe_labels)} probe digits"),
         ("result", _result(trace, ev, n_test, n_right)),
     )
