@@ -108,7 +108,7 @@ class TitleCard(LectureScene):
         table = run_table(story.rows).next_to(subtitle, DOWN, buff=0.4)
         probes = Group(*[DigitImage(trace.probe_x[i], trace.image_shape, height=0.62) for i in story.probes])
         probes.arrange(RIGHT, buff=0.18)
-        caption = words("the probe digits, one of each class: every chapter follows them", SMALL, PALETTE.muted)
+        caption = words("probe digits, one of each class: the chapters follow them through training", SMALL, PALETTE.muted)
         shelf = Group(probes, caption).arrange(DOWN, buff=0.15).to_edge(DOWN, buff=0.3)
         self.play(FadeIn(title), FadeIn(subtitle))
         self.play(LaggedStart(*[FadeIn(row, shift=RIGHT * 0.2) for row in table], lag_ratio=0.12),
@@ -117,7 +117,9 @@ class TitleCard(LectureScene):
 
         heading = words(f"the lecture, in {len(story.chapters)} chapters", TEXT, PALETTE.muted)
         contents = chapter_table(story.chapters)
-        VGroup(heading, contents).arrange(DOWN, aligned_edge=LEFT, buff=0.35).next_to(title, DOWN, buff=0.45)
+        page = VGroup(heading, contents).arrange(DOWN, aligned_edge=LEFT, buff=0.35)
+        below = title.get_bottom()[1] - 0.45, -config.frame_height / 2 + 0.3  # the room under the title
+        page.set_y(min(sum(below) / 2, below[0] - page.height / 2))  # centred in it, never up into the title
         self.play(FadeOut(subtitle), FadeOut(table), FadeOut(shelf))
         self.play(FadeIn(heading), LaggedStart(*[FadeIn(row, shift=UP * 0.15) for row in contents], lag_ratio=0.15),
                   run_time=2.5)
@@ -140,7 +142,8 @@ def chapter_table(chapters):
 
 
 def columns(*cells, gap=0.4):
-    """Rows of texts whose cells line up in columns: ``columns(a, b)`` for each row, then :func:`line_up`."""
+    """One row of a table: its cells side by side on the first one's baseline (:func:`line_up` then puts
+    each column at one x)."""
     row = VGroup(*cells).arrange(RIGHT, buff=gap)
     for cell in cells[1:]:
         on_line(cell, cells[0])
