@@ -113,7 +113,7 @@ def build_lecture(trace, out, *, quality="l", digit=None, sample=None, step=None
     Manim's own progress bars pass through to stderr. ``chapters`` (default: all of :data:`LECTURE`, in
     its order) builds a shorter lecture.
     """
-    from ..cli.render import plan_choices
+    from ..cli.render import SAMPLE_SCENES, plan_choices
 
     trace = open_trace(trace)
     out = check_lecture_out(out)
@@ -121,7 +121,9 @@ def build_lecture(trace, out, *, quality="l", digit=None, sample=None, step=None
     if unknown:
         raise ValueError(f"not chapters of the lecture: {', '.join(unknown)} (they are {', '.join(LECTURE)})")
     chapters = [scene for scene in LECTURE if scene in chapters]  # lecture order
-    plans = {scene: plan_choices(scene, trace, sample, step, digit) for scene in chapters}  # every choice checked
+    follows = set(SAMPLE_SCENES)  # the chapters that follow one probe digit take --digit / --sample
+    plans = {scene: plan_choices(scene, trace, *((sample, step, digit) if scene in follows else (None, step, None)))
+             for scene in chapters}  # every choice checked before the first render
     fingerprint = trace_fingerprint(trace)
     out.mkdir(parents=True, exist_ok=True)
     (out / MARK).write_text("A lecture built by explainer; `explainer lecture --out` rebuilds it here.\n")
