@@ -16,10 +16,13 @@ number from explainer.chapters.backprop.
     EXPLAINER_SAMPLE=3 EXPLAINER_STEP=40 manim render -ql scenes/backprop.py Backprop
 """
 
+import re
+
 import numpy as np
 from manim import *
 
 from explainer.chapters.backprop import backprop_story
+from explainer.optimizers import tex_number
 from explainer.scenes.choice import chosen_sample, chosen_step, chosen_trace, default_step
 from explainer.scenes.palette import PALETTE
 from explainer.scenes.pieces import DigitImage, NetworkDiagram
@@ -66,13 +69,21 @@ class Backprop(LectureScene):
         labels = net.output_labels()
         key = legend(("edges: W  (red > 0, blue < 0)", PALETTE.muted))
         self.play(FadeIn(title), FadeIn(digit), FadeIn(marks), FadeIn(net), FadeIn(labels), FadeIn(key))
-        self.next_slide()  # the forward pass this digit went through
+        guess = "right" if story.predicted == story.label else f"not {story.label}"
+        self.next_slide(notes=(
+            "Backpropagation starts where the forward pass ended. Probe digit "
+            f"{s}, a {story.label}, went through the network as it stood at step {self.step}: the edges are its "
+            f"weights, the neurons this digit's recorded activations. It guessed {story.predicted}, {guess}; now "
+            "the question is how each weight should change."))  # the forward pass this digit went through
 
         right = RIGHT * COLUMN
         if story.untruthful:
             note = lines(*_wrap(story.untruthful, 36), colour=PALETTE.wrong).next_to(title, DOWN, buff=0.5)
             self.play(FadeIn(note.align_to(right, LEFT)))
-            self.next_slide()
+            self.next_slide(notes=(
+                "This trace cannot be shown truthfully, and the scene says so instead of drawing: "
+                f"{_words(story.untruthful)}. A formula drawn over numbers it did not make would teach something "
+                "false, so the scene stops here."))  # why the rest is not drawn
             return
 
         # the output error, and which way each output should move
@@ -96,7 +107,7 @@ class Backprop(LectureScene):
         self.play(Write(error), *[Transform(c, t) for c, t in zip(net.layers[L], net.signed_column(L, delta_out))],
                   *([LaggedStart(*[GrowArrow(a) for a in arrows], lag_ratio=0.1)] if len(arrows) else []),
                   FadeOut(key), FadeIn(neurons_key))
-        self.next_slide()  # the output error
+        self.next_slide(notes=self.output_error_notes())  # the output error
 
         # the error flows backward, layer by layer, and each edge gets this digit's share of the gradient
         rules = VGroup(MathTex(f.backward, font_size=TEX),
@@ -106,14 +117,20 @@ class Backprop(LectureScene):
         edges_key = legend(("neurons: delta  (red > 0, blue < 0)", PALETTE.muted),
                            ("edges: this digit's share of dW", PALETTE.muted))
         self.play(Write(rules), FadeOut(arrows), FadeOut(neurons_key), FadeIn(edges_key))
-        self.next_slide()  # the rules, before they run
+        hidden = sorted(set(f.activations[:-1]))
+        slopes = f" ({', '.join(_words(name) for name in hidden)} here)" if hidden else ""
+        self.next_slide(notes=(  # the rules, before they run
+            "The error flows backward layer by layer: δˡ = (Wˡ⁺¹)ᵀ δˡ⁺¹ ⊙ f′(zˡ), the next layer's error sent back "
+            f"through the same weights, times the slope of this layer's activation{slopes}. Each edge's share of "
+            "this digit's gradient is δˡ (aˡ⁻¹)ᵀ: the error at its end times the activation at its start. This "
+            f"network is {' → '.join(map(str, trace.sizes))}: {L} layers of weights to go back through."))
         for layer in reversed(range(L)):
             animations = [Transform(net.edges[layer], net.edge_paths(layer, story.digit_dW[layer]))]
             if layer > 0:
                 target = net.signed_column(layer, story.delta[layer - 1])
                 animations += [Transform(c, t) for c, t in zip(net.layers[layer], target)]
             self.play(*animations, run_time=1.2)
-            self.next_slide()  # one layer further back
+            self.next_slide(notes=self.layer_notes(layer + 1))  # one layer further back
 
         # what the optimiser was given: the training batch's mean, not this digit's gradient
         batch = VGroup(
@@ -126,7 +143,12 @@ class Backprop(LectureScene):
         self.play(FadeOut(error), FadeOut(rules), FadeIn(batch), FadeOut(edges_key), FadeIn(batch_key),
                   *[Transform(net.edges[layer], net.edge_paths(layer, story.batch_dW[layer])) for layer in range(L)],
                   run_time=1.5)
-        self.next_slide()  # the batch's gradient
+        penalty = "".join(f", plus {spoken(tex_number(value))} {term} for the {name} penalty"
+                          for name, value, term in (("L2", f.l2, "W"), ("L1", f.l1, "sign(W)")) if value)
+        self.next_slide(notes=(  # the batch's gradient
+            "Now the honest part. A probe digit is held out and never trained on, so this digit's gradient was "
+            "shown, not applied. The optimiser was given g, the mean gradient over a batch of "
+            f"{f.batch_size} training digits{penalty}; the edges now show that g, not this digit's share."))
 
         # the update: the run's optimiser, with its numbers at this step
         rate = (f.learning_rate,) if trace.run.training.lr_decay != 1 else ()  # how the decay made eta
@@ -136,7 +158,7 @@ class Backprop(LectureScene):
         block = VGroup(heading, update).arrange(DOWN, aligned_edge=LEFT, buff=0.2)
         block.next_to(title, DOWN, buff=0.3).align_to(right, LEFT)
         self.play(FadeOut(batch), Write(block))
-        self.next_slide()  # the update, before its effect
+        self.next_slide(notes=self.update_notes())  # the update, before its effect
 
         # the loss on this digit now, and at the next snapshot
         if story.after is None:
@@ -151,17 +173,112 @@ class Backprop(LectureScene):
         verdict.next_to(block, DOWN, buff=0.3, aligned_edge=LEFT)
         crowded = verdict.get_bottom()[1] < batch_key.get_top()[1] + 0.1  # a long update: the legend makes room
         self.play(FadeIn(verdict), *([FadeOut(batch_key)] if crowded else []))
-        self.wait(2)
+        if story.after is None:
+            notes = (f"Did the step help this digit? The loss on it is {story.loss:.3f} at step {self.step}, but this "
+                     "is the trace's last snapshot: there is no later one to compare with.")
+        else:
+            notes = (f"Did the step help this digit? Its loss was {story.loss:.3f} at step {self.step} and is "
+                     f"{story.after.loss:.3f} at step {story.after.step}, {when}. ")
+            if story.after.loss < story.loss:
+                notes += "It went down, though the step was made from training digits only, never from this one."
+            elif story.after.loss > story.loss:
+                notes += "It went up: a step that serves the training batch need not help every digit."
+            else:
+                notes += "It did not change: the step was made from training digits, not from this one."
+        self.next_slide(notes=notes)  # the loss on this digit, before and after
+
+    def output_error_notes(self):
+        """What to say over the output error: the idea, then the true class's output and delta (and the guess's)."""
+        story, f = self.story, self.story.formulas
+        a, delta = story.a[-1], story.delta[-1]
+
+        def way(k):  # the way output k's z should go: against its delta
+            return "up" if delta[k] < 0 else "down" if delta[k] > 0 else "nowhere"
+
+        notes = ("The output error δᴸ is how far the network's output is from the truth, written with this run's own "
+                 f"loss, {_words(f.loss_name)}, and output activation, {_words(f.output)}. The digit is a "
+                 f"{story.label}: the network gave that class {a[story.label]:.3f}, so its δ is "
+                 f"{delta[story.label]:.3f} and its z should go {way(story.label)}.")
+        if story.predicted != story.label:
+            k = story.predicted
+            notes += f" Its guess {k} got {a[k]:.3f}, δ = {delta[k]:.3f}: that z should go {way(k)}."
+        return notes + " The arrows show which way each output's z should go."
+
+    def layer_notes(self, layer):
+        """What to say as layer ``layer`` (1 to L) gets this digit's share of the gradient, and the layer before
+        it its error."""
+        story, f = self.story, self.story.formulas
+        n_out, n_in = story.digit_dW[layer - 1].shape
+        before = layer - 1
+        notes = (f"Layer {layer}'s edges now show this digit's own gradient for its weights, ∂ℓ/∂W{_sup(layer)} = "
+                 f"δ{_sup(layer)} (a{_sup(before)})ᵀ: {n_out} × {n_in}, one number per weight.")
+        if before:
+            name = f.activations[before - 1]
+            notes += (f" The neurons of layer {before} take their error from layer {layer}'s: δ{_sup(before)} = "
+                      f"(W{_sup(layer)})ᵀ δ{_sup(layer)} ⊙ f′(z{_sup(before)}), with f = {_words(name)}.")
+            if name == "relu":
+                notes += " A unit this digit left silent (z < 0) has f′ = 0: it passes no error back."
+        else:
+            notes += " Here a⁰ is the digit itself: pixels of blank paper (x = 0) get no share at all."
+        return notes
+
+    def update_notes(self):
+        """What to say over the update: the run's optimiser in words, its numbers at this step as on screen."""
+        f = self.story.formulas
+        start = next(i for i, line in enumerate(f.update) if line.startswith(r"\eta = "))
+        numbers = ", ".join(spoken(line) for line in f.update[start:])
+        rule = OPTIMIZER_WORDS.get(f.optimizer_name, f"{_words(f.optimizer_name)}, with the rule on screen")
+        notes = (f"Then the run's own optimiser turned g into the step: {rule}. Its numbers at step {self.step}, "
+                 f"as on screen: {numbers}.")
+        if self.trace.run.training.lr_decay != 1:
+            notes += (f" The learning rate decays by ×{spoken(tex_number(self.trace.run.training.lr_decay))} each "
+                      f"epoch: η = {spoken(tex_number(f.lr))} is the rate in force at this step.")
+        return notes
+
+
+OPTIMIZER_WORDS = {  # each optimiser's rule in words (explainer.optimizers)
+    "sgd": "plain SGD, W ← W − η g, a step straight against g",
+    "momentum": "momentum, v ← βv − η g, then W ← W + v, a velocity that adds up the past steps' gradients",
+    "rmsprop": "RMSprop divides each weight's step η g by the root of a running mean of its squared gradients",
+    "adam": ("Adam divides a running mean of the gradients by the root of a running mean of their squares, both "
+             "corrected for starting at 0, so each weight gets a step size of its own"),
+}
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+# the LaTeX of the optimiser's numbers (explainer.optimizers), as plain text (Markdown reads _ and \ itself)
+SPOKEN = ((r",\quad ", ", "), (r"\times", "×"), (r"\eta", "η"), (r"\beta_1", "β₁"), (r"\beta_2", "β₂"),
+          (r"\beta", "β"), (r"\rho", "ρ"), (r"\epsilon", "ε"))
+
+
+def spoken(tex):
+    r"""The optimiser's numbers as written on screen (LaTeX: ``\epsilon = 10^{-8},\quad t = 10``), as the speaker
+    notes say them: ``ε = 10⁻⁸, t = 10``."""
+    text = re.sub(r"10\^\{(-?\d+)\}", lambda m: "10" + m.group(1).translate(SUPERSCRIPT), tex)
+    for latex, plain in SPOKEN:
+        text = text.replace(latex, plain)
+    return text
+
+
+def _sup(n):
+    """A layer's number as a superscript: 2 -> '²'."""
+    return str(n).translate(SUPERSCRIPT)
+
+
+def _words(name):
+    """A name from the code (``cross_entropy``) in words: Markdown reads ``_`` as emphasis."""
+    return name.replace("_", " ")
 
 
 def gradient_lines(f):
     """g = dL/dW^l as the run computed it: the batch's mean, and the weight penalties' terms on a line of
     their own (on one line the formula would be shrunk below the legible size)."""
     mean = f.weight_gradient.removesuffix(f.penalty_gradient)
-    lines_ = [MathTex(r"g = " + mean, font_size=TEX)]
-    if f.penalty_gradient:
-        lines_.append(MathTex(r"\qquad" + f.penalty_gradient, font_size=TEX))
-    return _fit(VGroup(*lines_).arrange(DOWN, aligned_edge=LEFT, buff=0.12).set_color(PALETTE.text), WIDTH)
+    lines_ = VGroup(MathTex(r"g = " + mean, font_size=TEX))
+    if f.penalty_gradient:  # indented by hand: LaTeX drops a \qquad that starts a formula
+        lines_.add(MathTex(f.penalty_gradient.strip(), font_size=TEX))
+    lines_.arrange(DOWN, aligned_edge=LEFT, buff=0.12).set_color(PALETTE.text)
+    if len(lines_) > 1:
+        lines_[1].shift(RIGHT * 0.6)
+    return _fit(lines_, WIDTH)
 
 
 def _fit(group, width):
