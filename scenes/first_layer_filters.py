@@ -5,6 +5,9 @@ grid steps through the recorded snapshots (dense early, where the filters
 change fastest) while a cursor runs along the loss curve of the same run. At
 the end, the units that were silent (a = 0) for every probe digit are
 outlined: a ReLU that never fires gets no gradient, and stops learning.
+Each phase ends with its speaker notes (``notes_start`` to ``notes_silent``):
+what a teacher says over it, with the numbers the screen shows, in plain
+Unicode (the deck renders notes as Markdown).
 
     manim render -ql scenes/first_layer_filters.py FirstLayerFilters
     EXPLAINER_TRACE=runs/mnist.zarr manim render -ql scenes/first_layer_filters.py FirstLayerFilters
@@ -68,21 +71,23 @@ class FirstLayerFilters(LectureScene):
         curve.follow(step_of)
 
         self.play(FadeIn(title), FadeIn(grid), FadeIn(caption))
-        self.next_slide()  # the filters at initialisation: noise
+        self.next_slide(notes=notes_start(int(steps[0]), self.shown, n_units, (h, w)))  # the filters at the start
         self.play(Create(curve.axes), FadeIn(curve_labels), FadeIn(counter), FadeIn(legend))
         self.play(Create(curve.line), FadeIn(curve.cursor), run_time=1.5)
         self.wait(0.5)
-        self.next_slide()  # the run's loss curve
+        self.next_slide(notes=notes_curve(curve.smoothed))  # the run's loss curve
         self.play(k.animate.set_value(len(steps) - 1), run_time=sweep(min(25, 0.4 * len(steps) + 2)), rate_func=linear)
         self.wait(1)
+        self.next_slide(notes=notes_learned(len(steps), int(steps[-1]), curve.smoothed))  # the learned filters
         if self.silent:
-            self.next_slide()  # the learned filters
             self.outline_silent(grid, caption)
+            self.next_slide(notes=notes_silent(self.silent, len(self.trace.probe_labels), int(steps[-1]),
+                                               self.silent_unshown))  # the silent units
 
     def outline_silent(self, grid, caption):
         """Outline the tiles of the units that were 0 for every probe digit, and say what that means."""
         n_probe = len(self.trace.probe_labels)
-        which = f"unit {self.silent[0]}" if len(self.silent) == 1 else f"units {', '.join(map(str, self.silent))}"
+        which = units_named(self.silent)
         lines = [f"outlined: {which}, silent (a = 0) for all {n_probe} probe digits",
                  "a ReLU that never fires gets no gradient: its weights stop learning"]
         if self.silent_unshown:
@@ -92,5 +97,52 @@ class FirstLayerFilters(LectureScene):
         note.next_to(grid, DOWN, buff=0.15, aligned_edge=LEFT)
         boxes = VGroup(*(grid.tile_box(j, PALETTE.activation) for j in self.silent))
         self.play(Create(boxes), FadeOut(caption), FadeIn(note))
-        self.wait(2)
         self.outlines, self.note = boxes, note  # (for checking)
+
+
+def units_named(units):
+    """``unit 3`` or ``units 1, 4``, as the screen names the silent units."""
+    return f"unit {units[0]}" if len(units) == 1 else f"units {', '.join(map(str, units))}"
+
+
+# -- speaker notes: what a teacher says over each phase, with the numbers the screen shows -----------------------
+def loss_text(v):
+    """A loss read off the curve, for the notes: ``2.302``."""
+    return f"{v:.3f}"
+
+
+def notes_start(step, shown, n_units, shape):
+    """Phase 1: the filters at the first snapshot."""
+    when = "at step 0, before any training, they are the random initial weights: noise" if step == 0 else \
+        f"at step {step}, the first snapshot, training has only begun"
+    which = f"the first {shown} of the {n_units} units" if shown < n_units else f"all {n_units} units"
+    return ("A first-layer unit computes z = W[j]·x + b, so its row of weights, laid out on the pixels, shows "
+            "which ink raises z (red) and which lowers it (blue). "
+            f"Here each tile is one unit's weights on the {shape[0]}x{shape[1]} pixels, {which}; {when}.")
+
+
+def notes_curve(smoothed):
+    """Phase 2: the run's loss curve (``smoothed``: the curve's values, step 0 to the last), drawn as a moving
+    mean of the batch losses."""
+    return ("The filters change because the loss pulls them: this is the run's batch loss, step by step, drawn as "
+            "a moving mean of the past steps, and the cursor marks the step the grid shows. "
+            f"It starts at {loss_text(smoothed[0])} at step 0 and ends at {loss_text(smoothed[-1])} at step "
+            f"{len(smoothed) - 1}.")
+
+
+def notes_learned(n_snapshots, last, smoothed):
+    """Phase 3: the sweep through the snapshots, to the learned filters."""
+    return (f"The grid steps through the {n_snapshots} recorded snapshots up to step {last}, while the cursor "
+            "runs along the loss; the colour scale stays the same over the whole run. Compare with the start: "
+            "where a tile's noise has given way to smooth red and blue regions, its unit has learned which ink "
+            f"to respond to. At step {last} the drawn loss is {loss_text(smoothed[-1])}.")
+
+
+def notes_silent(silent, n_probe, last, unshown):
+    """Phase 4: the units silent for every probe digit."""
+    more = f" (and {unshown} more among the units not shown)" if unshown else ""
+    return (f"Outlined: {units_named(silent)}{more}, silent (a = 0) for all {n_probe} probe digits at step {last}. "
+            "A ReLU that never fires passes no gradient back, so its weights stop learning: a dead unit. "
+            "The probe digits are held out, never trained on: silent on every one of them suggests, without "
+            f"proving it, that {'this unit fires' if len(silent) == 1 else 'these units fire'} for no training "
+            "digit either.")
