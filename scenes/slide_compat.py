@@ -59,7 +59,8 @@ def compatible(Slide):
 
         def render(self, *args, **kwargs):
             Scene.render(self, *args, **kwargs)
-            self._save_slides(use_cache=False, flush_cache=self.flush_cache, skip_reversing=self.skip_reversing)
+            if self._partial_movie_files:  # none with -s (the last frame only): no video, so no slides
+                self._save_slides(use_cache=False, flush_cache=self.flush_cache, skip_reversing=self.skip_reversing)
 
     CompatibleSlide.__name__ = CompatibleSlide.__qualname__ = "CompatibleSlide"
     return CompatibleSlide

@@ -400,7 +400,7 @@ def test_every_scene_pauses_between_its_phases(tiny_trace, monkeypatch, scene_na
     from explainer.scenes.slides import LectureScene
 
     pauses, plays = slide_pauses(tiny_trace, monkeypatch, scene_name, tmp_path)
-    assert len(pauses) >= 2  # at least three slides
+    assert len(pauses) >= 2  # at least two slides (the last phase ends with a pause too)
     assert 0 < pauses[0] and all(a < b for a, b in zip(pauses, pauses[1:])) and pauses[-1] <= plays  # between
     # phases; the last phase may end with its own next_slide (for its notes), after the last play
     assert issubclass(LectureScene, Scene)
@@ -452,6 +452,7 @@ def test_a_render_cuts_the_scene_into_slides_with_their_notes(tiny_trace, tmp_pa
     assert len(written["slides"]) == len(pauses)  # the last phase ends with its own next_slide, for its notes
     assert all(Path(s["file"]).is_file() and Path(s["file"]).stat().st_size > 1000 for s in written["slides"])
     assert written["background_color"].lower() == "#111318"
+    assert all(len(s["notes"]) >= 60 for s in written["slides"])  # every slide with the notes the scene gave it
     assert not (tmp_path / "slides").exists()  # nothing outside the media folder
 
 
