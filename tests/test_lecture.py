@@ -122,3 +122,52 @@ def test_bad_choices_are_one_line_before_any_render(tiny, tmp_path, options, say
     assert result.returncode == 2 and says in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert not (tmp_path / "lecture").exists()  # checked before anything was made
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_lecture_in_chromium_with_the_network_off(built, tmp_path, tmp_path_factory):
+    """From index.html to the deck by its link; every slide reached with the arrow key, each with its notes; a
+    slide's video plays; the handout opens; nothing asks the network, nothing fails."""
+    from jupyter_support import chromium_page, require_chromium, screenshot_dir
+
+    require_chromium()
+    out, first, _, _ = built
+    notes = [s["notes"] for scene in QUICK for s in slides_of(out, scene)]
+    shots = screenshot_dir(tmp_path_factory)
+    problems, blocked = [], []
+
+    def local_only(route):
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    with chromium_page(tmp_path / "profile", width=1366, height=768) as page:
+        page.context.route("**/*", local_only)
+        page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
+        page.goto(first.index.as_uri())
+        page.screenshot(path=str(shots / "lecture_index.png"))
+        page.click("text=The slides")
+        page.wait_for_function("window.Reveal && Reveal.isReady()")
+        assert page.evaluate("Reveal.getTotalSlides()") == len(notes)
+        for number in range(len(notes)):
+            assert page.evaluate("Reveal.getIndices()")["h"] == number
+            assert len(page.evaluate("Reveal.getSlideNotes()") or "") >= 40
+            if number == 1:  # a slide's video plays: its time advances
+                started = page.evaluate("() => Reveal.getCurrentSlide().slideBackgroundContentElement"
+                                        ".querySelector('video').currentTime")
+                page.wait_for_function("() => { const v = Reveal.getCurrentSlide().slideBackgroundContentElement"
+                                       f".querySelector('video'); return v.currentTime > {started} + 0.2; }}",
+                                       timeout=10_000)
+                page.screenshot(path=str(shots / "lecture_deck_slide2.png"))
+            page.keyboard.press("ArrowRight")
+            page.wait_for_function(f"Reveal.getIndices().h == {min(number + 1, len(notes) - 1)}")
+        assert page.evaluate("Reveal.isLastSlide()")
+        page.goto(first.handout.as_uri())
+        assert "test accuracy" in page.content()
+    assert not blocked, f"the lecture asked the network for {blocked}"
+    assert not problems, "\n".join(problems)

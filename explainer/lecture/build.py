@@ -33,10 +33,12 @@ files of a chapter it renders again.
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,8 +174,6 @@ def _unchanged(build, scene, key):
 def _render_chapter(scene, trace, build, sample, step, quality, pace, progress):
     """Render ``scene`` into ``build``: its slides into build/slides (EXPLAINER_SLIDES), its video copied to
     build/videos/Scene.mp4. The chapter's key is removed first, so a render stopped half-way is redone."""
-    import os
-
     from ..cli.render import QUALITY, run_passing_through, scene_file, scenes_folder
 
     key_file, _, video = _chapter_files(build, scene)
@@ -244,10 +244,25 @@ def _collect(out, build, trace, chapters, plans, result, say, pptx):
     build_deck(build / "slides", chapters, result.deck, title=f"How a neural network learns: {_run_name(trace)}")
     if pptx:
         say("pptx         ...")
-        result.pptx = build_pptx(build / "slides", chapters, out / "lecture.pptx")
+        with _quiet_progress_bars():  # manim-slides' converter draws a bar per chapter, over our lines
+            result.pptx = build_pptx(build / "slides", chapters, out / "lecture.pptx")
     say("handout      ...")
     write_handout(trace, made, figures, result.handout)
     write_index(result, trace, made, figures)
+
+
+@contextmanager
+def _quiet_progress_bars():
+    """tqdm's bars off (TQDM_DISABLE, which tqdm reads when a bar is made) for the block."""
+    before = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TQDM_DISABLE", None)
+        else:
+            os.environ["TQDM_DISABLE"] = before
 
 
 def _run_name(trace):
