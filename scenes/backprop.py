@@ -16,12 +16,12 @@ number from explainer.chapters.backprop.
     EXPLAINER_SAMPLE=3 EXPLAINER_STEP=40 manim render -ql scenes/backprop.py Backprop
 """
 
-import re
 
 import numpy as np
 from manim import *
 
 from explainer.chapters.backprop import backprop_story
+from explainer.chapters.spoken import spoken, superscript, words
 from explainer.optimizers import tex_number
 from explainer.scenes.choice import chosen_sample, chosen_step, chosen_trace, default_step
 from explainer.scenes.palette import PALETTE
@@ -82,7 +82,7 @@ class Backprop(LectureScene):
             self.play(FadeIn(note.align_to(right, LEFT)))
             self.next_slide(notes=(
                 "This trace cannot be shown truthfully, and the scene says so instead of drawing: "
-                f"{_words(story.untruthful)}. A formula drawn over numbers it did not make would teach something "
+                f"{words(story.untruthful)}. A formula drawn over numbers it did not make would teach something "
                 "false, so the scene stops here."))  # why the rest is not drawn
             return
 
@@ -118,7 +118,7 @@ class Backprop(LectureScene):
                            ("edges: this digit's share of dW", PALETTE.muted))
         self.play(Write(rules), FadeOut(arrows), FadeOut(neurons_key), FadeIn(edges_key))
         hidden = sorted(set(f.activations[:-1]))
-        slopes = f" ({', '.join(_words(name) for name in hidden)} here)" if hidden else ""
+        slopes = f" ({', '.join(words(name) for name in hidden)} here)" if hidden else ""
         self.next_slide(notes=(  # the rules, before they run
             "The error flows backward layer by layer: δˡ = (Wˡ⁺¹)ᵀ δˡ⁺¹ ⊙ f′(zˡ), the next layer's error sent back "
             f"through the same weights, times the slope of this layer's activation{slopes}. Each edge's share of "
@@ -196,7 +196,7 @@ class Backprop(LectureScene):
             return "up" if delta[k] < 0 else "down" if delta[k] > 0 else "nowhere"
 
         notes = ("The output error δᴸ is how far the network's output is from the truth, written with this run's own "
-                 f"loss, {_words(f.loss_name)}, and output activation, {_words(f.output)}. The digit is a "
+                 f"loss, {words(f.loss_name)}, and output activation, {words(f.output)}. The digit is a "
                  f"{story.label}: the network gave that class {a[story.label]:.3f}, so its δ is "
                  f"{delta[story.label]:.3f} and its z should go {way(story.label)}.")
         if story.predicted != story.label:
@@ -210,12 +210,12 @@ class Backprop(LectureScene):
         story, f = self.story, self.story.formulas
         n_out, n_in = story.digit_dW[layer - 1].shape
         before = layer - 1
-        notes = (f"Layer {layer}'s edges now show this digit's own gradient for its weights, ∂ℓ/∂W{_sup(layer)} = "
-                 f"δ{_sup(layer)} (a{_sup(before)})ᵀ: {n_out} × {n_in}, one number per weight.")
+        notes = (f"Layer {layer}'s edges now show this digit's own gradient for its weights, ∂ℓ/∂W{superscript(layer)} = "
+                 f"δ{superscript(layer)} (a{superscript(before)})ᵀ: {n_out} × {n_in}, one number per weight.")
         if before:
             name = f.activations[before - 1]
-            notes += (f" The neurons of layer {before} take their error from layer {layer}'s: δ{_sup(before)} = "
-                      f"(W{_sup(layer)})ᵀ δ{_sup(layer)} ⊙ f′(z{_sup(before)}), with f = {_words(name)}.")
+            notes += (f" The neurons of layer {before} take their error from layer {layer}'s: δ{superscript(before)} = "
+                      f"(W{superscript(layer)})ᵀ δ{superscript(layer)} ⊙ f′(z{superscript(before)}), with f = {words(name)}.")
             if name == "relu":
                 notes += " A unit this digit left silent (z < 0) has f′ = 0: it passes no error back."
         else:
@@ -227,7 +227,7 @@ class Backprop(LectureScene):
         f = self.story.formulas
         start = next(i for i, line in enumerate(f.update) if line.startswith(r"\eta = "))
         numbers = ", ".join(spoken(line) for line in f.update[start:])
-        rule = OPTIMIZER_WORDS.get(f.optimizer_name, f"{_words(f.optimizer_name)}, with the rule on screen")
+        rule = OPTIMIZER_WORDS.get(f.optimizer_name, f"{words(f.optimizer_name)}, with the rule on screen")
         notes = (f"Then the run's own optimiser turned g into the step: {rule}. Its numbers at step {self.step}, "
                  f"as on screen: {numbers}.")
         if self.trace.run.training.lr_decay != 1:
@@ -243,30 +243,6 @@ OPTIMIZER_WORDS = {  # each optimiser's rule in words (explainer.optimizers)
     "adam": ("Adam divides a running mean of the gradients by the root of a running mean of their squares, both "
              "corrected for starting at 0, so each weight gets a step size of its own"),
 }
-SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-# the LaTeX of the optimiser's numbers (explainer.optimizers), as plain text (Markdown reads _ and \ itself)
-SPOKEN = ((r",\quad ", ", "), (r"\times", "×"), (r"\eta", "η"), (r"\beta_1", "β₁"), (r"\beta_2", "β₂"),
-          (r"\beta", "β"), (r"\rho", "ρ"), (r"\epsilon", "ε"))
-
-
-def spoken(tex):
-    r"""The optimiser's numbers as written on screen (LaTeX: ``\epsilon = 10^{-8},\quad t = 10``), as the speaker
-    notes say them: ``ε = 10⁻⁸, t = 10``."""
-    text = re.sub(r"10\^\{(-?\d+)\}", lambda m: "10" + m.group(1).translate(SUPERSCRIPT), tex)
-    for latex, plain in SPOKEN:
-        text = text.replace(latex, plain)
-    return text
-
-
-def _sup(n):
-    """A layer's number as a superscript: 2 -> '²'."""
-    return str(n).translate(SUPERSCRIPT)
-
-
-def _words(name):
-    """A name from the code (``cross_entropy``) in words: Markdown reads ``_`` as emphasis."""
-    return name.replace("_", " ")
-
 
 def gradient_lines(f):
     """g = dL/dW^l as the run computed it: the batch's mean, and the weight penalties' terms on a line of

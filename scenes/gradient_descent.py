@@ -22,12 +22,12 @@ Every number comes from :mod:`explainer.chapters.descent` (the landscape is comp
     EXPLAINER_TRACE=runs/mnist.zarr EXPLAINER_STEP=600 manim render -ql scenes/gradient_descent.py GradientDescent
 """
 
-import re
 
 import numpy as np
 from manim import *
 
 from explainer.chapters.descent import descent_story, fixed, nice
+from explainer.chapters.spoken import spoken, words
 from explainer.scenes.choice import chosen_sample, chosen_step, chosen_trace, default_step
 from explainer.scenes.palette import PALETTE
 from explainer.scenes.pieces import DigitImage, StepCounter
@@ -373,29 +373,6 @@ class GradientDescent(LectureScene):
 
 
 LOSS_WORDS = {"cross_entropy": "cross-entropy", "mse": "the mean squared error"}
-SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-SUBSCRIPT = str.maketrans("0123456789k", "₀₁₂₃₄₅₆₇₈₉ₖ")
-# the LaTeX the chapter writes numbers and one digit's cost with, as plain text (Markdown reads _ and \ itself)
-SPOKEN = ((r"\tfrac{1}{2}", "½"), (r"\sum_k", "Σₖ"), (r"\left(", "("), (r"\right)", ")"), (r"\cdot", "·"),
-          (r"\times", "×"), (r"-\log", "−log"), (" - ", " − "))
-
-
-def spoken(tex):
-    r"""A number or one digit's cost as the chapter writes it in LaTeX (:func:`~explainer.chapters.descent.nice`,
-    ``digit_tex``), as the speaker notes say it: ``3.2 \times 10^{-5}`` -> ``3.2 × 10⁻⁵``,
-    ``-\log a^{L}_{7}`` -> ``−log aᴸ₇``."""
-    text = re.sub(r"10\^\{(-?\d+)\}", lambda m: "10" + m.group(1).translate(SUPERSCRIPT), tex)
-    text = re.sub(r"a\^\{L\}_\{?(\w+)\}?", lambda m: "aᴸ" + m.group(1).translate(SUBSCRIPT), text)
-    text = text.replace("y_k", "yₖ").replace(")^2", ")²")
-    for latex, plain in SPOKEN:
-        text = text.replace(latex, plain)
-    return text
-
-
-def words(name):
-    """A name from the code (``cross_entropy``) in words (Markdown reads ``_`` as emphasis)."""
-    return name.replace("_", " ")
-
 
 def _covers(mobject, point, buff=0.03):
     """Whether ``point`` lies inside ``mobject``'s box."""

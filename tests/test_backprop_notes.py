@@ -49,7 +49,7 @@ def assert_every_phase_has_notes(shots):
 
 
 def test_every_phase_says_its_numbers(decayed, monkeypatch, media):
-    from explainer.scenes.backprop import spoken
+    from explainer.chapters.spoken import spoken
 
     step, sample = 10, 1
     story = backprop_story(decayed, sample, step)
@@ -102,7 +102,7 @@ def test_a_run_that_cannot_be_drawn_truthfully_says_why_in_its_notes(decayed, mo
 
 
 def test_the_optimisers_numbers_are_said_in_unicode():
-    from explainer.scenes.backprop import spoken
+    from explainer.chapters.spoken import spoken
 
     assert spoken(r"\eta = 0.003,\quad \beta_1 = 0.9,\quad \beta_2 = 0.999") == "η = 0.003, β₁ = 0.9, β₂ = 0.999"
     assert spoken(r"\epsilon = 10^{-8},\quad t = 11") == "ε = 10⁻⁸, t = 11"

@@ -92,7 +92,7 @@ def test_the_heat_map_is_drawn_where_the_landscape_says(story):
 def test_every_phase_has_speaker_notes_with_its_numbers(shots, story):
     """Each phase's notes: a few plain sentences (60 to about 600 characters, Unicode math: no LaTeX backslash, no
     underscore, which Markdown reads as emphasis) with that phase's numbers, written as the screen writes them."""
-    from explainer.scenes.gradient_descent import spoken
+    from explainer.chapters.spoken import spoken
 
     for shot in shots[:-1]:  # the "end" shot is the last phase's picture again
         assert 60 <= len(shot.notes) <= 650, (shot.name, len(shot.notes), shot.notes)
@@ -125,7 +125,7 @@ def test_every_phase_has_speaker_notes_with_its_numbers(shots, story):
 
 
 def test_the_notes_say_the_latex_numbers_in_unicode():
-    from explainer.scenes.gradient_descent import spoken
+    from explainer.chapters.spoken import spoken
 
     assert spoken(r"3.2 \times 10^{-5}") == "3.2 × 10⁻⁵" and spoken("10^{-8}") == "10⁻⁸" and spoken("0.184") == "0.184"
     assert spoken(r"= -\log a^{L}_{7} = -\log 0.832 = 0.184") == "= −log aᴸ₇ = −log 0.832 = 0.184"
