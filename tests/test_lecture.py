@@ -3,9 +3,11 @@ notes, a handout and an index; a second build renders only what changed; Ctrl-C 
 folder that is not a lecture is refused. A tiny real trace, and two quick chapters of the ten."""
 
 import json
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -171,3 +173,22 @@ def test_the_lecture_in_chromium_with_the_network_off(built, tmp_path, tmp_path_
         assert "test accuracy" in page.content()
     assert not blocked, f"the lecture asked the network for {blocked}"
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scene", lecture.LECTURE)
+def test_manim_slides_renders_every_chapter_under_this_manim(tiny, tmp_path, scene):
+    """`manim-slides render` (not only `manim render`) of each chapter: one slide a phase, each with its video and
+    its notes, in the media folder."""
+    from explainer.cli.render import scene_file, scenes_folder
+
+    media = tmp_path / "media"
+    result = subprocess.run(
+        [sys.executable, "-m", "manim_slides", "render", "-ql", "--media_dir", str(media), str(scene_file(scene)),
+         scene], cwd=scenes_folder().parent, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "EXPLAINER_TRACE": str(tiny), "EXPLAINER_PACE": "preview"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    slides = json.loads((media / "slides" / f"{scene}.json").read_text())["slides"]
+    assert len(slides) >= 2
+    assert all(Path(s["file"]).is_file() for s in slides)
+    assert all(len(s["notes"]) >= 40 for s in slides), [s["notes"] for s in slides]
