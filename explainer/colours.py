@@ -36,7 +36,7 @@ import numpy as np
 
 __all__ = ["OKABE_ITO", "RIGHT", "WRONG", "OTHER", "POSITIVE", "NEGATIVE", "SIGNS_CMAP", "INK", "PAPER",
            "ACTIVATION_CMAP", "BACKGROUND", "TEXT", "MUTED", "ACTIVATION", "LOSS", "CURVES", "LAYER_COLOURS",
-           "MESSAGE", "FRAME", "digit_rgb", "digit_cmap", "count_shade", "rgb", "mix"]
+           "MESSAGE", "FRAME", "PAGE", "page_css", "digit_rgb", "digit_cmap", "count_shade", "rgb", "mix"]
 
 # Okabe & Ito (2008): eight colours told apart under protanopia, deuteranopia and tritanopia
 OKABE_ITO = {
@@ -86,6 +86,16 @@ LAYER_COLOURS = tuple(OKABE_ITO[name] for name in ("blue", "orange", "bluish gre
 # -- the dashboards' frames and their message box ----------------------------------------------
 FRAME = "#BBBBBB"  # a thin border round a picture or the drawing canvas
 MESSAGE = {"text": "#A1240A", "background": "#FFF4EF", "border": OKABE_ITO["vermillion"]}
+
+# -- pages: the lecture's handout and index, dark text on white (they print) ---------------------
+PAGE = {"ink": "#1B1B1B", "paper": "#FFFFFF", "text": "#444444", "label": "#555555", "rule": "#BBBBBB",
+        "frame": "#CCCCCC", "border": "#888888", "print-border": "#999999", "accent": "#8A6D00",
+        "accent-paper": "#FAF7EC"}
+
+
+def page_css():
+    """:data:`PAGE` as CSS custom properties, for a page's style: ``color: var(--ink)``."""
+    return ":root { " + " ".join(f"--{name}: {value};" for name, value in PAGE.items()) + " }\n"
 
 
 def rgb(colour):

@@ -21,8 +21,7 @@ import numpy as np
 from manim import *
 
 from explainer.chapters.backprop import backprop_story
-from explainer.chapters.spoken import spoken, superscript, words
-from explainer.optimizers import tex_number
+from explainer.chapters.spoken import spoken, spoken_number, superscript, words
 from explainer.scenes.choice import chosen_sample, chosen_step, chosen_trace, default_step
 from explainer.scenes.palette import PALETTE
 from explainer.scenes.pieces import DigitImage, NetworkDiagram
@@ -143,7 +142,7 @@ class Backprop(LectureScene):
         self.play(FadeOut(error), FadeOut(rules), FadeIn(batch), FadeOut(edges_key), FadeIn(batch_key),
                   *[Transform(net.edges[layer], net.edge_paths(layer, story.batch_dW[layer])) for layer in range(L)],
                   run_time=1.5)
-        penalty = "".join(f", plus {spoken(tex_number(value))} {term} for the {name} penalty"
+        penalty = "".join(f", plus {spoken_number(value)} {term} for the {name} penalty"
                           for name, value, term in (("L2", f.l2, "W"), ("L1", f.l1, "sign(W)")) if value)
         self.next_slide(notes=(  # the batch's gradient
             "Now the honest part. A probe digit is held out and never trained on, so this digit's gradient was "
@@ -231,8 +230,8 @@ class Backprop(LectureScene):
         notes = (f"Then the run's own optimiser turned g into the step: {rule}. Its numbers at step {self.step}, "
                  f"as on screen: {numbers}.")
         if self.trace.run.training.lr_decay != 1:
-            notes += (f" The learning rate decays by ×{spoken(tex_number(self.trace.run.training.lr_decay))} each "
-                      f"epoch: η = {spoken(tex_number(f.lr))} is the rate in force at this step.")
+            notes += (f" The learning rate decays by ×{spoken_number(self.trace.run.training.lr_decay)} each "
+                      f"epoch: η = {spoken_number(f.lr)} is the rate in force at this step.")
         return notes
 
 

@@ -10,7 +10,7 @@ the code in words (``cross_entropy`` -> ``cross entropy``).
 
 import re
 
-__all__ = ["spoken", "superscript", "words"]
+__all__ = ["spoken", "spoken_number", "superscript", "words"]
 
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 SUBSCRIPT = str.maketrans("0123456789k", "₀₁₂₃₄₅₆₇₈₉ₖ")
@@ -28,6 +28,13 @@ def spoken(tex):
     for latex, plain in SPOKEN:
         text = text.replace(latex, plain)
     return text
+
+
+def spoken_number(value):
+    """A number as the screen writes it (:func:`explainer.optimizers.tex_number`), said in Unicode."""
+    from ..optimizers import tex_number
+
+    return spoken(tex_number(value))
 
 
 def superscript(n):

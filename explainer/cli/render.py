@@ -33,7 +33,7 @@ from ..probe_choice import probe_of_class
 from ..trace import open_trace
 
 __all__ = ["add_parser", "SCENES", "SAMPLE_SCENES", "scenes_folder", "available_scenes", "scene_file", "check_choices", "plan_choices",
-           "output_name", "render_scene"]
+           "output_name", "render_scene", "WHOLE_RUN_SCENES"]
 
 # scene name -> file in scenes/, and what it shows
 SCENES = {  # in lecture order: a neuron, the forward pass, the loss and its descent, the gradients, training
@@ -57,6 +57,8 @@ SCENES = {  # in lecture order: a neuron, the forward pass, the loss and its des
 # the scenes that follow one probe digit (they call chosen_sample): --sample and --digit choose it, and the
 # video's name carries it; the others show the whole run or every probe digit (tests/test_cli.py checks)
 SAMPLE_SCENES = ("ForwardPass", "Backprop", "OneNeuron", "GradientDescent", "ChainRule")
+# the scenes that show the whole run, at no one step (they call no chosen_step): their video's name has no step
+WHOLE_RUN_SCENES = ("TitleCard",)
 QUALITY = {"l": "-ql", "m": "-qm", "h": "-qh"}
 
 
@@ -170,8 +172,11 @@ def plan_choices(scene, trace, sample=None, step=None, digit=None):
 
 
 def output_name(scene, sample, step):
-    """The file name Manim is given (without its extension): ``ForwardPass_sample3_step120``, or
-    ``TrainingStory_step1199`` for a scene that follows no single digit."""
+    """The file name Manim is given (without its extension): ``ForwardPass_sample3_step120``,
+    ``TrainingStory_step1199`` for a scene that follows no single digit, ``TitleCard`` for one that shows the
+    whole run (:data:`WHOLE_RUN_SCENES`)."""
+    if scene in WHOLE_RUN_SCENES:
+        return scene
     return f"{scene}_step{step}" if sample is None else f"{scene}_sample{sample}_step{step}"
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from ..colours import page_css
 from .key_formulas import KEY_FORMULAS, key_formula
 
 __all__ = ["Chapter", "write_handout", "key_formula", "run_facts", "CAPTIONS"]
@@ -107,7 +108,7 @@ def write_handout(trace, chapters, figures, dest):
         body.append(_figures_section(figures, folder))
     page = (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{_e(_title(trace))}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+            f"<title>{_e(_title(trace))}</title>\n<style>{page_css()}{STYLE}</style>\n</head>\n<body>\n"
             + "\n".join(body) + "\n</body>\n</html>\n")
     folder.mkdir(parents=True, exist_ok=True)
     dest.write_text(page, encoding="utf-8")
@@ -237,26 +238,26 @@ def _url(path, folder):
 
 STYLE = """
 :root { color-scheme: light; }
-body { font-family: "DejaVu Serif", "Liberation Serif", Georgia, serif; color: #1b1b1b; background: #fff;
+body { font-family: "DejaVu Serif", "Liberation Serif", Georgia, serif; color: var(--ink); background: var(--paper);
        max-width: 50rem; margin: 2rem auto; padding: 0 1.2rem; line-height: 1.45; }
 h1 { font-size: 2rem; margin: 0 0 0.3rem; }
-h2 { font-size: 1.35rem; margin: 2rem 0 0.4rem; padding-bottom: 0.2rem; border-bottom: 1px solid #bbb; }
-.subtitle, .where { color: #444; margin: 0.2rem 0; }
-.contents { columns: 2; color: #444; }
+h2 { font-size: 1.35rem; margin: 2rem 0 0.4rem; padding-bottom: 0.2rem; border-bottom: 1px solid var(--rule); }
+.subtitle, .where { color: var(--text); margin: 0.2rem 0; }
+.contents { columns: 2; color: var(--text); }
 .contents a { color: inherit; }
 table.facts { border-collapse: collapse; }
-table.facts th { text-align: left; font-weight: normal; color: #555; padding: 0.15rem 1.5rem 0.15rem 0; }
+table.facts th { text-align: left; font-weight: normal; color: var(--label); padding: 0.15rem 1.5rem 0.15rem 0; }
 table.facts td { padding: 0.15rem 0; }
-.formula { border-left: 3px solid #8a6d00; background: #faf7ec; padding: 0.4rem 0.9rem; margin: 0.8rem 0; }
+.formula { border-left: 3px solid var(--accent); background: var(--accent-paper); padding: 0.4rem 0.9rem; margin: 0.8rem 0; }
 .formula .math { font-size: 1.1rem; margin: 0.3rem 0; overflow-wrap: anywhere; }
-.formula .says { font-size: 0.9rem; color: #444; margin: 0.3rem 0; }
+.formula .says { font-size: 0.9rem; color: var(--text); margin: 0.3rem 0; }
 .ss { display: inline-block; vertical-align: -0.4em; font-size: 0.75em; line-height: 1; }
 .ss sup, .ss sub { display: block; font-size: 1em; line-height: 1; }
 .root { border-top: 1px solid currentColor; padding-top: 0.05em; }
 figure { margin: 1rem 0; }
 figure img, figure video { display: block; max-width: 100%; height: auto; margin: 0 auto; }
-figure.poster img, figure.poster video { width: 100%; border: 1px solid #ccc; }
-figcaption { font-size: 0.9rem; color: #444; margin-top: 0.3rem; }
+figure.poster img, figure.poster video { width: 100%; border: 1px solid var(--frame); }
+figcaption { font-size: 0.9rem; color: var(--text); margin-top: 0.3rem; }
 .notes li { margin: 0.3rem 0; white-space: pre-line; }
 .print-only { display: none; }
 @page { size: A4; margin: 16mm 15mm 18mm; }
@@ -269,7 +270,7 @@ figcaption { font-size: 0.9rem; color: #444; margin-top: 0.3rem; }
   h1, h2 { break-after: avoid; }
   section.chapter { break-inside: avoid; }
   .formula, figure, .notes li, table.facts tr { break-inside: avoid; }
-  .formula { background: none; border: 1px solid #999; }
+  .formula { background: none; border: 1px solid var(--print-border); }
   figure.poster img { width: auto; max-width: 100%; max-height: 100mm; }
   .figures figure img { max-height: 115mm; }
 }

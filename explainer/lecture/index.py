@@ -5,18 +5,20 @@ relative path inside the folder, nothing is fetched from the network."""
 import html
 from pathlib import Path
 
+from ..colours import page_css
+
 __all__ = ["write_index"]
 
 STYLE = """
-body { font-family: sans-serif; max-width: 62rem; margin: 2rem auto; padding: 0 1rem; color: #1b1b1b; }
+body { font-family: sans-serif; max-width: 62rem; margin: 2rem auto; padding: 0 1rem; color: var(--ink); }
 h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
-.run { color: #555; margin-top: 0; }
-.main a { display: inline-block; margin: 0.4rem 1rem 0.4rem 0; padding: 0.5rem 0.9rem; border: 1px solid #888;
-          border-radius: 6px; text-decoration: none; color: #1b1b1b; }
+.run { color: var(--label); margin-top: 0; }
+.main a { display: inline-block; margin: 0.4rem 1rem 0.4rem 0; padding: 0.5rem 0.9rem; border: 1px solid var(--border);
+          border-radius: 6px; text-decoration: none; color: var(--ink); }
 .chapters { display: grid; grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); gap: 1rem; }
-.chapter img { width: 100%; border: 1px solid #ccc; }
+.chapter img { width: 100%; border: 1px solid var(--frame); }
 .chapter p { margin: 0.2rem 0; }
-.figures img { max-width: 30%; margin: 0.3rem; border: 1px solid #ccc; vertical-align: top; }
+.figures img { max-width: 30%; margin: 0.3rem; border: 1px solid var(--frame); vertical-align: top; }
 """
 
 
@@ -49,7 +51,7 @@ def write_index(result, trace, chapters, figures):
                        for f in figures)
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>A lecture from one run</title>
-<style>{STYLE}</style></head>
+<style>{page_css()}{STYLE}</style></head>
 <body>
 <h1>How a neural network learns, from one run</h1>
 <p class="run">{html.escape(run)}. Trace: {html.escape(str(trace.path))}</p>
