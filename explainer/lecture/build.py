@@ -116,6 +116,7 @@ def build_lecture(trace, out, *, quality="l", digit=None, sample=None, step=None
     its order) builds a shorter lecture.
     """
     from ..cli.render import SAMPLE_SCENES, plan_choices
+    from .revealjs import reveal_tarball
 
     trace = open_trace(trace)
     out = check_lecture_out(out)
@@ -127,6 +128,7 @@ def build_lecture(trace, out, *, quality="l", digit=None, sample=None, step=None
     plans = {scene: plan_choices(scene, trace, *((sample, step, digit) if scene in follows else (None, step, None)))
              for scene in chapters}  # every choice checked before the first render
     fingerprint = trace_fingerprint(trace)
+    reveal_tarball()  # the deck's reveal.js, fetched (or found in the cache) before the renders, not after them
     out.mkdir(parents=True, exist_ok=True)
     (out / MARK).write_text("A lecture built by explainer; `explainer lecture --out` rebuilds it here.\n")
     build = out / "build"
