@@ -192,3 +192,11 @@ def test_manim_slides_renders_every_chapter_under_this_manim(tiny, tmp_path, sce
     assert len(slides) >= 2
     assert all(Path(s["file"]).is_file() for s in slides)
     assert all(len(s["notes"]) >= 40 for s in slides), [s["notes"] for s in slides]
+
+
+def test_a_lecture_folder_given_as_a_relative_path(tiny, tmp_path, monkeypatch):
+    """make demo names runs/demo/lecture, relative: every link is still a path inside the folder."""
+    monkeypatch.chdir(tmp_path)
+    result = build_lecture(tiny, "runs/lecture", pace="preview", chapters=("TitleCard",), say=lambda line: None)
+    links = re.findall(r'(?:href|src)="([^"]+)"', result.index.read_text())
+    assert "lecture.pptx" in links and all((tmp_path / "runs" / "lecture" / link).exists() for link in links)

@@ -31,14 +31,15 @@ neither empty nor a lecture (:data:`MARK`), and it deletes nothing but its own
 files of a chapter it renders again.
 """
 
+import contextlib
 import hashlib
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -253,18 +254,12 @@ def _collect(out, build, trace, chapters, plans, result, say, pptx):
     write_index(result, trace, made, figures)
 
 
-@contextmanager
+@contextlib.contextmanager
 def _quiet_progress_bars():
-    """tqdm's bars off (TQDM_DISABLE, which tqdm reads when a bar is made) for the block."""
-    before = os.environ.get("TQDM_DISABLE")
-    os.environ["TQDM_DISABLE"] = "1"
-    try:
+    """The block's progress bars (tqdm's, on stderr) not shown: tqdm reads TQDM_DISABLE only when imported.
+    An error still propagates, with its message."""
+    with contextlib.redirect_stderr(io.StringIO()):
         yield
-    finally:
-        if before is None:
-            os.environ.pop("TQDM_DISABLE", None)
-        else:
-            os.environ["TQDM_DISABLE"] = before
 
 
 def _run_name(trace):

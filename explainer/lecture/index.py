@@ -23,7 +23,8 @@ h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
 
 
 def _link(target, folder):
-    return html.escape(Path(target).relative_to(folder).as_posix(), quote=True)
+    """``target`` as a link relative to the page's ``folder`` (either may be given relative or absolute)."""
+    return html.escape(Path(target).resolve().relative_to(Path(folder).resolve()).as_posix(), quote=True)
 
 
 def write_index(result, trace, chapters, figures):
