@@ -25,6 +25,7 @@ from explainer.chapters.spoken import spoken, spoken_number, superscript, words
 from explainer.scenes.choice import chosen_sample, chosen_step, chosen_trace, default_step
 from explainer.scenes.palette import PALETTE
 from explainer.scenes.pieces import DigitImage, NetworkDiagram
+from explainer.scenes.pieces.layout import fit, wrap
 from explainer.scenes.pieces.network import shown_units_for
 from explainer.scenes.slides import LectureScene
 
@@ -77,7 +78,7 @@ class Backprop(LectureScene):
 
         right = RIGHT * COLUMN
         if story.untruthful:
-            note = lines(*_wrap(story.untruthful, 36), colour=PALETTE.wrong).next_to(title, DOWN, buff=0.5)
+            note = lines(*wrap(story.untruthful, 36), colour=PALETTE.wrong).next_to(title, DOWN, buff=0.5)
             self.play(FadeIn(note.align_to(right, LEFT)))
             self.next_slide(notes=(
                 "This trace cannot be shown truthfully, and the scene says so instead of drawing: "
@@ -92,7 +93,7 @@ class Backprop(LectureScene):
             lines(f"true digit {story.label}:", "y is 1 there, 0 elsewhere", colour=PALETTE.muted),
         ).arrange(DOWN, aligned_edge=LEFT, buff=0.15)
         error[0].set_color(PALETTE.text)
-        _fit(error, WIDTH).next_to(title, DOWN, buff=0.35).align_to(right, LEFT)
+        fit(error, WIDTH).next_to(title, DOWN, buff=0.35).align_to(right, LEFT)
         arrows = VGroup()
         for circle, unit in zip(net.layers[-1], net.shown[-1]):
             nudge = -float(delta_out[unit])  # the way the output's z should go
@@ -112,7 +113,7 @@ class Backprop(LectureScene):
         rules = VGroup(MathTex(f.backward, font_size=TEX),
                        MathTex(r"\text{this digit's share: }" + f.digit_weight_gradient, font_size=TEX))
         rules.arrange(DOWN, aligned_edge=LEFT, buff=0.25).set_color(PALETTE.text)
-        _fit(rules, WIDTH).next_to(error, DOWN, buff=0.45, aligned_edge=LEFT)
+        fit(rules, WIDTH).next_to(error, DOWN, buff=0.45, aligned_edge=LEFT)
         edges_key = legend(("neurons: delta  (red > 0, blue < 0)", PALETTE.muted),
                            ("edges: this digit's share of dW", PALETTE.muted))
         self.play(Write(rules), FadeOut(arrows), FadeOut(neurons_key), FadeIn(edges_key))
@@ -151,7 +152,7 @@ class Backprop(LectureScene):
 
         # the update: the run's optimiser, with its numbers at this step
         rate = (f.learning_rate,) if trace.run.training.lr_decay != 1 else ()  # how the decay made eta
-        update = VGroup(*[_fit(MathTex(line, font_size=TEX), WIDTH) for line in (*f.update, *rate)])
+        update = VGroup(*[fit(MathTex(line, font_size=TEX), WIDTH) for line in (*f.update, *rate)])
         update.arrange(DOWN, aligned_edge=LEFT, buff=0.16).set_color(PALETTE.text)
         heading = lines(f"the run's update ({f.optimizer_name}),", "g: the batch's mean gradient", colour=PALETTE.muted)
         block = VGroup(heading, update).arrange(DOWN, aligned_edge=LEFT, buff=0.2)
@@ -253,23 +254,5 @@ def gradient_lines(f):
     lines_.arrange(DOWN, aligned_edge=LEFT, buff=0.12).set_color(PALETTE.text)
     if len(lines_) > 1:
         lines_[1].shift(RIGHT * 0.6)
-    return _fit(lines_, WIDTH)
+    return fit(lines_, WIDTH)
 
-
-def _fit(group, width):
-    """Scale ``group`` down to ``width`` if it is wider (the legibility tests catch a formula shrunk too far)."""
-    if group.width > width:
-        group.scale_to_fit_width(width)
-    return group
-
-
-def _wrap(text, width):
-    """Words of ``text`` in lines of at most ``width`` characters."""
-    out, line = [], ""
-    for word in text.split():
-        if line and len(line) + 1 + len(word) > width:
-            out.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    return out + [line] if line else out

@@ -22,6 +22,7 @@ from explainer.chapters.lecture_cards import card_story
 from explainer.scenes.choice import chosen_step, chosen_trace
 from explainer.scenes.palette import PALETTE
 from explainer.scenes.pieces import DigitImage
+from explainer.scenes.pieces.layout import fit, wrap
 from explainer.scenes.pieces.light import light
 from explainer.scenes.slides import LectureScene
 
@@ -62,25 +63,6 @@ def on_line(text, other):
 
 def formula(tex):
     return light(MathTex(tex, font_size=TEX, color=PALETTE.text))
-
-
-def wrap(text, width):
-    """Words of ``text`` in lines of at most ``width`` characters."""
-    out, line = [], ""
-    for word in text.split():
-        if line and len(line) + 1 + len(word) > width:
-            out.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    return out + [line] if line else out
-
-
-def fit(group, width):
-    """Scale ``group`` down to ``width`` if it is wider (the legibility tests catch one shrunk too far)."""
-    if group.width > width:
-        group.scale_to_fit_width(width)
-    return group
 
 
 def block(heading, lines, buff=0.14):
