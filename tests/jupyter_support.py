@@ -348,3 +348,23 @@ def copy_notebooks(names, target):
     for name in names:
         shutil.copy(NOTEBOOKS / name, Path(target) / name)
     return target
+
+
+def offline(page):
+    """Cut ``page`` off the network: anything but file:// is aborted and noted in ``blocked``; console errors,
+    page errors and failed requests are noted in ``problems``. Returns ``(problems, blocked)``, two lists that
+    fill as the page runs (both should end empty)."""
+    problems, blocked = [], []
+
+    def local_only(route):
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    page.context.route("**/*", local_only)
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} ({r.failure})"))
+    return problems, blocked

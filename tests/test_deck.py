@@ -236,25 +236,13 @@ def test_slides_naming_a_missing_video_are_one_clear_error(slides, tmp_path):
 @pytest.mark.slow
 def test_deck_in_chromium_offline_plays_every_slide_with_its_notes(slides, cached_reveal, tmp_path,
                                                                   tmp_path_factory):
-    from jupyter_support import chromium_page, require_chromium, screenshot_dir
+    from jupyter_support import chromium_page, offline, require_chromium, screenshot_dir
 
     require_chromium()
     dest = build_deck(slides, SCENES, tmp_path / "deck" / "lecture.html")
     shots = screenshot_dir(tmp_path_factory)
-    problems, blocked = [], []
-
-    def local_only(route):  # the network is off: anything but file:// is aborted, and noted
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
     with chromium_page(tmp_path / "profile", width=1366, height=768) as page:
-        page.context.route("**/*", local_only)
-        page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} ({r.failure})"))
+        problems, blocked = offline(page)
         page.goto(dest.as_uri())
         page.wait_for_function("window.Reveal && Reveal.isReady()")
         assert page.evaluate("Reveal.getTotalSlides()") == len(NOTES)

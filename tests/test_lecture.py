@@ -131,26 +131,14 @@ def test_bad_choices_are_one_line_before_any_render(tiny, tmp_path, options, say
 def test_the_lecture_in_chromium_with_the_network_off(built, tmp_path, tmp_path_factory):
     """From index.html to the deck by its link; every slide reached with the arrow key, each with its notes; a
     slide's video plays; the handout opens; nothing asks the network, nothing fails."""
-    from jupyter_support import chromium_page, require_chromium, screenshot_dir
+    from jupyter_support import chromium_page, offline, require_chromium, screenshot_dir
 
     require_chromium()
     out, first, _, _ = built
     notes = [s["notes"] for scene in QUICK for s in slides_of(out, scene)]
     shots = screenshot_dir(tmp_path_factory)
-    problems, blocked = [], []
-
-    def local_only(route):
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
     with chromium_page(tmp_path / "profile", width=1366, height=768) as page:
-        page.context.route("**/*", local_only)
-        page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
+        problems, blocked = offline(page)
         page.goto(first.index.as_uri())
         page.screenshot(path=str(shots / "lecture_index.png"))
         page.click("text=The slides")
