@@ -18,15 +18,12 @@ import argparse
 import json
 import os
 import platform
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from render import MNIST_TRACE, describe, mnist_trace
+from render import MNIST_TRACE, describe, mnist_trace, timed
 
 from explainer.trace import default_trace
 
@@ -37,17 +34,8 @@ def timed_build(trace, out, quality):
     """Run `explainer lecture` once; return (wall s, CPU s, load before, load after, chapters rendered)."""
     command = [sys.executable, "-m", "explainer", "lecture", "--trace", str(trace), "--out", str(out),
                "-q", quality]
-    load_before = os.getloadavg()[0]
-    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if result.returncode != 0:
-        raise SystemExit(f"bench/lecture.py: the lecture failed: {result.stderr.strip().splitlines()[-1:]}")
-    rendered = sum("done in" in line for line in result.stdout.splitlines())
-    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
-    return wall, cpu, load_before, os.getloadavg()[0], rendered
+    result, *numbers = timed(command, f"the lecture at -q{quality}")
+    return (*numbers, sum("done in" in line for line in result.stdout.splitlines()))
 
 
 def main(argv=None):

@@ -72,40 +72,37 @@ def describe(trace_path):
     return f"{'-'.join(str(n) for n in trace.sizes)}, {trace.n_snapshots} snapshots"
 
 
+def timed(command, what, **run_options):
+    """Run ``command`` once (from the repository root); return (the finished process, wall s, CPU s of it and
+    its children, load before, load after). A failure stops the benchmark with its last line."""
+    load_before = os.getloadavg()[0]
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, **run_options)
+    wall = time.perf_counter() - start
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        tail = [line for line in result.stderr.splitlines() if line.strip()][-1:] or ["(no message)"]
+        raise SystemExit(f"bench: {what} failed: {tail[0].strip()}")
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    return result, wall, cpu, load_before, os.getloadavg()[0]
+
+
 def time_render(scene, trace_path, quality, media_dir):
     """Render ``scene`` once; return (wall s, CPU s, load before, load after)."""
     filename, _ = SCENES[scene]
     command = [sys.executable, "-m", "manim", "render", QUALITY[quality], "--media_dir", str(media_dir),
                str(scenes_folder() / filename), scene]
-    env = {**os.environ, "EXPLAINER_TRACE": str(trace_path)}
-    load_before = os.getloadavg()[0]
-    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    result = subprocess.run(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    wall = time.perf_counter() - start
-    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if result.returncode != 0:
-        tail = [line for line in result.stderr.splitlines() if line.strip()][-1:] or ["(no message)"]
-        raise SystemExit(f"bench/render.py: {scene} failed at -q{quality}: {tail[0].strip()}")
-    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
-    return wall, cpu, load_before, os.getloadavg()[0]
+    _, *numbers = timed(command, f"{scene} at -q{quality}", env={**os.environ, "EXPLAINER_TRACE": str(trace_path)})
+    return tuple(numbers)
 
 
 def time_landscape(trace_path):
     """Compute (or read from the cache) GradientDescent's landscape at its default step; return
     (wall s, CPU s, load before, load after, whether it was computed)."""
-    command = [sys.executable, "-m", "explainer", "landscape", str(trace_path)]
-    load_before = os.getloadavg()[0]
-    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if result.returncode != 0:
-        raise SystemExit(f"bench/render.py: explainer landscape failed: {result.stderr.strip().splitlines()[-1:]}")
-    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    result, *numbers = timed([sys.executable, "-m", "explainer", "landscape", str(trace_path)], "explainer landscape")
     computed = "cache        read from" not in result.stdout  # the landscape's cache line: read, or computed
-    return wall, cpu, load_before, os.getloadavg()[0], computed
+    return (*numbers, computed)
 
 
 def with_ratios(rows):
