@@ -250,7 +250,7 @@ def gradient_lines(f):
     mean = f.weight_gradient.removesuffix(f.penalty_gradient)
     lines_ = VGroup(MathTex(r"g = " + mean, font_size=TEX))
     if f.penalty_gradient:  # indented by hand: LaTeX drops a \qquad that starts a formula
-        lines_.add(MathTex(f.penalty_gradient.strip(), font_size=TEX))
+        lines_.add(MathTex("{}" + f.penalty_gradient, font_size=TEX))  # {}: + as a binary sign
     lines_.arrange(DOWN, aligned_edge=LEFT, buff=0.12).set_color(PALETTE.text)
     if len(lines_) > 1:
         lines_[1].shift(RIGHT * 0.6)
