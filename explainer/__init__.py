@@ -8,7 +8,8 @@ recorder to write down; scenes and dashboards replay the recording.
 What the scenes and dashboards use is public here, beside the network: the
 filters' colours (:mod:`explainer.filters`), a student's own digit made into an
 input (:func:`prepare_image`), the hidden widths and activations a user may
-choose (:func:`parse_hidden`, :data:`HIDDEN_ACTIVATIONS`), a run trained live and
+choose (:func:`parse_hidden`, :data:`HIDDEN_ACTIVATIONS`, :data:`INITIALIZERS`,
+:data:`OPTIMIZERS` with each one's :func:`default_lr` and :func:`lr_advice`), a run trained live and
 recorded as it goes (:class:`LiveRun`, headless: the LiveTraining dashboard is a
 view of one), and the static
 figures (:mod:`explainer.figures`, imported when first asked for: it needs
@@ -24,9 +25,11 @@ from .activations import HIDDEN_ACTIVATIONS
 from .data import prepare_image
 from .errors import DataError, DataUnavailableError, ExplainerError, OutputError, TrainingDivergedError
 from .experiment import PRESETS, Experiment, parse_hidden, run
-from .filters import filter_mosaic, filter_palette, filter_range, filter_rgb, snapshot_range, tile_origin
+from .filters import filter_layout, filter_mosaic, filter_palette, filter_range, filter_rgb, snapshot_range, tile_origin
+from .initializers import INITIALIZERS
 from .live import LiveRun
 from .network import Network
+from .optimizers import OPTIMIZERS, default_lr, lr_advice
 from .passes import Pass
 from .probe_choice import probe_of_class
 from .training import History, TrainConfig, Trainer, fit
@@ -48,11 +51,16 @@ __all__ = [
     "TrainingDivergedError",
     "OutputError",
     "HIDDEN_ACTIVATIONS",
+    "INITIALIZERS",
+    "OPTIMIZERS",
+    "default_lr",
+    "lr_advice",
     "parse_hidden",
     "LiveRun",
     "prepare_image",
     "filter_range",
     "snapshot_range",
+    "filter_layout",
     "filter_mosaic",
     "filter_palette",
     "filter_rgb",

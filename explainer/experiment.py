@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from .budget import check_run
 from .data import DATASETS, load_dataset
 from .network import Network, check_settings
+from .optimizers import default_lr
 from .tables import lookup
 from .training import TrainConfig, fit
 
@@ -56,7 +57,7 @@ class Experiment:
     l1: float = 0.0
     l2: float = 0.0
     optimizer: str = "adam"
-    lr: float = 1e-3
+    lr: float = None  # None: the optimizer's default (0.1 for sgd, 0.01 for momentum, 0.001 for rmsprop and adam)
     lr_decay: float = 1.0  # multiplies the learning rate after every epoch
     batch_size: int = 32
     epochs: int = 30
@@ -72,6 +73,8 @@ class Experiment:
         if any(h < 1 for h in hidden):
             raise ValueError(f"hidden layer widths must be >= 1; got {self.hidden!r}")
         object.__setattr__(self, "hidden", hidden)
+        if self.lr is None:
+            object.__setattr__(self, "lr", default_lr(self.optimizer))
         # every setting is checked now, before any data is loaded: the same rules as Network and TrainConfig
         check_settings(self.activation, self.output, self.loss, self.init, self.l1, self.l2, self.seed, self.dtype)
         self.train_config()
@@ -82,13 +85,18 @@ class Experiment:
 
         >>> Experiment.preset("mnist", epochs=2).batch_size
         128
+        >>> Experiment.preset("digits", optimizer="sgd").lr  # its own default, not Adam's 0.001
+        0.1
         """
         lookup(PRESETS, dataset, "dataset")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(overrides) - known)
         if unknown:
             raise TypeError(f"Experiment has no setting {unknown[0]!r}; settings: {', '.join(sorted(known))}")
-        return replace(PRESETS[dataset], **{k: v for k, v in overrides.items() if v is not None})
+        changes = {k: v for k, v in overrides.items() if v is not None}
+        if "optimizer" in changes and "lr" not in changes:
+            changes["lr"] = None  # another optimizer takes its own default learning rate, not the preset's
+        return replace(PRESETS[dataset], **changes)
 
     def network(self, n_in, n_classes):
         """Build the (untrained) network this experiment describes."""
@@ -121,8 +129,8 @@ PRESETS = {
     # l2: without it, weights on pixels that are almost never inked random-walk under Adam's normalised
     # steps and the first-layer filters stay mostly their random start; 5e-4 fades them to zero, so
     # the filters show strokes, for 0.0014 of mean test accuracy (docs/training.md)
-    "digits": Experiment(dataset="digits", hidden=(128, 64), batch_size=32, lr=1e-3, l2=5e-4, epochs=30),
-    "mnist": Experiment(dataset="mnist", hidden=(512,), batch_size=128, lr=1e-3, lr_decay=0.9, l2=1e-4, epochs=15),
+    "digits": Experiment(dataset="digits", hidden=(128, 64), batch_size=32, l2=5e-4, epochs=30),
+    "mnist": Experiment(dataset="mnist", hidden=(512,), batch_size=128, lr_decay=0.9, l2=1e-4, epochs=15),
 }
 
 

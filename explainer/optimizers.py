@@ -34,7 +34,7 @@ import numpy as np
 from .tables import lookup
 
 __all__ = ["Optimizer", "SGD", "Momentum", "RMSprop", "Adam", "OPTIMIZERS", "make_optimizer", "FLUSH_EVERY",
-           "tex_number"]
+           "tex_number", "default_lr", "lr_advice"]
 
 FLUSH_EVERY = 100
 
@@ -58,6 +58,10 @@ class Optimizer:
 
     name = "base"
     description = ""
+    # the learning rate a run takes when none is given, and the range that usually trains (docs/training.md):
+    # plain gradient steps need rates about 100 times larger than Adam's or RMSprop's normalised ones
+    default_lr = None
+    usual_lr = None
 
     def __init__(self, lr):
         if not (isinstance(lr, (int, float)) and np.isfinite(lr) and lr > 0):
@@ -110,6 +114,8 @@ class Optimizer:
 class SGD(Optimizer):
     name = "sgd"
     description = "w <- w - lr g"
+    default_lr = 0.1
+    usual_lr = (0.01, 0.5)
 
     def _step(self, i, w, g):
         update = g * w.dtype.type(-self.lr)
@@ -123,6 +129,8 @@ class SGD(Optimizer):
 class Momentum(Optimizer):
     name = "momentum"
     description = "v <- beta v - lr g; w <- w + v"
+    default_lr = 0.01
+    usual_lr = (0.001, 0.1)
 
     def __init__(self, lr, beta=0.9):
         super().__init__(lr)
@@ -151,6 +159,8 @@ class Momentum(Optimizer):
 class RMSprop(Optimizer):
     name = "rmsprop"
     description = "s <- rho s + (1-rho) g^2; w <- w - lr g / (sqrt(s) + eps)"
+    default_lr = 1e-3
+    usual_lr = (1e-4, 3e-3)
 
     def __init__(self, lr, rho=0.9, eps=1e-8):
         super().__init__(lr)
@@ -182,6 +192,8 @@ class RMSprop(Optimizer):
 class Adam(Optimizer):
     name = "adam"
     description = "bias-corrected momentum m over RMS v: w <- w - lr m_hat / (sqrt(v_hat) + eps)"
+    default_lr = 1e-3
+    usual_lr = (1e-4, 3e-3)
 
     def __init__(self, lr, beta1=0.9, beta2=0.999, eps=1e-8):
         super().__init__(lr)
@@ -225,6 +237,32 @@ class Adam(Optimizer):
 
 
 OPTIMIZERS = {cls.name: cls for cls in [SGD, Momentum, RMSprop, Adam]}
+
+
+def default_lr(name):
+    """The learning rate ``name`` takes when none is given: 0.1 for SGD, 0.01 for momentum, 0.001 for the others.
+
+    >>> default_lr("sgd"), default_lr("adam")
+    (0.1, 0.001)
+    """
+    return lookup(OPTIMIZERS, name, "optimizer").default_lr
+
+
+def lr_advice(name, lr):
+    """A one-line warning when ``lr`` is outside the range ``name`` usually trains with, else None.
+
+    >>> lr_advice("sgd", 0.001)
+    'sgd usually needs a learning rate from 0.01 to 0.5 (its default is 0.1); with 0.001 it may learn very slowly'
+    >>> lr_advice("adam", 0.001) is None
+    True
+    """
+    cls = lookup(OPTIMIZERS, name, "optimizer")
+    low, high = cls.usual_lr
+    if low <= lr <= high:
+        return None
+    risk = "learn very slowly" if lr < low else "diverge (the loss blows up)"
+    return (f"{name} usually needs a learning rate from {low:g} to {high:g} (its default is {cls.default_lr:g}); "
+            f"with {lr:g} it may {risk}")
 
 
 def make_optimizer(name, lr, **options):

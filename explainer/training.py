@@ -41,14 +41,12 @@ from tqdm.auto import tqdm
 from .errors import TrainingDivergedError
 from .metrics import confusion_matrix
 from .network import check_seed
-from .optimizers import make_optimizer
+from .optimizers import OPTIMIZERS, default_lr, make_optimizer
 from .recording import NullRecorder
 
 __all__ = ["TrainConfig", "History", "Trainer", "fit", "DIVERGENCE_FACTOR"]
 
 DIVERGENCE_FACTOR = 3.0
-# learning rates that usually work, quoted when training diverges
-TYPICAL_LR = {"sgd": "0.01 to 0.5", "momentum": "0.01 to 0.1", "rmsprop": "1e-4 to 1e-3", "adam": "1e-4 to 3e-3"}
 
 
 @dataclass(frozen=True)
@@ -58,12 +56,14 @@ class TrainConfig:
     epochs: int = 20  # passes over the training set
     batch_size: int = 32  # samples per step; the last batch of an epoch may be smaller
     optimizer: str = "adam"  # a name from OPTIMIZERS
-    lr: float = 1e-3  # learning rate of the first epoch
+    lr: float = None  # learning rate of the first epoch; None: the optimizer's default (optimizers.default_lr)
     lr_decay: float = 1.0  # the learning rate is multiplied by this after every epoch
     seed: int = 0  # seeds the shuffling (0 to 2**32 - 1); the same seed gives the same run, to the bit
 
     def __post_init__(self):
         check_seed(self.seed)
+        if self.lr is None:
+            object.__setattr__(self, "lr", default_lr(self.optimizer))
         for name in ("epochs", "batch_size"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
@@ -408,9 +408,20 @@ def _diverged(net, config, step, epoch, what):
             break
     sizes = [float(np.nanmax(np.abs(layer.z))) if np.isfinite(layer.z).any() else float("inf") for layer in net.layers]
     biggest = int(np.argmax(sizes))
+    low, high = OPTIMIZERS[config.optimizer].usual_lr
     return (
         f"training diverged at step {step} (epoch {epoch + 1}): {what}.{where} The largest |z| is "
         f"{sizes[biggest]:.3g}, in layer {biggest + 1}. The learning rate {config.lr:g} is too high for "
-        f"{config.optimizer}, which usually works with {TYPICAL_LR.get(config.optimizer, 'a smaller one')}: "
-        f"try a learning rate 10 to 100 times smaller, such as {float(f'{config.lr / 30:.1g}'):g}."
+        f"{config.optimizer}, which usually works with {low:g} to {high:g}: try a smaller one, such as "
+        f"{_smaller_lr(config.lr, low, high):g}."
     )
+
+
+def _smaller_lr(lr, low, high):
+    """A learning rate to try after ``lr`` diverged: 30 times smaller, rounded, kept in the usual range if it was above.
+
+    >>> _smaller_lr(60, 0.01, 0.5), _smaller_lr(0.3, 0.01, 0.5), _smaller_lr(0.001, 0.001, 0.1)
+    (0.5, 0.01, 3e-05)
+    """
+    smaller = float(f"{lr / 30:.1g}")
+    return min(max(smaller, low), high) if lr > low else smaller

@@ -32,6 +32,17 @@ def test_train_options_reach_the_network(capsys):
     assert "64 -> 16 -> 10  (tanh, sgd, lr 0.3)" in out
 
 
+def test_an_optimizer_without_a_rate_takes_its_own_and_a_far_rate_is_warned_about(capsys):
+    assert main(["train", "--optimizer", "sgd", "--epochs", "1", "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert "(relu, sgd, lr 0.1)" in captured.out and "warning" not in captured.err
+    assert main(["train", "--optimizer", "sgd", "--lr", "0.001", "--epochs", "1", "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.strip() == ("explainer: warning: sgd usually needs a learning rate from 0.01 to 0.5 (its "
+                                    "default is 0.1); with 0.001 it may learn very slowly")
+    assert "(relu, sgd, lr 0.001)" in captured.out  # the student's rate is kept
+
+
 def test_train_saves_a_model_that_loads(tmp_path, capsys):
     from explainer import Network
 

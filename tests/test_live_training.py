@@ -9,7 +9,7 @@ import pytest
 import traitlets
 from PIL import Image
 
-from explainer import Experiment, LiveRun, run
+from explainer import Experiment, LiveRun, default_lr, lr_advice, run
 from explainer.data import write_idx
 from explainer.filters import FILTER_GAP, GAP_RGB, MARK_RGB, filter_layout, filter_range, filter_rgb, tile_origin
 from explainer.live import available_datasets
@@ -305,3 +305,40 @@ def test_pausing_a_live_run_stops_it_between_steps(tmp_path):
     time.sleep(0.1)
     assert live.step == stopped and not live.playing and live.trace().n_steps == stopped
     live.close()
+
+
+def test_another_optimizer_moves_an_unchanged_rate_to_its_own_default_and_a_far_one_is_flagged(live):
+    assert live.lr == default_lr("adam")
+    live.optimizer = "sgd"
+    assert live.lr == default_lr("sgd") and "explainer-warning" not in live._status.value
+    live.lr = 0.001  # the rate that left a sigmoid network at 21.7%: kept, since the student chose it, but flagged
+    live.optimizer = "momentum"
+    assert live.lr == 0.001
+    assert "explainer-warning" not in live._status.value  # momentum's range starts at 0.001
+    live.optimizer = "sgd"
+    assert live.lr == 0.001 and lr_advice("sgd", 0.001) in live._status.value
+    assert LiveTraining(optimizer="sgd").lr == default_lr("sgd")
+
+
+def test_weight_decay_and_the_initialiser_reach_the_run(live):
+    assert live._experiment().l2 == 0 and live._experiment().init is None  # the network picks (he for relu)
+    live.l2, live.init = 5e-4, "xavier"
+    experiment = live._experiment()
+    assert experiment.l2 == 5e-4 and experiment.init == "xavier"
+    assert live.run_steps(3) == 3 and live.run.experiment == experiment
+    with pytest.raises(traitlets.TraitError, match="init must be one of default, "):
+        live.init = "orthogonal"
+    assert {"l2", "init"} <= set(live._controls)
+
+
+def test_with_no_hidden_layer_the_output_tiles_stand_in_digit_order_labelled(tmp_path):
+    live = LiveTraining(trace_path=tmp_path / "out.zarr", hidden="none", epochs=1, steps_per_second=0)
+    live.run_steps(2)
+    labels = re.findall(r">(\d)</span>", live._filters_labels.value)
+    assert labels == [str(d) for d in range(10)]
+    widths = {int(w) for w in re.findall(r"width:(\d+)px", live._filters_labels.value)}
+    scale, cols, rows = filter_layout(10, (8, 8), cols=10)
+    assert (cols, rows) == (10, 1) and pixels(live._filters_image.value).shape[1] == FILTER_GAP + 10 * (8 * scale + FILTER_GAP)
+    assert widths == {8 * scale + FILTER_GAP}  # one label per tile, each as wide as a tile and its gap
+    live.hidden = "16"
+    assert live._filters_labels.value == ""

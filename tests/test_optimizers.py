@@ -7,7 +7,8 @@ g2 = [0.25, 0.5]; lr = 0.1 throughout. The arithmetic is in the comments.
 import numpy as np
 import pytest
 
-from explainer.optimizers import OPTIMIZERS, make_optimizer
+from explainer import Experiment, TrainConfig, run
+from explainer.optimizers import OPTIMIZERS, default_lr, lr_advice, make_optimizer
 
 G1, G2 = np.array([0.5, -1.0]), np.array([0.25, 0.5])
 
@@ -102,3 +103,42 @@ def test_subnormal_values_are_flushed_to_zero_every_100_steps(name):
     assert w[0] == 0 and w[1] == 1.0
     for state in opt._slots():
         assert not np.any((state != 0) & (np.abs(state) < tiny))
+
+
+# -- each optimizer's own learning rate ------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_each_default_learning_rate_lies_in_its_own_usual_range(name):
+    low, high = OPTIMIZERS[name].usual_lr
+    assert low <= default_lr(name) <= high
+    assert lr_advice(name, default_lr(name)) is None
+
+
+def test_plain_steps_default_to_a_rate_a_hundred_times_adams():
+    assert default_lr("sgd") == 100 * default_lr("adam")
+    assert TrainConfig(optimizer="sgd").lr == default_lr("sgd")
+    assert Experiment(optimizer="momentum").lr == default_lr("momentum")
+
+
+def test_choosing_another_optimizer_takes_its_default_rate_not_the_presets():
+    # the issue: --optimizer sgd silently kept Adam's 0.001 and a sigmoid network ended at 21.7%
+    assert Experiment.preset("digits").lr == default_lr("adam")
+    assert Experiment.preset("digits", optimizer="sgd").lr == default_lr("sgd")
+    assert Experiment.preset("mnist", optimizer="sgd", lr=0.02).lr == 0.02  # a rate given is kept
+
+
+def test_sgd_with_its_own_default_trains_a_sigmoid_network():
+    # the preset's 30 epochs: with Adam's 0.001 this network ended at 21.7%, with sgd's own 0.1 at 88%
+    new = run(Experiment.preset("digits", activation="sigmoid", optimizer="sgd"), progress=False)
+    old = run(Experiment.preset("digits", activation="sigmoid", optimizer="sgd", lr=1e-3), progress=False)
+    assert new.history.test_accuracy > 0.85 > 0.3 > old.history.test_accuracy
+
+
+@pytest.mark.parametrize("name,lr,words", [("sgd", 0.001, "learn very slowly"), ("adam", 0.5, "diverge"),
+                                          ("momentum", 5.0, "diverge")])
+def test_a_rate_far_from_the_usual_one_is_named_with_what_may_happen(name, lr, words):
+    low, high = OPTIMIZERS[name].usual_lr
+    advice = lr_advice(name, lr)
+    assert advice.startswith(f"{name} usually needs a learning rate from {low:g} to {high:g}")
+    assert f"with {lr:g} it may {words}" in advice

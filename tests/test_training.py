@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from explainer import Experiment, Network, TrainConfig, TrainingDivergedError, fit, run
+from explainer import OPTIMIZERS, Experiment, Network, TrainConfig, TrainingDivergedError, fit, run
 from explainer.data import load_dataset
 
 
@@ -50,15 +50,17 @@ def test_float64_run_is_float64_and_agrees_with_float32(digits):
     assert abs(r64.history.test_accuracy - r32.history.test_accuracy) < 0.03
 
 
-@pytest.mark.parametrize("optimizer,lr", [("sgd", 1e4), ("sgd", 100.0), ("adam", 1e3)])
+@pytest.mark.parametrize("optimizer,lr", [("sgd", 1e4), ("sgd", 100.0), ("sgd", 3.0), ("adam", 1e3)])
 def test_a_diverging_learning_rate_stops_with_advice(optimizer, lr):
     with pytest.raises(TrainingDivergedError) as info:
         run(small(optimizer=optimizer, lr=lr), progress=False)
     message = str(info.value)
     assert "diverged at step" in message
-    assert f"learning rate {lr:g} is too high for {optimizer}" in message
+    low, high = OPTIMIZERS[optimizer].usual_lr
+    assert f"learning rate {lr:g} is too high for {optimizer}, which usually works with {low:g} to {high:g}" in message
+    # the rate it suggests is smaller and inside the range it names (the hint once said "0.01 to 0.5", then "2")
     suggested = float(message.rsplit("such as ", 1)[1].rstrip("."))
-    assert lr / 100 <= suggested <= lr / 10
+    assert suggested < lr and low <= suggested <= high
 
 
 def test_nan_divergence_names_the_layer(digits):

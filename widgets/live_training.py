@@ -31,7 +31,18 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from explainer import PRESETS, LiveRun, figures, filter_range
+from explainer import (
+    INITIALIZERS,
+    OPTIMIZERS,
+    PRESETS,
+    LiveRun,
+    default_lr,
+    figures,
+    filter_layout,
+    filter_range,
+    lr_advice,
+    tile_origin,
+)
 
 from .common import CSS, ErrorArea, filters_png, image_widget, silent_words
 from .live_plot import LossPlot
@@ -41,7 +52,8 @@ __all__ = ["LiveTraining", "SPEEDS", "REDRAW_SECONDS"]
 SPEEDS = {"10 steps/s": 10.0, "50 steps/s": 50.0, "200 steps/s": 200.0, "as fast as it can": 0.0}
 REDRAW_SECONDS = 0.25  # while playing, redraw at most this often (a redraw re-opens the trace: 20-70 ms)
 REDRAW_SHARE = 0.2  # ... and spend at most this share of the time redrawing
-SETTINGS = ("dataset", "hidden", "activation", "optimizer", "lr", "batch_size", "epochs", "seed")
+SETTINGS = ("dataset", "hidden", "activation", "init", "optimizer", "lr", "l2", "batch_size", "epochs", "seed")
+DEFAULT_INIT = "default"  # the init control's choice that lets the network pick (he for relu-like, xavier otherwise)
 
 
 class LiveTraining(widgets.VBox):
@@ -54,9 +66,11 @@ class LiveTraining(widgets.VBox):
         Default: ``runs/live/<date>-<time>.zarr`` for each run.
     **settings
         Starting values of the controls: ``dataset``, ``hidden`` (``"64,32"``
-        or ``(64, 32)``), ``activation``, ``optimizer``, ``lr``, ``batch_size``,
-        ``epochs``, ``seed``, and ``steps_per_second``. Defaults: the digits
-        preset with one hidden layer of 64 and 10 epochs.
+        or ``(64, 32)``), ``activation``, ``init``, ``optimizer``, ``lr``, ``l2``,
+        ``batch_size``, ``epochs``, ``seed``, and ``steps_per_second``. Defaults: the
+        digits preset with one hidden layer of 64, no weight decay and 10 epochs;
+        the learning rate is the optimizer's own default (0.1 for sgd, 0.001 for
+        adam), and choosing another optimizer moves an unchanged rate to its default.
 
     Headless use (tests, notebooks run by nbclient): :meth:`run_steps`,
     :meth:`step_once`, :meth:`start` / :meth:`pause` / :meth:`wait`,
@@ -68,8 +82,10 @@ class LiveTraining(widgets.VBox):
     dataset = traitlets.Unicode("digits", help="a data set whose files are on disk (LiveRun.choices('dataset'))")
     hidden = traitlets.Unicode("64", help="hidden layer widths, like '64,32'")
     activation = traitlets.Unicode("relu", help="hidden-layer activation, from explainer.HIDDEN_ACTIVATIONS")
+    init = traitlets.Unicode(DEFAULT_INIT, help="weight initialiser, from explainer.INITIALIZERS, or 'default'")
     optimizer = traitlets.Unicode("adam", help="an optimizer's name (LiveRun.choices('optimizer'))")
     lr = traitlets.Float(1e-3, help="learning rate")
+    l2 = traitlets.Float(0.0, help="weight decay: the penalty l2/2 sum W^2 added to the loss")
     batch_size = traitlets.Int(32)
     epochs = traitlets.Int(10)
     seed = traitlets.Int(0, help="initial weights, data split and shuffling")
@@ -87,7 +103,9 @@ class LiveTraining(widgets.VBox):
         if isinstance(settings.get("hidden"), (tuple, list)):
             settings["hidden"] = ",".join(str(h) for h in settings["hidden"])
         preset = PRESETS["digits"]
-        defaults = {"optimizer": preset.optimizer, "lr": preset.lr, "batch_size": preset.batch_size}
+        optimizer = settings.get("optimizer", preset.optimizer)
+        defaults = {"optimizer": optimizer, "lr": default_lr(optimizer) if optimizer in OPTIMIZERS else preset.lr,
+                    "batch_size": preset.batch_size}
         super().__init__(**{**defaults, **settings})
         self.add_class("explainer-dashboard")
         self.errors = ErrorArea()
@@ -99,6 +117,7 @@ class LiveTraining(widgets.VBox):
         self._next_draw = 0.0  # while playing: when the next redraw is due
         self._plot = self._plot_shape = None
         self._build()
+        self.observe(self._on_optimizer, names="optimizer")  # first: the rate follows before the redraw
         self.observe(self._on_settings, names=list(SETTINGS))
         self.observe(self._on_playing, names="playing")
         self.observe(self._on_pace, names="steps_per_second")
@@ -118,9 +137,12 @@ class LiveTraining(widgets.VBox):
                                    style=style, layout=narrow),
             "activation": widgets.Dropdown(options=LiveRun.choices("activation"), description="activation", style=style,
                                            layout=narrow),
+            "init": widgets.Dropdown(options=[DEFAULT_INIT, *INITIALIZERS], description="initialiser", style=style,
+                                     layout=narrow),
             "optimizer": widgets.Dropdown(options=LiveRun.choices("optimizer"), description="optimizer", style=style,
                                           layout=narrow),
             "lr": widgets.FloatText(description="learning rate", step=None, style=style, layout=narrow),
+            "l2": widgets.FloatText(description="L2 (decay)", step=None, style=style, layout=narrow),
             "batch_size": widgets.IntText(description="batch size", style=style, layout=narrow),
             "epochs": widgets.IntText(description="epochs", style=style, layout=narrow),
             "seed": widgets.IntText(description="seed", style=style, layout=narrow),
@@ -150,15 +172,19 @@ class LiveTraining(widgets.VBox):
         self._loss_image = image_widget(css="explainer-loss")
         self._filters_image = image_widget(css=CSS["filters"])
         self._filters_caption = widgets.HTML()
+        self._filters_labels = widgets.HTML()  # with no hidden layer: each output tile's digit, under it
+        self._filters_labels.add_class("explainer-filter-labels")
         self.children = [
             widgets.HTML("<b>Live training</b>: choose a network, press play, and watch the loss fall and the "
                          "first layer's filters take shape. Every run is recorded as a trace."),
-            widgets.HBox([widgets.VBox(list(self._controls.values())[:4] + [self._speed]),
-                          widgets.VBox(list(self._controls.values())[4:])]),
+            widgets.HBox([widgets.VBox(list(self._controls.values())[:4]),
+                          widgets.VBox(list(self._controls.values())[4:8]),
+                          widgets.VBox(list(self._controls.values())[8:] + [self._speed])]),
             widgets.HBox(list(self._buttons.values())),
             self._status,
             self.errors,
-            widgets.HBox([self._loss_image, widgets.VBox([self._filters_image, self._filters_caption])],
+            widgets.HBox([self._loss_image, widgets.VBox([self._filters_image, self._filters_labels,
+                                                          self._filters_caption])],
                          layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start")),
             self._where,
         ]
@@ -298,10 +324,22 @@ class LiveTraining(widgets.VBox):
     def _experiment(self):
         """The run the controls describe; a ValueError naming the setting if they describe none."""
         return LiveRun.experiment(dataset=self.dataset, hidden=self.hidden, activation=self.activation,
-                                  optimizer=self.optimizer, lr=self.lr, batch_size=self.batch_size,
-                                  epochs=self.epochs, seed=self.seed)
+                                  init=None if self.init == DEFAULT_INIT else self.init, optimizer=self.optimizer,
+                                  lr=self.lr, l2=self.l2, batch_size=self.batch_size, epochs=self.epochs,
+                                  seed=self.seed)
+
+    def lr_advice(self):
+        """A warning when the learning rate is far from what the optimizer usually needs, else ``""``."""
+        return lr_advice(self.optimizer, self.lr) or "" if self.lr > 0 else ""
 
     # -- observers ---------------------------------------------------------------------------
+
+    @traitlets.validate("init")
+    def _valid_init(self, proposal):
+        if proposal["value"] not in (DEFAULT_INIT, *INITIALIZERS):
+            raise traitlets.TraitError(f"init must be one of {DEFAULT_INIT}, {', '.join(INITIALIZERS)}; "
+                                       f"got {proposal['value']!r}")
+        return proposal["value"]
 
     @traitlets.validate("dataset", "activation", "optimizer")
     def _valid_choice(self, proposal):
@@ -309,6 +347,11 @@ class LiveTraining(widgets.VBox):
             return LiveRun.check(proposal["trait"].name, proposal["value"])
         except ValueError as e:
             raise traitlets.TraitError(str(e)) from None
+
+    def _on_optimizer(self, change):
+        """Another optimizer: a learning rate left at the old one's default moves to the new one's."""
+        if change["old"] in OPTIMIZERS and self.lr == default_lr(change["old"]):
+            self.lr = default_lr(change["new"])
 
     def _on_settings(self, change):
         """A control changed: the current run ends; show what the new settings start from."""
@@ -346,15 +389,20 @@ class LiveTraining(widgets.VBox):
     def _show_settings(self):
         """Before a run: its empty loss axes, and a blank tile for each first-layer unit."""
         try:
-            plan = LiveRun.plan(self._experiment())
+            experiment = self._experiment()
+            plan = LiveRun.plan(experiment)
         except Exception as error:  # noqa: BLE001 -- a bad setting is a message in the dashboard
             self.errors.show(error)
             return
         self.errors.clear()
         self.step = 0
         n, shape = min(plan.n_units, figures.MAX_FILTERS), plan.image_shape
+        advice = self.lr_advice()
+        warning = f"<br><span class='explainer-warning'>⚠ {advice}</span>" if advice else ""
+        self._filters_labels.value = _digit_labels(shape, n) if not experiment.hidden else ""
         self._draw(plan.total_steps, plan.steps_per_epoch, np.zeros(0), [], [],
-                   filters_png(np.zeros((n, *shape)), 1.0), "Press play or step to start a new run with these settings.",
+                   _tiles_png(np.zeros((n, *shape)), 1.0, output=not experiment.hidden),
+                   f"Press play or step to start a new run with these settings.{warning}",
                    f"<small><b>First-layer filters</b>: {n} tiles, one per unit, drawn from the run's trace: the "
                    "first snapshot (step 0) shows the random initial weights.</small>")
 
@@ -392,11 +440,12 @@ class LiveTraining(widgets.VBox):
         h, w = trace.image_shape
         which = f"all {n}" if n == n_units else f"the first {n} of {n_units}"
         when = "step 0: the random initial weights" if last == 0 else f"step {last}, the latest snapshot"
-        note = "; with no hidden layer these are the output units, one per digit from 0" if output else ""
+        note = "; with no hidden layer these are the output units, one per digit, labelled under each" if output else ""
         caption = (f"<small><b>First-layer filters</b>, {when}: {which} rows of W<sub>1</sub> on the {h}×{w} pixels"
                    f"{note}. Red: ink there raises the unit's z; blue: lowers it (±{vmax:.3g}, the same at every "
                    f"step).{silent_words(silent, n, len(trace.probe_labels))}</small>")
-        return filters_png(images[:n], vmax, marked=[j for j in silent if j < n]), caption
+        self._filters_labels.value = _digit_labels(trace.image_shape, n) if output else ""
+        return _tiles_png(images[:n], vmax, marked=[j for j in silent if j < n], output=output), caption
 
     def _draw(self, total, per_epoch, loss, val_steps, val_accuracy, filters, status, caption):
         """The loss curve (``loss``: (n_steps,) so far) and validation points, the filters' PNG, the status line."""
@@ -410,3 +459,17 @@ class LiveTraining(widgets.VBox):
             self._filters_image.value = filters
             self._filters_caption.value = caption
             self._status.value = status
+
+
+def _tiles_png(images, vmax, marked=(), output=False):
+    """The filters' PNG: with no hidden layer the ten output units stand in one row, in digit order."""
+    return filters_png(images, vmax, marked=marked, cols=len(images) if output else None)
+
+
+def _digit_labels(shape, n):
+    """HTML: the digit of each of ``n`` output tiles in one row, each label centred under its tile."""
+    scale, _, _ = filter_layout(n, shape, cols=n)
+    first, second = (tile_origin(j, shape, scale, n)[1] for j in (0, 1))
+    cells = "".join(f"<span style='display:inline-block;width:{second - first}px;text-align:center'>{d}</span>"
+                    for d in range(n))
+    return f"<div style='padding-left:{first // 2}px;font-weight:bold'>{cells}</div>"

@@ -12,7 +12,7 @@ from ..experiment import PRESETS, Experiment, parse_hidden, run
 from ..initializers import INITIALIZERS
 from ..losses import LOSSES
 from ..network import is_saved_network
-from ..optimizers import OPTIMIZERS
+from ..optimizers import OPTIMIZERS, lr_advice
 from ..outputs import check_file_out, check_folder_out, check_trace_out
 from ..trace import DEFAULT_SCHEDULE, TraceRecorder
 
@@ -57,7 +57,9 @@ def add_parser(subparsers):
     p.add_argument("--optimizer", choices=list(OPTIMIZERS), metavar="NAME",
                    help=f"optimiser: {_choices(OPTIMIZERS)} (default: adam)")
     p.add_argument("--lr", type=float, metavar="RATE",
-                   help=f"learning rate (default: {_per_dataset('lr')})")
+                   help="learning rate (default: the optimizer's own: "
+                   + ", ".join(f"{name} {cls.default_lr:g}" for name, cls in OPTIMIZERS.items())
+                   + "; a rate far outside what that optimizer usually needs gets a warning)")
     p.add_argument("--lr-decay", type=float, metavar="FACTOR",
                    help=f"multiply the learning rate by this after every epoch (default: "
                    f"{_per_dataset('lr_decay')})")
@@ -138,6 +140,9 @@ def train_command(args):
                        example="model.npz")
     check_run(experiment, schedule=args.schedule if args.out else None, n_probe=args.probe, out=args.out,
               names=FLAGS)
+    advice = lr_advice(experiment.optimizer, experiment.lr)
+    if advice:
+        print(f"explainer: warning: {advice}", file=sys.stderr)
     recorder = None
     if args.out:
         recorder = TraceRecorder(args.out, schedule=args.schedule, n_probe=args.probe, overwrite=args.force)
