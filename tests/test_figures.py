@@ -88,6 +88,19 @@ def test_loss_curve_draws_every_recorded_step(trace):
     window = int(ax_acc.lines[0].get_label().split("mean of ")[1].split()[0])
     np.testing.assert_allclose(ax_acc.lines[0].get_ydata(), smooth(trace.scalars["accuracy"], window))
     assert f"{trace.evaluation.test_accuracy:.1%}" in " ".join(fig.get_suptitle().split())
+    # the headline's numbers are where the curves start and end: the raw first step, the mean line's last point
+    # (it once said "fell from 1.64", the first window's mean, above a curve that starts at 2.54)
+    title = " ".join(fig.get_suptitle().split())
+    first, last = float(trace.scalars["loss"][0]), ax_loss.lines[1].get_ydata()[-1]
+    assert f"from {first:.2f} (step 0) to {last:.3f} (the mean of the last {window} steps)" in title
+
+
+def test_the_dead_units_title_names_a_peak_between_the_ends():
+    from explainer.figures.curves import _dead_words
+
+    line = np.array([0.01, 0.03, 0.05, 0.04, 0.02])
+    assert _dead_words(0, line) == "layer 1: 1% at the start, 2% at the end, 5% at most (step 2)"
+    assert _dead_words(1, np.array([0.05, 0.03, 0.02])) == "layer 2: 5% at the start, 2% at the end"
 
 
 def test_smooth_is_a_centred_mean_that_shrinks_at_the_ends():
@@ -211,7 +224,7 @@ def test_dead_units_draws_the_recorded_dead_share_of_each_hidden_layer(trace):
     assert len(lines) == trace.n_layers - 1
     expected = smooth(dead[:, 0], default_window(trace.n_steps))
     np.testing.assert_allclose(lines[0].get_ydata(), expected)
-    assert f"layer 1 from {expected[0]:.0%} to {expected[-1]:.0%}" in fig.axes[0].get_title()
+    assert f"layer 1: {expected[0]:.0%} at the start, {expected[-1]:.0%} at the end" in fig.get_suptitle()
 
 
 def test_a_network_with_no_hidden_layer_has_no_dead_units_figure(tmp_path):

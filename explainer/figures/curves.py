@@ -79,7 +79,7 @@ def loss_curves(trace, smoothing=None):
     ax_acc.grid(True, alpha=0.3)
     ax_acc.set_xlim(0, max(trace.n_steps, 1))
 
-    fig.suptitle(_headline(trace, smooth(loss, window), ev), fontsize=12)
+    fig.suptitle(_headline(trace, loss, smooth(loss, window), window, ev), fontsize=12)
     return fig
 
 
@@ -113,7 +113,7 @@ def gradient_norms(trace, smoothing=None):
     add_epoch_axis(ax, trace)
     if trace.n_steps:
         first, last = [np.array([g[k] for g in smoothed]) for k in (0, -1)]
-        ax.set_title(f"The size of each layer's weight gradient dW:\n{_span(first)} at the start of training, "
+        fig.suptitle(f"The size of each layer's weight gradient dW:\n{_span(first)} at the start of training, "
                      f"{_span(last)} at the end", fontsize=12)
     plain_log_labels(ax)
     return fig
@@ -142,9 +142,9 @@ def dead_units(trace, smoothing=None):
               loc="best")
     add_epoch_axis(ax, trace)
     if trace.n_steps:
-        change = "; ".join(f"layer {i + 1} from {line[0]:.0%} to {line[-1]:.0%}" for i, line in enumerate(smoothed))
-        ax.set_title(f"Dead units per hidden layer (a ReLU unit at 0 for a whole batch gets no gradient from it):\n"
-                     f"{change} over training", fontsize=12)
+        change = "\n".join(_dead_words(i, line) for i, line in enumerate(smoothed))
+        fig.suptitle(f"Dead units per hidden layer (a ReLU unit at 0 for a whole batch gets no gradient from it):\n"
+                     f"{change}", fontsize=12)
     return fig
 
 
@@ -192,14 +192,24 @@ def _span(values):
     return lo if lo == hi else f"{lo} to {hi}"
 
 
-def _headline(trace, smoothed_loss, ev):
+def _dead_words(i, line):
+    """"layer 1: 1% at the start, 2% at the end, 5% at most (step 830)": a peak between the ends is not hidden."""
+    peak = int(np.argmax(line))
+    words = f"layer {i + 1}: {line[0]:.0%} at the start, {line[-1]:.0%} at the end"
+    if f"{line[peak]:.0%}" not in (f"{line[0]:.0%}", f"{line[-1]:.0%}"):
+        words += f", {line[peak]:.0%} at most (step {peak})"
+    return words
+
+
+def _headline(trace, loss, smoothed_loss, window, ev):
+    """The loss from where its curve starts (step 0's batch loss) to where the mean line ends."""
     if not trace.n_steps:
         return f"{trace.dataset}: no training step recorded yet"
-    first, last = smoothed_loss[0], smoothed_loss[-1]
+    first, last = float(loss[0]), float(smoothed_loss[-1])
     epochs = f"{trace.n_epochs} epochs" if trace.n_epochs else "within the first epoch"
-    words = (f"{trace.dataset} {'→'.join(map(str, trace.sizes))}: over {trace.n_steps} steps "
-             f"({epochs}) the batch loss {'fell' if last < first else 'rose'} "
-             f"from {first:.2f} to {last:.3f}")
+    end = "the last step" if window == 1 else f"the mean of the last {window} steps"
+    words = (f"{trace.dataset} {'→'.join(map(str, trace.sizes))}: over {trace.n_steps} steps ({epochs}) the batch "
+             f"loss {'fell' if last < first else 'rose'}\nfrom {first:.2f} (step 0) to {last:.3f} ({end})")
     if ev is not None:
         return f"{words}\nand the network classifies {ev.test_accuracy:.1%} of the test digits correctly"
-    return f"{words}\n(the run stopped before its end: no test accuracy)"
+    return f"{words}\nand the run stopped before its end: no test accuracy"
