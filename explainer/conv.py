@@ -1,0 +1,216 @@
+"""The convolutional layer: one small dense layer, slid over every position of the image.
+
+A filter is a k x k x c_in block of weights. At each position ``p`` of the
+image it sees the patch ``a_p`` under it (k * k * c_in values) and computes
+the dense layer's ``z = W a + b`` there. With the filters as the rows of
+``W`` (n_out, k, k, c_in), for a batch of images ``a_prev`` (batch, H, W, c_in)
+held channels last::
+
+    cols = patches(a_prev, k)                    # (batch * Ho * Wo, k * k * c_in)
+    z = cols @ W.reshape(n_out, -1).T + b        # (batch, Ho, Wo, n_out)  z_p = W a_p + b at each position
+    a = f(z)                                     # (batch, Ho, Wo, n_out)  the feature maps
+
+and going backward from ``delta = d loss_n / d z`` (per sample)::
+
+    dW = sum over positions of delta_p a_p^T / N # (n_out, k, k, c_in)  delta^T @ cols, averaged over the batch
+    db = sum over positions of delta_p / N       # (n_out,)
+    grad_a_prev = W^T delta_p, added back onto each patch's pixels   # (batch, H, W, c_in)
+
+With valid padding (the default) a 28x28 image and a 5x5 kernel give 24x24
+maps; with ``padding="same"`` the image is first framed with k // 2 zeros so
+the maps keep the image's size (odd k only). Stride 1.
+
+**Speed.** A batch is cut into micro-batches of :data:`MICRO_BATCH` images,
+small enough that one micro-batch's patches and maps stay in the CPU's cache;
+their gradients are summed, so the optimiser still sees the whole batch. The
+patches are cut again in backward rather than kept. When a max-pooling layer
+follows (:class:`ConvPool`) and the activation is ReLU, leaky ReLU or the
+identity, the network pools *before* adding the bias and applying ``f``::
+
+    max(f(z)) = f(max(W a) + b)          # exact: f and + b never change which value is largest
+
+which touches four times fewer values. The values are exactly those of the
+textbook order; only where the bias's rounding makes two values equal can the
+gradient go to the other of them (both are valid gradients). That fast pass
+keeps the pooled maps (on the pooling layer) and the gradients, not the
+full-resolution ``z``, ``a`` and ``delta`` of the convolution, which are None
+after it; :meth:`explainer.network.Network.inspect` computes every layer's.
+"""
+
+import numpy as np
+
+from .activations import get_activation
+from .im2col import add_patches, out_size, patches
+from .initializers import get_initializer
+from .pool import max_pool, unpool
+
+__all__ = ["Conv2D", "ConvPool", "MICRO_BATCH", "PADDINGS", "POOL_FIRST"]
+
+MICRO_BATCH = 16  # images per micro-batch: the patches of 16 MNIST digits take about 1 MB
+PADDINGS = ("valid", "same")
+# activations for which pooling first, then the bias and f, gives the values of the textbook order
+POOL_FIRST = ("relu", "leaky_relu", "identity")
+
+
+class Conv2D:
+    """A 2-D convolution ``a = f(W * a_prev + b)`` with k x k filters, stride 1.
+
+    Parameters
+    ----------
+    in_shape : tuple of int
+        ``(height, width, channels)`` of the input: ``(28, 28, 1)`` for an MNIST digit.
+    n_out : int
+        Number of filters (output channels).
+    k : int
+        Kernel size: the filters are k x k.
+    activation, init : str
+        Names from ``ACTIVATIONS`` and ``INITIALIZERS``; the initialiser sees
+        ``n_in = k * k * c_in`` inputs per filter.
+    rng : numpy.random.Generator
+    dtype : numpy dtype
+    padding : {"valid", "same"}
+    """
+
+    def __init__(self, in_shape, n_out, k, activation, init, rng, dtype=np.float32, padding="valid"):
+        h, w, c_in = in_shape
+        if padding not in PADDINGS:
+            raise ValueError(f"padding must be one of 'valid', 'same'; got {padding!r}")
+        if padding == "same" and k % 2 == 0:
+            raise ValueError(f"'same' padding needs an odd kernel size (3, 5, ...); got {k}")
+        self.pad = k // 2 if padding == "same" else 0
+        ho, wo = out_size(h + 2 * self.pad, k), out_size(w + 2 * self.pad, k)
+        if ho < 1 or wo < 1:
+            raise ValueError(f"a {k}x{k} kernel does not fit in {h}x{w} maps with {padding} padding: use a "
+                             "smaller kernel, 'same' padding or fewer pooling layers")
+        self.in_shape, self.out_shape = (h, w, c_in), (ho, wo, n_out)
+        self.k, self.padding = k, padding
+        self.activation = get_activation(activation)
+        self.init = get_initializer(init)
+        self.W = self.init.draw(rng, k * k * c_in, n_out, dtype).reshape(n_out, k, k, c_in)  # (n_out, k, k, c_in)
+        self.b = np.zeros(n_out, dtype=dtype)  # (n_out,)
+        self.a_prev = self.z = self.a = None  # set by forward
+        self.delta = self.dW = self.db = None  # set by backward
+        self._cols = None  # a reused buffer for one micro-batch's patches
+
+    @property
+    def shape(self):
+        """``(n_out, k, k, c_in)``, the shape of ``W``."""
+        return self.W.shape
+
+    # -- the textbook order: z and a at every position ---------------------------
+
+    def forward(self, a_prev):
+        self.a_prev = a_prev  # (batch, H, W, c_in)
+        n, (ho, wo, n_out) = len(a_prev), self.out_shape
+        self.z = np.empty((n, ho, wo, n_out), self.W.dtype)  # (batch, Ho, Wo, n_out)
+        for mb in _micro_batches(n):
+            self.z[mb] = self._u(a_prev[mb])
+        self.z += self.b
+        self.a = self.activation.forward(self.z)  # (batch, Ho, Wo, n_out)
+        return self.a
+
+    def backward(self, grad_a=None, *, delta=None, need_grad_input=True):
+        """Back-propagate; returns ``grad_a_prev`` (batch, H, W, c_in), or None without ``need_grad_input``."""
+        if delta is None:
+            delta = self.activation.backward(self.z, self.a, grad_a)
+        self.delta = delta  # (batch, Ho, Wo, n_out)
+        return self._backward_u(delta, need_grad_input)
+
+    # -- the fast order, with the max-pooling layer that follows -----------------------
+
+    def forward_pooled(self, a_prev, pool):
+        """Convolve, pool, then add ``b`` and apply ``f``; fills ``pool``'s ``z`` and ``a``; returns them."""
+        self.a_prev = a_prev  # (batch, H, W, c_in)
+        n, (hp, wp, n_out) = len(a_prev), pool.out_shape
+        zp = np.empty((n, hp, wp, n_out), self.W.dtype)  # (batch, Ho // 2, Wo // 2, n_out)
+        right = np.empty((n, 2 * hp, wp, n_out), bool)  # which value won, as max_pool says it
+        lower = np.empty(zp.shape, bool)
+        for mb in _micro_batches(n):
+            zp[mb], (right[mb], lower[mb]) = max_pool(self._u(a_prev[mb]))
+        pool.winner = right, lower
+        zp += self.b  # the pooled z: max over each window of z = W a + b
+        pool.a_prev, self.z, self.a = None, None, None  # not kept at full resolution
+        pool.z = pool.a = self.activation.forward(zp)  # (batch, Ho // 2, Wo // 2, n_out)
+        self._zp = zp
+        return pool.a
+
+    def backward_pooled(self, grad_a, pool, need_grad_input=True):
+        """Back-propagate ``grad_a`` = d loss / d ``pool.a`` through f, the pooling and the convolution."""
+        pool.delta = grad_a  # (batch, Ho // 2, Wo // 2, n_out)
+        delta_pooled = self.activation.backward(self._zp, pool.a, grad_a)  # d loss / d z at each window's winner
+        self.delta = None
+        return self._backward_u(delta_pooled, need_grad_input, winner=pool.winner)
+
+    # -- shared by both orders -------------------------------------------------
+
+    def _u(self, a_prev):
+        """``W a_p`` at every position of one micro-batch: (micro, Ho, Wo, n_out), without the bias."""
+        x = self._padded(a_prev)
+        cols = patches(x, self.k, out=self._buffer(x))  # (micro * Ho * Wo, k * k * c_in)
+        u = cols @ self.W.reshape(len(self.W), -1).T  # (micro * Ho * Wo, n_out)
+        return u.reshape(len(a_prev), *self.out_shape)
+
+    def _backward_u(self, delta, need_grad_input, winner=None):
+        """``dW``, ``db`` and the input gradient from ``delta`` (full maps, or pooled with ``winner``)."""
+        n, W = len(delta), self.W
+        W2 = W.reshape(len(W), -1)  # (n_out, k * k * c_in)
+        self.dW = np.zeros_like(W2)
+        self.db = delta.reshape(-1, len(W)).sum(axis=0)  # (n_out,)
+        grad_in = np.empty((n, *self.in_shape), W.dtype) if need_grad_input else None  # (batch, H, W, c_in)
+        full = (n, *self.out_shape)
+        for mb in _micro_batches(n):
+            d = delta[mb] if winner is None else unpool(delta[mb], (winner[0][mb], winner[1][mb]),
+                                                        (len(delta[mb]), *full[1:]))
+            x = self._padded(self.a_prev[mb])
+            cols = patches(x, self.k, out=self._buffer(x))  # cut again: cheaper than keeping them
+            d2 = d.reshape(-1, len(W))  # (micro * Ho * Wo, n_out)
+            self.dW += d2.T @ cols  # (n_out, k * k * c_in)
+            if need_grad_input and not self.pad:
+                add_patches(d, W, x.shape[1:3], out=grad_in[mb])  # (micro, H, W, c_in)
+            elif need_grad_input:
+                g = add_patches(d, W, x.shape[1:3])  # (micro, H + 2 pad, W + 2 pad, c_in)
+                p, (h, w, _) = self.pad, self.in_shape
+                grad_in[mb] = g[:, p : p + h, p : p + w, :]
+        scale = W.dtype.type(1 / n)
+        self.dW = self.dW.reshape(W.shape)
+        self.dW *= scale
+        self.db *= scale
+        return grad_in
+
+    def _buffer(self, x):
+        """A flat buffer for the patches of a micro-batch ``x``, made once and reused."""
+        ho, wo, _ = self.out_shape
+        size = MICRO_BATCH * ho * wo * self.k * self.k * self.in_shape[2]
+        if self._cols is None or self._cols.dtype != x.dtype or len(x) > MICRO_BATCH:
+            self._cols = np.empty(max(size, len(x) * size // MICRO_BATCH), x.dtype)
+        return self._cols
+
+    def _padded(self, x):
+        p = self.pad
+        return np.pad(x, ((0, 0), (p, p), (p, p), (0, 0))) if p else x
+
+    def __repr__(self):
+        n_out, k, _, c_in = self.W.shape
+        return (f"Conv2D({self.in_shape} -> {self.out_shape}, {n_out} filters of {k}x{k}x{c_in}, "
+                f"padding={self.padding!r}, activation={self.activation.name!r})")
+
+
+class ConvPool:
+    """A :class:`Conv2D` and the 2x2 :class:`~explainer.pool.MaxPool2D` after it, run in the fast order.
+
+    Both layers stay in the network's list, with their own caches; this is
+    only how the network calls them when ``conv.activation`` is in :data:`POOL_FIRST`.
+    """
+
+    def __init__(self, conv, pool):
+        self.conv, self.pool = conv, pool
+
+    def forward(self, a_prev):
+        return self.conv.forward_pooled(a_prev, self.pool)
+
+    def backward(self, grad_a, *, need_grad_input=True):
+        return self.conv.backward_pooled(grad_a, self.pool, need_grad_input)
+
+
+def _micro_batches(n):
+    return [slice(s, s + MICRO_BATCH) for s in range(0, n, MICRO_BATCH)]
