@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 
 from . import colours
 from .activations import HIDDEN_ACTIVATIONS
-from .data import prepare_image
+from .data import UNSURE_BELOW, is_unsure, prepare_image
 from .errors import DataError, DataUnavailableError, ExplainerError, OutputError, TrainingDivergedError
 from .experiment import PRESETS, Experiment, parse_hidden, run
 from .filters import filter_layout, filter_mosaic, filter_palette, filter_range, filter_rgb, snapshot_range, tile_origin
@@ -58,6 +58,8 @@ __all__ = [
     "parse_hidden",
     "LiveRun",
     "prepare_image",
+    "is_unsure",
+    "UNSURE_BELOW",
     "filter_range",
     "snapshot_range",
     "filter_layout",

@@ -16,7 +16,7 @@ import numpy as np
 import traitlets
 from matplotlib.colors import Normalize
 
-from explainer import colours, figures, filter_range, prepare_image
+from explainer import colours, figures, filter_range, is_unsure, prepare_image
 
 from .blit import BlitFigure
 from .canvas import DrawingCanvas
@@ -253,7 +253,8 @@ class ForwardExplorer(TraceDashboard):
             self._input_image.value = png_bytes(picture)
             self._input_caption.value = ("<small>" + (f"probe digit {self.probe}, labelled {label}" if label is not None
                                                       else f"your {self.source}") + f", at step {self.step}</small>")
-            self._prediction.value = f'<span style="font-size:22px">predicted: <b>{predicted}</b></span>'
+            unsure = " <small>(not sure)</small>" if is_unsure(p) else ""  # the same rule as explainer predict
+            self._prediction.value = f'<span style="font-size:22px">predicted: <b>{predicted}</b>{unsure}</span>'
             verdict = "" if label is None else (
                 f' <b style="color:{colours.RIGHT}">✓</b>' if predicted == label else
                 f' <b style="color:{colours.WRONG}">✗</b> (it is a {label})')

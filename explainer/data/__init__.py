@@ -16,16 +16,18 @@ from .datasets import DATASETS, Dataset, DatasetInfo, choose_probe, load_dataset
 from .digits import load_digits_8x8
 from .idx import read_idx, write_idx
 from .mnist import MNIST_FILES, check_mnist_folder, load_mnist, mnist_dir
-from .own_image import prepare_image, read_ink
+from .own_image import UNSURE_BELOW, is_unsure, prepare_image, read_ink
 
 __all__ = [
     "DATASETS",
     "MNIST_FILES",
+    "UNSURE_BELOW",
     "Dataset",
     "DatasetInfo",
     "cache_dir",
     "check_mnist_folder",
     "choose_probe",
+    "is_unsure",
     "load_dataset",
     "load_digits_8x8",
     "load_mnist",
