@@ -26,10 +26,10 @@ from .flatten import Flatten
 from .layers import Dense
 from .pool import MaxPool2D
 
-__all__ = ["LAYER_KINDS", "parse_spec", "cnn_layers", "build_layers", "plan", "image_shape_for"]
+__all__ = ["LAYER_KINDS", "parse_spec", "cnn_layers", "feature_shape", "build_layers", "plan", "image_shape_for"]
 
-# spec word -> what follows it, for messages
-LAYER_KINDS = {"conv": "conv FILTERS KERNEL [same], e.g. 'conv 16 5'", "pool": "pool 2"}
+# spec word -> how the spec is written, for messages
+LAYER_KINDS = {"conv": "conv FILTERS KERNEL", "pool": "pool 2"}
 
 
 def parse_spec(spec):
@@ -43,8 +43,9 @@ def parse_spec(spec):
             return ("conv", *numbers, padding)
     if kind == "pool" and words[1:] == ["2"]:
         return ("pool", 2)
-    allowed = "; ".join(f"'{v}'" for v in LAYER_KINDS.values())
-    raise ValueError(f"a layer spec must be one of {allowed}; got {spec!r}")
+    allowed = " or ".join(f"'{v}'" for v in LAYER_KINDS.values())
+    raise ValueError(f"a layer spec is {allowed} (add 'same' to a conv for same padding), e.g. 'conv 16 5'; "
+                     f"got {spec!r}")
 
 
 def cnn_layers(conv, kernel, padding="valid"):
@@ -52,6 +53,23 @@ def cnn_layers(conv, kernel, padding="valid"):
     ``["conv 16 5", "pool 2", "conv 32 5", "pool 2"]``."""
     same = " same" if padding == "same" else ""
     return [spec for n in conv for spec in (f"conv {n} {kernel}{same}", "pool 2")]
+
+
+def feature_shape(specs, image_shape):
+    """The shape of the maps after ``specs`` over images of ``image_shape`` (h, w, c), without building them:
+    a ValueError (the layers' own) if a kernel or a pooling window does not fit."""
+    shape = tuple(image_shape)
+    for spec in specs:
+        kind, *args = parse_spec(spec)
+        if kind == "conv":
+            n_out, k, padding = args
+            pad = k // 2 if padding == "same" else 0
+            if (padding == "same" and k % 2 == 0) or min(shape[:2]) + 2 * pad < k:
+                Conv2D(shape, n_out, k, "identity", "he", np.random.default_rng(0), np.float32, padding)  # its error
+            shape = (shape[0] + 2 * pad - k + 1, shape[1] + 2 * pad - k + 1, n_out)
+        else:
+            shape = MaxPool2D(shape, *args).out_shape
+    return shape
 
 
 def image_shape_for(n_in, image_shape=None):

@@ -12,6 +12,12 @@ has one hidden layer of 32 neurons and 10 outputs (one per digit)::
     a0 = x                                  # (batch, 64)
     z1 = a0 @ W1.T + b1; a1 = f(z1)         # (batch, 32)   per sample: z1 = W1 a0 + b1
     z2 = a1 @ W2.T + b2; a2 = softmax(z2)   # (batch, 10), the class probabilities
+
+With ``layers``, convolution and pooling layers come first (a list of layer
+specs, :mod:`explainer.architecture`): the rows of ``x`` are then images
+(``image_shape``), and ``sizes[1:]`` are the dense layers after them::
+
+    Network([784, 128, 10], layers=["conv 16 5", "pool 2", "conv 32 5", "pool 2"])
 """
 
 import json
@@ -19,6 +25,7 @@ import json
 import numpy as np
 
 from .activations import get_activation
+from .architecture import build_layers, image_shape_for, plan
 from .initializers import default_initializer, get_initializer
 from .layers import Dense
 from .losses import get_loss, one_hot
@@ -56,6 +63,12 @@ class Network:
         whole number from 0 to 2**32 - 1.
     dtype : {"float32", "float64"}
         float32 is fast; float64 is for gradient checks.
+    layers : list of str, optional
+        Convolution and pooling layers before the dense ones, as specs like
+        ``"conv 16 5"`` and ``"pool 2"`` (:mod:`explainer.architecture`).
+    image_shape : tuple of int, optional
+        ``(height, width)`` or ``(height, width, channels)`` of the input
+        images, for ``layers``; default: a square one-channel image of ``sizes[0]`` pixels.
     """
 
     def __init__(
@@ -69,6 +82,8 @@ class Network:
         l2=0.0,
         seed=0,
         dtype="float32",
+        layers=None,
+        image_shape=None,
     ):
         sizes = _check_sizes(sizes)
         hidden, out, self.loss_fn, init, l1, l2, seed, dtype = check_settings(
@@ -77,11 +92,20 @@ class Network:
         self.l1, self.l2 = l1, l2
         self.activation, self.init = hidden.name, init
         rng = np.random.default_rng(seed)
-        activations = [hidden.name] * (len(sizes) - 2) + [out.name]
-        self.layers = [
-            Dense(n_in, n_out, act, init, rng, self.dtype)
-            for n_in, n_out, act in zip(sizes[:-1], sizes[1:], activations)
-        ]
+        self.specs, self.image_shape = None, None
+        if layers is None:
+            activations = [hidden.name] * (len(sizes) - 2) + [out.name]
+            self.layers = [
+                Dense(n_in, n_out, act, init, rng, self.dtype)
+                for n_in, n_out, act in zip(sizes[:-1], sizes[1:], activations)
+            ]
+        else:
+            if isinstance(layers, str):
+                raise ValueError(f"layers must be a list of layer specs like ['conv 16 5', 'pool 2']; got {layers!r}")
+            self.specs, self.image_shape = list(layers), image_shape_for(sizes[0], image_shape)
+            self.layers = build_layers(self.specs, self.image_shape, sizes, hidden.name, out.name, init, rng,
+                                       self.dtype)
+        self._steps = plan(self.layers)  # how forward and backward call the layers (fused where exact)
 
     # -- the two passes ----------------------------------------------------
 
@@ -90,8 +114,10 @@ class Network:
         a = np.asarray(x, dtype=self.dtype)
         if a.ndim != 2 or a.shape[1] != self.sizes[0]:
             raise ValueError(_batch_problem(a.shape, self.sizes[0]))
-        for layer in self.layers:
-            a = layer.forward(a)
+        if self.image_shape is not None:
+            a = a.reshape(len(a), *self.image_shape)  # (batch, height, width, channels)
+        for step in self._steps:
+            a = step.forward(a)
         return a  # (batch, n_classes)
 
     def backward(self, y):
@@ -113,10 +139,10 @@ class Network:
             grad = out.backward(delta=shortcut.delta(out.z, out.a, y))
         else:
             grad = out.backward(self.loss_fn.gradient(out.a, y))
-        for layer in reversed(self.layers[:-1]):
-            grad = layer.backward(grad, need_grad_input=layer is not self.layers[0])
+        for step in reversed(self._steps[:-1]):
+            grad = step.backward(grad, need_grad_input=step is not self._steps[0])
         if self.l1 or self.l2:
-            for layer in self.layers:
+            for layer in self.weighted:
                 # d/dW [l1 sum|W| + l2/2 sum W^2] = l1 sign(W) + l2 W
                 if self.l2:
                     layer.dW += self.dtype.type(self.l2) * layer.W
@@ -127,9 +153,9 @@ class Network:
         """Mean loss of outputs ``a`` against one-hot ``y``, plus the weight penalties."""
         value = self.loss_fn.value(a, y)
         if self.l1:
-            value += self.l1 * sum(float(np.abs(layer.W).sum()) for layer in self.layers)
+            value += self.l1 * sum(float(np.abs(layer.W).sum()) for layer in self.weighted)
         if self.l2:
-            value += self.l2 / 2 * sum(float((layer.W * layer.W).sum()) for layer in self.layers)
+            value += self.l2 / 2 * sum(float((layer.W * layer.W).sum()) for layer in self.weighted)
         return value
 
     def one_hot(self, labels):
@@ -139,14 +165,19 @@ class Network:
     # -- parameters --------------------------------------------------------
 
     @property
+    def weighted(self):
+        """The layers with weights: all of a dense network's; a CNN's convolution and dense layers."""
+        return [layer for layer in self.layers if layer.W is not None]
+
+    @property
     def params(self):
         """``[W1, b1, W2, b2, ...]``: the arrays the optimiser changes in place."""
-        return [p for layer in self.layers for p in (layer.W, layer.b)]
+        return [p for layer in self.weighted for p in (layer.W, layer.b)]
 
     @property
     def grads(self):
         """``[dW1, db1, dW2, db2, ...]`` from the last ``backward``, aligned with ``params``."""
-        return [g for layer in self.layers for g in (layer.dW, layer.db)]
+        return [g for layer in self.weighted for g in (layer.dW, layer.db)]
 
     # -- using a trained network ---------------------------------------------
 
@@ -171,9 +202,11 @@ class Network:
 
         The network's own layer caches (from the last training batch) are left
         as they were, so this is safe to call between ``backward`` and the
-        optimiser's update.
+        optimiser's update. Every layer is run in the textbook order, so a
+        convolution's full-resolution ``z``, ``a`` and ``delta`` are all there
+        (pooling and flatten layers have no ``dW``, ``db``: None).
         """
-        net = self._detached()
+        net = self._detached(fast=False)
         y = self.one_hot(labels)
         p = net.forward(x)
         net.backward(y)
@@ -187,21 +220,25 @@ class Network:
             db=[layer.db for layer in layers],
         )
 
-    def _detached(self):
-        """A copy that shares ``W`` and ``b`` but has its own caches."""
+    def _detached(self, fast=True):
+        """A copy that shares ``W`` and ``b`` but has its own caches (``fast``: the fused order where exact)."""
         twin = object.__new__(Network)
         twin.__dict__.update(self.__dict__)
         twin.layers = []
         for layer in self.layers:
-            copy = object.__new__(Dense)
+            copy = object.__new__(type(layer))
             copy.__dict__.update(layer.__dict__)
+            if "_cols" in copy.__dict__:
+                copy._cols = None  # its own patch buffer: a copy may run on another thread
             twin.layers.append(copy)
+        twin._steps = plan(twin.layers, fast)
         return twin
 
     # -- description, saving and loading -----------------------------------
 
     def config(self):
         """The architecture as a JSON-able dict; ``Network(**net.config())`` rebuilds it."""
+        cnn = {} if self.specs is None else {"layers": list(self.specs), "image_shape": list(self.image_shape)}
         return {
             "sizes": list(self.sizes),
             "activation": self.activation,
@@ -212,12 +249,13 @@ class Network:
             "l2": self.l2,
             "seed": self.seed,
             "dtype": self.dtype.name,
+            **cnn,
         }
 
     def save(self, path):
         """Save the architecture and weights to one ``.npz`` file (no pickle)."""
         arrays = {}
-        for i, layer in enumerate(self.layers):
+        for i, layer in enumerate(self.weighted):
             arrays[f"W{i}"], arrays[f"b{i}"] = layer.W, layer.b
         header = {"format": _FORMAT, "version": _FORMAT_VERSION, "config": self.config()}
         with open(path, "wb") as f:  # np.savez would append ".npz" to a name without it
@@ -243,7 +281,7 @@ class Network:
                 f"{_FORMAT_VERSION}: upgrade explainer to load it"
             )
         net = cls(**header["config"])
-        for i, layer in enumerate(net.layers):
+        for i, layer in enumerate(net.weighted):
             W, b = arrays[f"W{i}"], arrays[f"b{i}"]
             if W.shape != layer.W.shape or b.shape != layer.b.shape:
                 raise ValueError(f"{path}: layer {i} weights have shape {W.shape}, expected {layer.W.shape}")
@@ -252,8 +290,9 @@ class Network:
 
     def __repr__(self):
         c = self.config()
+        layers = "" if self.specs is None else f"layers={c['layers']}, "
         return (
-            f"Network({c['sizes']}, activation={c['activation']!r}, output={c['output']!r}, "
+            f"Network({c['sizes']}, {layers}activation={c['activation']!r}, output={c['output']!r}, "
             f"loss={c['loss']!r}, dtype={c['dtype']!r})"
         )
 

@@ -402,11 +402,13 @@ def _diverged(net, config, step, epoch, what):
     """Explain a diverged run: where it blew up, and what to try."""
     where = ""
     for i, layer in enumerate(net.layers):
-        bad = [symbol for symbol, x in (("W", layer.W), ("z", layer.z), ("a", layer.a)) if not np.isfinite(x).all()]
+        bad = [symbol for symbol, x in (("W", layer.W), ("z", layer.z), ("a", layer.a))
+               if x is not None and not np.isfinite(x).all()]  # pooling has no W; a fast convolution keeps no z
         if bad:
             where = f" The first non-finite values are in layer {i + 1}'s {bad[0]}."
             break
-    sizes = [float(np.nanmax(np.abs(layer.z))) if np.isfinite(layer.z).any() else float("inf") for layer in net.layers]
+    sizes = [0.0 if layer.z is None else float(np.nanmax(np.abs(layer.z))) if np.isfinite(layer.z).any()
+             else float("inf") for layer in net.layers]
     biggest = int(np.argmax(sizes))
     low, high = OPTIMIZERS[config.optimizer].usual_lr
     return (
