@@ -7,12 +7,12 @@ import sys
 import numpy as np
 import pytest
 from PIL import Image
+from test_refusals import DRAWN, dot, drawn, sparse_noise
 
 from explainer import Experiment, Network, prepare_image, run
 from explainer.cli import main
 from explainer.cli.predict import terminal_picture
 from explainer.trace import Trace, TraceRecorder
-from test_refusals import DRAWN, dot, drawn, sparse_noise
 
 
 @pytest.fixture(scope="module")
