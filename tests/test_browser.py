@@ -249,7 +249,7 @@ def test_notebooks_under_test_exist():
 
 
 def test_training_dashboard_on_a_laptop_screen(lab, page, shots):
-    """At 1366x768, a common laptop screen, the training dashboard's filters fit the page's width."""
+    """At 1366x768, a common laptop screen, the whole training dashboard fits, and a click on a tile shows its unit."""
     from playwright.sync_api import expect
 
     size = page.viewport_size
@@ -257,12 +257,24 @@ def test_training_dashboard_on_a_laptop_screen(lab, page, shots):
     try:
         panel = open_and_run_all(page, *lab, TRAINING)
         dashboard = panel.locator(".explainer-dashboard").first
-        filters = dashboard.locator("img.explainer-filters, .explainer-filters img").first
+        filters = dashboard.locator(".explainer-filters img").first
         expect(filters).to_be_visible()
-        filters.evaluate("e => e.scrollIntoView({block: 'center'})")
-        page.wait_for_timeout(500)
+        _bring_to_top(page, dashboard)
         page.screenshot(path=str(shots / "training_1366x768.png"))
-        box = filters.bounding_box()
-        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 1366, f"the filters are cut off: {box}"
+        box = dashboard.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 1366, f"the dashboard is cut off: {box}"
+        notebook = panel.locator(".jp-WindowedPanel-outer, .jp-Notebook").first.bounding_box()
+        assert box["height"] <= notebook["height"], f"taller than the notebook's view ({notebook}): {box}"
+        # the slider, the filters and the unit panel are all on screen at once
+        slider = dashboard.locator(".explainer-step-slider").first
+        for part in (slider, filters):
+            part_box = part.bounding_box()
+            assert part_box["y"] + part_box["height"] <= 768, f"off screen: {part_box}"
+        tile = filters.bounding_box()
+        # the tenth tile: second row, second column of an 8-column page
+        pitch = tile["width"] / 8
+        page.mouse.click(tile["x"] + 1.5 * pitch, tile["y"] + 1.5 * pitch)
+        expect(dashboard.get_by_text("Unit 9 of layer 1")).to_be_visible(timeout=15_000)
+        page.screenshot(path=str(shots / "training_unit_1366x768.png"))
     finally:
         page.set_viewport_size(size)

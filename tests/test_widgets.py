@@ -16,7 +16,7 @@ from matplotlib import colormaps
 from PIL import Image
 
 from explainer import Experiment, filter_range, prepare_image, run
-from explainer.filters import FILTER_GAP, GAP_RGB, MARK_RGB, filter_layout
+from explainer.filters import FILTER_GAP, GAP_RGB, MARK_RGB
 from explainer.trace import Trace, TraceRecorder, default
 from explainer.widgets import BackpropExplorer, ForwardExplorer, TrainingDashboard
 from explainer.widgets.common import CSS, silent_words
@@ -56,7 +56,7 @@ def test_training_dashboard_names_the_units_silent_for_every_probe_digit(trace_p
         silent = np.flatnonzero(~trace.probe_record(int(s)).a[0].any(axis=0))
         # in the picture, the silent units' tiles are framed in black, the others in grey
         picture = decode(dashboard._filters_image.value)
-        scale, cols, _ = filter_layout(trace.sizes[1], trace.image_shape)
+        scale, cols = dashboard._scale, dashboard._filters_image.cols  # one page: 8 columns of at most 64 tiles
         h, w = trace.image_shape
         for j in range(trace.sizes[1]):
             y0 = FILTER_GAP + (j // cols) * (h * scale + FILTER_GAP)
@@ -130,7 +130,7 @@ def test_filters_image_is_the_recorded_weights_at_the_step(training, trace):
     h, w = trace.image_shape
     vmax = max(np.percentile(np.abs(trace.weights(s)[0][0]), 99) for s in steps)
     assert training._vmax == pytest.approx(vmax) == filter_range(trace)
-    scale, cols, _ = filter_layout(len(W), (h, w))
+    scale, cols = training._scale, training._filters_image.cols
     expected_rgb = colormaps["RdBu_r"](np.clip((W / vmax + 1) / 2, 0, 1))[..., :3] * 255  # (n_hidden, n_in, 3)
     for j in (0, len(W) // 2, len(W) - 1):
         y0 = FILTER_GAP + (j // cols) * (h * scale + FILTER_GAP)
@@ -192,10 +192,29 @@ def test_histograms_follow_the_step(training, trace):
     start = training._hists.value
     training.step = int(trace.snapshot_steps[-1])
     assert training._hists.value != start
-    edges, counts = training._hist_W[0]
+    edges, counts = training._hist.W[0]
     k = len(trace.snapshot_steps) - 1
     W = np.clip(trace.weights(training.step)[0][0], edges[0], edges[-1])
     np.testing.assert_array_equal(counts[k], np.histogram(W, edges)[0])
+
+
+def test_gradients_of_zero_or_below_the_first_bin_are_counted_apart_and_named(trace_path, trace):
+    training = TrainingDashboard(trace_path)
+    # they once piled up in the first bin as a spike at -8 that nothing explained
+    k = len(trace.snapshot_steps) - 1
+    for i, (dW, _) in enumerate(trace.gradients(int(trace.snapshot_steps[k]))):
+        edges, counts = training._hist.dW[i]
+        with np.errstate(divide="ignore"):
+            sizes = np.log10(np.abs(dW))  # 0 -> -inf
+        drawn = sizes >= edges[0]
+        assert counts[k].sum() == drawn.sum()
+        np.testing.assert_array_equal(counts[k], np.histogram(np.clip(sizes[drawn], edges[0], edges[-1]), edges)[0])
+        assert training._hist.small[i][k] == pytest.approx(1 - drawn.mean())
+    assert training._hist.small[0][k] > 0, "nothing was left out of layer 1's bars: the test checks too little"
+    training.step = int(trace.snapshot_steps[k])
+    notes = [text.get_text() for text in training._hist._notes]
+    assert notes[0] == f"not drawn: {training._hist.small[0][k]:.0%} (0 or tiny)"
+    assert "exactly 0 (silent units, never-inked pixels)" in training._hist_plot.fig.get_supxlabel()
 
 
 def test_every_picture_is_a_real_png(training, forward):
@@ -464,7 +483,9 @@ def test_blitting_draws_what_a_full_redraw_draws():
 def test_histograms_count_like_numpy_with_explicit_edges():
     # TrainingDashboard bins by count and range (no sort): the counts must be those of its edges,
     # values on an edge included, values outside counted in the end bins
-    from explainer.widgets.training_dashboard import BINS, _histograms, _weight_edges
+    from explainer.widgets.histograms import BINS
+    from explainer.widgets.histograms import histograms as _histograms
+    from explainer.widgets.histograms import weight_edges as _weight_edges
 
     rng = np.random.default_rng(0)
     arrays = [rng.standard_normal(10_000).astype(np.float32) * scale for scale in (0.01, 0.1, 1.0)]
@@ -474,3 +495,61 @@ def test_histograms_count_like_numpy_with_explicit_edges():
     expected = np.stack([np.histogram(np.clip(a, edges[0], edges[-1]), edges)[0] for a in arrays])
     assert counts.shape == (len(arrays), BINS) and np.array_equal(counts, expected)
     assert counts[-1, 0] >= 2 and counts[-1, -1] >= 2  # -50 and +50 went to the end bins
+
+
+# -- TrainingDashboard on a laptop: pages of tiles, a unit large, the cursor to the end -----
+
+
+def test_a_clicked_tile_shows_its_unit_large_in_the_runs_colours(trace_path, trace):
+    from explainer import filter_rgb
+
+    dashboard = TrainingDashboard(trace_path)
+    last = int(trace.snapshot_steps[-1])
+    dashboard.step = last
+    dashboard._filters_image.picked = 5  # what a click on the sixth tile sends from the browser
+    assert dashboard.unit == 5 and dashboard.errors.message == ""
+    view = dashboard._unit_view
+    picture = decode(view._picture.value)
+    h, w = trace.image_shape
+    scale = (picture.shape[1] - 2 * FILTER_GAP) // w
+    assert scale * w >= 150  # large: an 8x8 row at 24 screen pixels a weight
+    W = trace.weights(last)[0][0][5].reshape(1, h, w)
+    weights = picture[FILTER_GAP : FILTER_GAP + h * scale : scale, FILTER_GAP : FILTER_GAP + w * scale : scale]
+    np.testing.assert_allclose(weights, filter_rgb(W, dashboard._vmax)[0], atol=1)
+    a = trace.probe_record(last).a[0][:, 5]  # (n_probe,)
+    assert f"<b>Unit 5</b> of layer 1, step {last}" in view._title.value
+    assert f"mean a = {a.mean():.3g}, a &gt; 0 for {np.mean(a > 0):.0%}" in view._title.value
+    curve = view._plot.fig.axes[0].lines[0]
+    expected = [trace.probe_record(int(s)).a[0][:, 5].mean() for s in trace.snapshot_steps]
+    np.testing.assert_allclose(curve.get_ydata(), expected, rtol=1e-6)
+
+
+def test_a_wide_layer_shows_64_tiles_a_page_and_a_click_names_the_unit_of_its_page(tmp_path):
+    from explainer.widgets.tile_picker import tile_at
+
+    with TraceRecorder(tmp_path / "wide.zarr", schedule="every:20", n_probe=5) as recorder:
+        run(Experiment.preset("digits", hidden=(70,), epochs=1), recorder=recorder, progress=False)
+    dashboard = TrainingDashboard(tmp_path / "wide.zarr")
+    picker = dashboard._filters_image
+    assert (picker.count, picker.first, picker.cols) == (64, 0, 8)
+    assert dashboard._page_words.value == "units 0 to 63 of 70" and dashboard._pager.layout.display != "none"
+    dashboard.page = 1
+    assert (picker.count, picker.first) == (6, 64) and dashboard._page_words.value == "units 64 to 69 of 70"
+    tall, wide = decode(picker.value).shape[:2]
+    assert wide == FILTER_GAP + 8 * (picker.tile_width + FILTER_GAP) and tall == FILTER_GAP + picker.tile_height + FILTER_GAP
+    # the browser's rule: a click in the third tile of page 1 is unit 66
+    x = FILTER_GAP + 2 * (picker.tile_width + FILTER_GAP) + picker.tile_width // 2
+    j = tile_at(x, FILTER_GAP + 3, picker.gap, picker.tile_width, picker.tile_height, picker.cols, picker.count)
+    picker.picked = picker.first + j
+    assert dashboard.unit == 66 and "<b>Unit 66</b>" in dashboard._unit_view._title.value
+    assert tile_at(x, FILTER_GAP + picker.tile_height + 10, picker.gap, picker.tile_width, picker.tile_height,
+                   picker.cols, picker.count) is None  # below the six tiles: nothing
+    with pytest.raises(Exception, match="page must be 0 to 1"):
+        dashboard.page = 2
+
+
+def test_the_cursor_stays_on_the_curves_at_the_last_snapshot(training, trace):
+    training.step = int(trace.snapshot_steps[-1])  # the weights after the final update: step n_steps
+    for ax, cursor in zip(training._curves_plot.fig.axes, training._cursors):
+        x = ax.transData.transform((cursor.get_xdata()[0], 0))[0]  # in pixels
+        assert ax.bbox.x0 < x < ax.bbox.x1 - 3, "at the last step the cursor hides under the axes' right edge"

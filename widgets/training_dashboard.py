@@ -4,6 +4,11 @@ Everything that depends on the step is read and summarised once, when the
 dashboard opens (weights, gradients, their histograms); moving the slider
 only indexes those arrays, recolours the filters and redraws a cursor and
 the histogram bars over figures that were drawn once (:mod:`explainer.widgets.blit`).
+
+The layout fits a laptop screen (1366x768): the curves and the histograms
+share a tabbed panel, the filters show at most ``PAGE`` tiles at a time (a
+page of a larger layer, with buttons to turn), and a click on a tile shows
+its unit large beside them (:mod:`explainer.widgets.unit_view`).
 """
 
 import ipywidgets as widgets
@@ -11,24 +16,20 @@ import numpy as np
 import traitlets
 from matplotlib.ticker import PercentFormatter
 
-from explainer import colours, figures, filter_range, snapshot_range
+from explainer import colours, figures, filter_layout, filter_range, snapshot_range
 
 from .blit import BlitFigure
-from .common import (
-    CSS,
-    TraceDashboard,
-    filters_png,
-    hold_sync,
-    image_widget,
-    shows_errors,
-    silent_words,
-    step_controls,
-)
+from .common import TraceDashboard, filters_png, hold_sync, image_widget, shows_errors, step_controls
+from .histograms import Histograms
+from .tile_picker import TilePicker
+from .unit_view import UnitView
 
-__all__ = ["TrainingDashboard"]
+__all__ = ["TrainingDashboard", "PAGE"]
 
-BINS = 50  # histogram bins per layer
-DECADES = 8  # the gradient histograms span at most this many powers of ten (smaller ones go in the first bin)
+PAGE = 64  # filter tiles shown at once: 8 x 8
+COLS = 8
+TILE = 40  # screen pixels a tile's side may take (8x8 at 5 a weight; 28x28 at 1, and a click shows one large)
+TEXT = "<div style='line-height:1.35'>{}</div>"  # JupyterLab's widget text is spaced for one-line labels
 DPI = 80  # pixels per inch of the figures (they are shown at their natural size)
 
 
@@ -44,12 +45,15 @@ class TrainingDashboard(TraceDashboard):
     """
 
     step = traitlets.Int(0, help="the snapshot step shown")
+    page = traitlets.Int(0, help="which PAGE first-layer tiles are shown: units page*PAGE onwards")
+    unit = traitlets.Int(0, help="the first-layer unit shown large (the tile clicked last)")
 
     def __init__(self, trace=None, step=None, **kwargs):
         super().__init__(**kwargs)
         if not self._open(trace, lambda: (self._precompute(), self._build(step))):
             return
-        self.observe(self._on_step, names="step")
+        self.observe(self._on_step, names=["step", "page"])
+        self.observe(self._on_unit, names="unit")
         self._on_step()
 
     # -- once, when the dashboard opens ------------------------------------------
@@ -61,49 +65,81 @@ class TrainingDashboard(TraceDashboard):
         if not len(self._steps):
             raise ValueError(f"{trace.path} holds no snapshot yet: nothing to scrub through")
         steps = [int(s) for s in self._steps]
-        W = [[w for w, _ in trace.weights(s)] for s in steps]  # [snap][layer] (n_out, n_in)
+        W = [[w for w, _ in trace.weights(s, exact=True)] for s in steps]  # [snap][layer] (n_out, n_in)
         self._filters = np.stack([w[0] for w in W]).reshape(len(steps), -1, *trace.image_shape)  # (n_snap, n_hidden, h, w)
         # one colour range for the whole run, as in the figure and the scene: a weight's colour never changes
         self._vmax = filter_range(trace, {s: snapshot_range(f) for s, f in zip(steps, self._filters)})
-        self._hist_W = [_histograms([w[i] for w in W], _weight_edges([w[i] for w in W]))
-                        for i in range(trace.n_layers)]  # per layer: (edges, counts (n_snap, BINS))
+        self._hist = Histograms(trace, steps, W)
         del W
-        # the gradients are read twice (their range, then their histograms) rather than all held at once
-        edges = _log_edges(trace, steps)
-        counts = [[] for _ in range(trace.n_layers)]
-        for s in steps:
-            for i, (dW, _) in enumerate(trace.gradients(s)):
-                counts[i].append(_histograms([_log_sizes(dW)], edges[i])[1][0])
-        self._hist_dW = [(edges[i], np.stack(counts[i])) for i in range(trace.n_layers)]
 
     def _build(self, step):
         self._play, self._slider = step_controls(self._steps)
+        self._slider.layout.width = "300px"
         traitlets.link((self._slider, "value"), (self, "step"))
         self._status = widgets.HTML()
-        self._png_cache = {}  # snapshot index -> (curves, histograms, filters) PNG bytes
+        self._png_cache = {}  # (snapshot index, page) -> (curves, histograms, filters) PNG bytes
         self._silent = {}  # snapshot index -> the first-layer units silent for every probe digit
         self._curves_plot, self._cursors = self._curves_figure()
-        self._hist_plot, self._bars = self._histogram_figure()
+        self._hist_plot = self._hist.figure(DPI, width=4.7)
         self._curves = image_widget(self._curves_plot.png())
         self._hists = image_widget(self._hist_plot.png())
-        self._filters_image = image_widget(css=CSS["filters"])
-        self._filters_caption = widgets.HTML()
+        tabs = widgets.Tab(children=[self._curves, self._hists], layout=widgets.Layout(width="392px", flex="0 0 auto"))
+        for i, title in enumerate(("curves", "histograms")):
+            tabs.set_title(i, title)
+        self._n_units = self._filters.shape[1]
         h, w = self.trace.image_shape
-        n = self._filters.shape[1]
+        self._scale, _, _ = filter_layout(PAGE, (h, w), scale=max(1, TILE // max(h, w)), cols=COLS)
+        self._filters_image = TilePicker()
+        traitlets.dlink((self._filters_image, "picked"), (self, "unit"), transform=lambda j: max(j, 0))
+        self._unit_view = UnitView(self.trace, self._steps, self._filters, self._vmax, DPI)
+        self._filters_caption = widgets.HTML()
+        self._pager = self._pager_controls()
+        n = self._n_units
         self.children = [
             widgets.HTML(f"<b>Training</b> — {self.trace.dataset} {'→'.join(map(str, self.trace.sizes))}, "
-                         f"{self.trace.n_steps} steps, {len(self._steps)} snapshots. Press play or move the slider."),
-            widgets.HBox([self._play, self._slider]),
-            self._status,
+                         f"{self.trace.n_steps} steps, {len(self._steps)} snapshots: press play or move the slider."),
+            widgets.HBox([self._play, self._slider, self._status], layout=widgets.Layout(align_items="center")),
             self.errors,
-            widgets.HBox([self._curves, self._hists], layout=widgets.Layout(flex_flow="row wrap")),
-            widgets.HTML(f"<b>First-layer filters</b>: each tile is one of the {n} rows of W<sub>1</sub> "
-                         f"(unit 0 at the top left, then row by row) shown on the {h}×{w} input pixels "
-                         "(red: ink there raises the unit's z; blue: lowers it)."),
-            self._filters_image,
-            self._filters_caption,
+            widgets.HBox([
+                tabs,
+                widgets.VBox([widgets.HTML(TEXT.format(
+                    f"<small><b>First-layer filters</b>: a tile is a unit's row of W<sub>1</sub> ({n} units) on the "
+                    f"{h}×{w} pixels; red: ink there raises its z, blue: lowers it. Click a tile to see it large."
+                    "</small>")), self._filters_image, self._pager],
+                    layout=widgets.Layout(width="342px", margin="0 6px", flex="0 0 auto")),
+                widgets.VBox([self._unit_view, self._filters_caption], layout=widgets.Layout(width="178px")),
+            ], layout=widgets.Layout(align_items="flex-start", justify_content="flex-start")),
         ]
         self.step = int(self._steps[0]) if step is None else step  # (the nearest snapshot: _valid_step)
+
+    def _pager_controls(self):
+        """Previous / next page buttons and where we are, shown only when the layer has more than PAGE units."""
+        self._pages = -(-self._n_units // PAGE)
+        back = widgets.Button(description="", icon="chevron-left", tooltip="the previous 64 units",
+                              layout=widgets.Layout(width="40px"))
+        forward = widgets.Button(description="", icon="chevron-right", tooltip="the next 64 units",
+                                 layout=widgets.Layout(width="40px"))
+        back.on_click(lambda _: setattr(self, "page", (self.page - 1) % self._pages))
+        forward.on_click(lambda _: setattr(self, "page", (self.page + 1) % self._pages))
+        self._page_words = widgets.HTML()
+        box = widgets.HBox([back, self._page_words, forward], layout=widgets.Layout(align_items="center"))
+        if self._pages == 1:
+            box.layout.display = "none"
+        return box
+
+    @traitlets.validate("page")
+    def _valid_page(self, proposal):
+        pages = getattr(self, "_pages", 1)
+        if not 0 <= proposal["value"] < pages:
+            raise traitlets.TraitError(f"page must be 0 to {pages - 1} ({PAGE} tiles a page); got {proposal['value']}")
+        return proposal["value"]
+
+    @traitlets.validate("unit")
+    def _valid_unit(self, proposal):
+        n = getattr(self, "_n_units", None)
+        if n is not None and not 0 <= proposal["value"] < n:
+            raise traitlets.TraitError(f"unit must be 0 to {n - 1}, a first-layer unit; got {proposal['value']}")
+        return proposal["value"]
 
     def _curves_figure(self):
         """Loss, accuracy, gradient norms and (with hidden layers) dead units over every step, each with a cursor."""
@@ -113,7 +149,7 @@ class TrainingDashboard(TraceDashboard):
         norms = np.maximum(np.asarray(trace.scalars["grad_norm"], dtype=float), np.finfo(float).tiny)
         ep, window = trace.epochs, figures.default_window(trace.n_steps)
         hidden = trace.n_layers - 1  # softmax output units never die: only hidden layers get a line
-        fig = figures.new_figure(6.0, 9.0 if hidden else 7.2)
+        fig = figures.new_figure(4.7, 5.6 if hidden else 4.5)
         fig.set_dpi(DPI)
         axes = fig.subplots(4 if hidden else 3, 1, sharex=True, height_ratios=[1, 1, 1, 0.75][: 4 if hidden else 3])
         ax_loss, ax_acc, ax_grad = axes[:3]
@@ -150,7 +186,10 @@ class TrainingDashboard(TraceDashboard):
         if hidden:
             self._dead_panel(axes[3], window)
         axes[-1].set_xlabel("training step")
-        axes[-1].set_xlim(0, max(trace.n_steps - 1, 1))
+        # past the last snapshot (which can be the weights after the final update, step n_steps) by 1.5%: a
+        # cursor on the axes' right edge would hide under its frame
+        end = max(trace.n_steps - 1, int(self._steps[-1]), 1)
+        axes[-1].set_xlim(0, end * 1.015)
         for ax in axes:
             ax.grid(True, alpha=0.3)
         cursors = [ax.axvline(0, color=colours.INK, lw=1.2) for ax in axes]
@@ -162,57 +201,55 @@ class TrainingDashboard(TraceDashboard):
         ax.set_ylabel("dead units")
         ax.legend(loc="best", fontsize=7, title="units 0 for the whole batch", title_fontsize=7)
 
-    def _histogram_figure(self):
-        """Per layer, a histogram of W and one of log10 |dW|, with bars redrawn at each step."""
-        trace = self.trace
-        n = trace.n_layers
-        fig = figures.new_figure(5.8, 1.45 * n + 0.7)
-        fig.set_dpi(DPI)
-        axes = np.atleast_2d(fig.subplots(n, 2))  # (n_layers, 2)
-        bars = []
-        for i in range(n):
-            color = figures.LAYER_COLORS[i % len(figures.LAYER_COLORS)]
-            for ax, (edges, counts), what in ((axes[i, 0], self._hist_W[i], "W"),
-                                              (axes[i, 1], self._hist_dW[i], "log₁₀|dW|")):
-                bars.append(ax.stairs(counts[0], edges, fill=True, color=color, alpha=0.8))
-                ax.set_xlim(edges[0], edges[-1])
-                ax.set_ylim(0, max(counts.max(), 1) * 1.05)
-                ax.set_yticks([])
-                ax.tick_params(labelsize=8)
-                ax.set_title(f"{what}, {figures.layer_label(trace, i)}", fontsize=8, pad=2)
-        fig.suptitle("How the weights W and the gradients dW are spread, per layer", fontsize=10)
-        fig.supxlabel("left: weight value; right: gradient size, log scale (−3 = 0.001)", fontsize=8)
-        return BlitFigure(fig, bars), bars
-
     # -- each step change -------------------------------------------------------------
 
     @shows_errors
     def _on_step(self, change=None):
         k = self.trace.snapshot_index(self.step, exact=True)
-        curves, hists, filters = self._pictures(k)
-        with hold_sync(self._curves, self._hists, self._filters_image, self._filters_caption, self._status):
-            self._curves.value, self._hists.value, self._filters_image.value = curves, hists, filters
-            self._filters_caption.value = f"<small>{self._filters_words(k)}</small>"
+        curves, hists, filters = self._pictures(k, self.page)
+        first = self.page * PAGE
+        count = min(PAGE, self._n_units - first)
+        with hold_sync(self._curves, self._hists, self._filters_image, self._filters_caption, self._status,
+                       self._page_words):
+            self._curves.value, self._hists.value = curves, hists
+            self._filters_image.show(filters, count=count, shape=self.trace.image_shape, scale=self._scale,
+                                     cols=COLS, first=first)
+            self._filters_caption.value = TEXT.format(f"<small>{self._filters_words(k)}</small>")
+            self._page_words.value = f"units {first} to {first + count - 1} of {self._n_units}"
             self._status.value = self._describe(k)
+        self._unit_view.show(self.unit, k)
 
-    def _pictures(self, k):
-        """The three PNGs of snapshot ``k``: drawn on its first visit, then kept."""
-        if k not in self._png_cache:
+    @shows_errors
+    def _on_unit(self, change=None):
+        self._unit_view.show(self.unit, self.trace.snapshot_index(self.step, exact=True))
+
+    def _pictures(self, k, page):
+        """The three PNGs of snapshot ``k`` (and filters page ``page``): drawn on their first visit, then kept."""
+        if (k, page) not in self._png_cache:
             for cursor in self._cursors:
                 cursor.set_xdata([self._steps[k], self._steps[k]])
-            for i in range(self.trace.n_layers):
-                self._bars[2 * i].set_data(self._hist_W[i][1][k])
-                self._bars[2 * i + 1].set_data(self._hist_dW[i][1][k])
-            self._png_cache[k] = (self._curves_plot.png(), self._hist_plot.png(),
-                                  filters_png(self._filters[k], self._vmax, marked=self._silent_at(k)))
-        return self._png_cache[k]
+            self._hist.show(k)
+            first = page * PAGE
+            marked = [j - first for j in self._silent_at(k) if first <= j < first + PAGE]
+            self._png_cache[k, page] = (self._curves_plot.png(), self._hist_plot.png(),
+                                        filters_png(self._filters[k][first : first + PAGE], self._vmax,
+                                                    scale=self._scale, cols=COLS, marked=marked))
+        return self._png_cache[k, page]
 
     def _filters_words(self, k):
-        """The caption under snapshot ``k``'s filters: their colour range, and which units were silent."""
-        words = (f"Colours span ±{self._vmax:.3g} at every step (the largest 99th percentile of |W<sub>1</sub>| at "
-                 "any snapshot): a weight keeps its colour, so tiles deepen where weights grow and fade where "
-                 "they shrink.")
-        return words + silent_words(self._silent_at(k), self._filters.shape[1], len(self.trace.probe_labels))
+        """The caption beside snapshot ``k``'s filters: their colour range, which units were silent, and blank tiles."""
+        words = f"Colours span ±{self._vmax:.3g} at every step: a weight keeps its colour."
+        silent, n_probe = self._silent_at(k), len(self.trace.probe_labels)
+        first = self.page * PAGE
+        here = [int(j) for j in silent if first <= j < first + PAGE]
+        if here:
+            listed = ", ".join(map(str, here[:12])) + (f" and {len(here) - 12} more" if len(here) > 12 else "")
+            words += (f" Framed in black: unit{'s' if len(here) > 1 else ''} {listed}, silent (a = 0) for all "
+                      f"{n_probe} probe digits: no gradient reaches them.")
+        if len(silent) > len(here):
+            words += f" {len(silent) - len(here)} silent unit(s) on other pages."
+        words += " A faded tile without a frame still fires, through its bias: click it to see."
+        return words
 
     def _silent_at(self, k):
         """The first-layer units silent for every probe digit at snapshot ``k`` (read on the first visit: a few ms)."""
@@ -236,39 +273,3 @@ def _epoch_means(ax, epochs, key):
         start = np.concatenate([[0], end[:-1]])
         ax.hlines(y, start, end, color=figures.COLORS["epoch"], lw=1.8, label="train, mean over each epoch")
         ax.plot(end, y, "o", color=figures.COLORS["epoch"], ms=4)
-
-
-def _weight_edges(arrays):
-    """Bins symmetric about 0 wide enough for (nearly) every weight at every snapshot."""
-    top = max(float(np.percentile(np.abs(a), 99.9)) for a in arrays) or 1.0
-    return np.linspace(-top, top, BINS + 1)
-
-
-def _log_sizes(dW):
-    """log10 |dW| of the non-zero gradients (a zero has no logarithm: a unit that did not learn)."""
-    return np.log10(np.abs(dW[dW != 0]))
-
-
-def _log_edges(trace, steps):
-    """Per layer, bins over log10 |dW| from (nearly) the smallest to the largest gradient of any snapshot."""
-    lo, hi = np.full(trace.n_layers, np.inf), np.full(trace.n_layers, -np.inf)
-    for s in steps:
-        for i, (dW, _) in enumerate(trace.gradients(s)):
-            sizes = _log_sizes(dW)
-            if sizes.size:
-                lo[i], hi[i] = min(lo[i], float(np.percentile(sizes, 1))), max(hi[i], float(sizes.max()))
-    edges = []
-    for low, high in zip(lo, hi):
-        if not np.isfinite(high):  # no gradient at all
-            low, high = -8.0, 0.0
-        low = max(low, high - DECADES)
-        edges.append(np.linspace(low, max(high, low + 1), BINS + 1))
-    return edges
-
-
-def _histograms(arrays, edges):
-    """``(edges, counts)``: one histogram per snapshot, values outside the edges counted in the end bins."""
-    # the edges are evenly spaced: given as a count and a range, numpy bins without sorting
-    lo, hi = edges[0], edges[-1]
-    counts = np.stack([np.histogram(np.clip(a, lo, hi), len(edges) - 1, (lo, hi))[0] for a in arrays])  # (n_snap, BINS)
-    return edges, counts
