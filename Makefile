@@ -14,6 +14,7 @@ setup:
 setup-dev:
 	@tools/bootstrap.sh dev
 	@tools/optional-torch.sh $(PY)
+	@tools/optional-onnx.sh $(PY)
 
 demo: setup
 	@$(VENV)/bin/explainer demo
