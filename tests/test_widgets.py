@@ -553,3 +553,27 @@ def test_the_cursor_stays_on_the_curves_at_the_last_snapshot(training, trace):
     for ax, cursor in zip(training._curves_plot.fig.axes, training._cursors):
         x = ax.transData.transform((cursor.get_xdata()[0], 0))[0]  # in pixels
         assert ax.bbox.x0 < x < ax.bbox.x1 - 3, "at the last step the cursor hides under the axes' right edge"
+
+
+def test_backprop_draws_a_chosen_units_dw_row_on_the_inputs_pixels(trace_path, trace):
+    from explainer import colours
+
+    explorer = BackpropExplorer(trace_path, probe=2)
+    explorer.step = int(trace.snapshot_steps[3])
+    explorer.unit = 7
+    delta, dW = explorer.digit_gradients()
+    h, w = trace.image_shape
+    picture = decode(explorer._row_image.value)
+    scale = picture.shape[0] // h
+    assert picture.shape[:2] == (h * scale, w * scale) and scale * h >= 150  # large, one block per weight
+    row = dW[0][7].reshape(h, w)
+    np.testing.assert_allclose(row, delta[0][7] * trace.probe_x[2].reshape(h, w), rtol=1e-6)  # delta times the digit
+    top = np.abs(row).max()
+    expected = colormaps[colours.SIGNS_CMAP](np.clip(row / top, -1, 1) / 2 + 0.5)[..., :3] * 255
+    np.testing.assert_allclose(picture[::scale, ::scale], expected, atol=1)
+    assert f"δ = {delta[0][7]:.3g}" in explorer._row_words.value
+    assert ("raises these weights" if delta[0][7] < 0 else "lowers these weights") in explorer._row_words.value
+    with pytest.raises(Exception, match="unit must be 0 to 15, a unit of layer 1"):
+        explorer.unit = 16
+    # 8x8 heatmaps are drawn a block per weight, not blurred
+    assert all(image.get_interpolation() == "nearest" for image in explorer._dW_images)

@@ -13,21 +13,28 @@ every digit, so it is left out here and named above the pictures). Layers
 are drawn from the output down, the way ``delta`` travels; in a sigmoid
 network the bars on the right shrink layer after layer: the vanishing
 gradient.
+
+On MNIST, layer 1's dW has 512 x 784 numbers: far more than the pixels of its
+panel. So one unit's row of it is also drawn as a picture on the input's
+pixels (``unit``, a layer-1 unit): ``dW_1[j] = delta_1[j] x``, the digit
+itself scaled by that unit's delta, red where the weights would grow.
 """
 
 import ipywidgets as widgets
 import numpy as np
 import traitlets
+from matplotlib import colormaps
 from matplotlib.colors import Normalize
 
 from explainer import colours, figures
 
 from .blit import BlitFigure
-from .common import TraceDashboard, hold_sync, image_widget, shows_errors, step_controls
+from .common import TraceDashboard, hold_sync, image_widget, png_bytes, shows_errors, step_controls, upscale
 
 __all__ = ["BackpropExplorer"]
 
 DPI = 80
+ROW_SIDE = 168  # screen pixels of the chosen unit's dW row drawn on the input's pixels (8x8 at 21, 28x28 at 6)
 
 
 class BackpropExplorer(TraceDashboard):
@@ -45,12 +52,13 @@ class BackpropExplorer(TraceDashboard):
 
     step = traitlets.Int(0, help="the snapshot step shown")
     probe = traitlets.Int(0, help="index of the probe digit")
+    unit = traitlets.Int(0, help="the layer-1 unit whose row of dW is drawn on the input's pixels")
 
     def __init__(self, trace=None, step=None, probe=0, **kwargs):
         super().__init__(**kwargs)
         if not self._open(trace, lambda: (self._precompute(), self._build(step, probe))):
             return
-        self.observe(self._on_change, names=["step", "probe"])
+        self.observe(self._on_change, names=["step", "probe", "unit"])
         self._on_change()
 
     # -- once ------------------------------------------------------------------------------
@@ -82,13 +90,21 @@ class BackpropExplorer(TraceDashboard):
         self._plot = self._figure()
         self._figure_image = image_widget()
         self._table = widgets.HTML()
+        n_units = trace.run.shapes[0][0]
+        self._unit_box = widgets.BoundedIntText(min=0, max=n_units - 1, description="layer-1 unit",
+                                                layout=widgets.Layout(width="180px"))
+        traitlets.link((self._unit_box, "value"), (self, "unit"))
+        self._row_image = image_widget()
+        self._row_words = widgets.HTML()
+        row_panel = widgets.VBox([self._unit_box, self._row_image, self._row_words],
+                                 layout=widgets.Layout(width="230px"))
         self.children = [
             widgets.HTML(f"<b>Backward pass</b> — {trace.dataset} {'→'.join(map(str, trace.sizes))} "
                          f"({trace.run.activation}): how one digit's error travels back through the "
                          f"layers, and the weight change it asks for.{_penalty_note(trace)}"),
             widgets.HBox([self._probe_menu, self._slider]),
             self.errors,
-            self._figure_image,
+            widgets.HBox([self._figure_image, row_panel], layout=widgets.Layout(flex_flow="row wrap")),
             self._table,
         ]
 
@@ -106,7 +122,10 @@ class BackpropExplorer(TraceDashboard):
             self._delta_images.append(ax_d.imshow(np.zeros((n_out, 1)), cmap=colours.SIGNS_CMAP, norm=Normalize(-1, 1),
                                                   aspect="auto", interpolation="nearest"))
             self._dW_images.append(ax_w.imshow(np.zeros((n_out, n_in)), cmap=colours.SIGNS_CMAP, norm=Normalize(-1, 1),
-                                               aspect="auto", interpolation="antialiased"))
+                                               aspect="auto",
+                                               # one weight a block of pixels where they fit (8x8: 64 columns);
+                                               # MNIST's 784 columns are averaged, and a unit's row is drawn apart
+                                               interpolation="nearest" if n_in <= 128 else "antialiased"))
             for ax in (ax_d, ax_w):
                 ax.set_xticks([])
                 ax.set_yticks([])
@@ -169,7 +188,9 @@ class BackpropExplorer(TraceDashboard):
                         f"<td>{top_w:.3g}</td><td>{updates[i]:.3g}</td></tr>")
         self._updates.set_ydata(updates)
         label = int(self.trace.probe_labels[self.probe])
-        with hold_sync(self._figure_image, self._table):
+        row, row_words = self._unit_row(delta[0], dW[0])
+        with hold_sync(self._figure_image, self._table, self._row_image, self._row_words):
+            self._row_image.value, self._row_words.value = row, row_words
             self._figure_image.value = self._plot.png()
             self._table.value = (
                 f"<p>Probe digit {self.probe} (a {label}) at step {self.step}. The larger ‖dW‖, the more this "
@@ -177,6 +198,31 @@ class BackpropExplorer(TraceDashboard):
                 '<table style="border-collapse:collapse" cellpadding="4"><tr><th>layer</th><th>‖δ‖</th>'
                 "<th>max |δ|</th><th>‖dW‖ (this digit)</th><th>max |dW|</th><th>‖ΔW‖ applied (batch)</th></tr>"
                 + "".join(rows) + "</table>")
+
+
+    @traitlets.validate("unit")
+    def _valid_unit(self, proposal):
+        if hasattr(self, "trace"):
+            n = self.trace.run.shapes[0][0]
+            if not 0 <= proposal["value"] < n:
+                raise traitlets.TraitError(f"unit must be 0 to {n - 1}, a unit of layer 1; got {proposal['value']}")
+        return proposal["value"]
+
+    def _unit_row(self, delta, dW):
+        """The chosen layer-1 unit's row of this digit's dW on the input's pixels (PNG), and its words."""
+        j, (h, w) = self.unit, self.trace.image_shape
+        row = dW[j].reshape(h, w)  # delta_1[j] * x: the digit, scaled by this unit's delta
+        top = float(np.abs(row).max()) or 1.0  # on ± its own largest |value|, as each panel of the figure
+        rgb = (colormaps[colours.SIGNS_CMAP](np.clip(row / top, -1, 1) / 2 + 0.5)[..., :3] * 255).astype(np.uint8)
+        if delta[j] < 0:
+            sign = "blue: dW < 0 on the inked pixels, so the update −η dW raises these weights"
+        elif delta[j] > 0:
+            sign = "red: dW > 0 on the inked pixels, so the update −η dW lowers these weights"
+        else:
+            sign = "all 0: this digit asks nothing of this unit's weights"
+        words = (f"<small><b>Unit {j}</b>'s row of dW<sub>1</sub> on the {h}×{w} pixels: δ = {delta[j]:.3g} times the "
+                 f"digit's pixels; {sign}. Colours on ± its largest |value|, {top:.3g}.</small>")
+        return png_bytes(upscale(rgb, max(1, ROW_SIDE // max(h, w)))), words
 
 
 def _penalty_note(trace):
