@@ -122,6 +122,8 @@ class Trainer:
         Watches every step (see :mod:`explainer.recording`); default: none.
         Its ``start`` is called here, so making a Trainer starts the run.
 
+    Notes
+    -----
     Between calls nothing moves: the weights, the optimiser's state (Adam's
     ``m`` and ``v``, its step count ``t``), the shuffling generator and the
     place in the epoch all wait. Steps are numbered from 0; step ``s`` belongs

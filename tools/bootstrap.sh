@@ -2,7 +2,8 @@
 # Set up everything explainer needs, installing only what is missing.
 #
 #   tools/bootstrap.sh          runtime: system libraries + .venv with the package
-#   tools/bootstrap.sh dev      the same, plus the test tools (pytest, nbclient, ...)
+#   tools/bootstrap.sh dev      the same, plus the test tools (pytest, nbclient, ...) and the docs' tools
+#   tools/bootstrap.sh docs     the runtime, plus the docs' tools (Sphinx, myst-nb, ...) for `make docs`
 #
 # System packages are installed with apt-get when running as root; otherwise the
 # exact command to run is printed. A second run does nothing and takes a second.
@@ -58,8 +59,8 @@ fi
 # Reinstall only when pyproject.toml changed since the last install of this extra.
 stamp="$venv/.explainer-$extra"
 current() { [[ -f "$1" && ! pyproject.toml -nt "$1" ]]; }
-# a dev install holds the runtime one
-if ! current "$stamp" && ! { [[ "$extra" == run ]] && current "$venv/.explainer-dev"; }; then
+# a dev install holds the runtime one and the docs' tools
+if ! current "$stamp" && ! { [[ "$extra" == run || "$extra" == docs ]] && current "$venv/.explainer-dev"; }; then
   spec="."
   [[ "$extra" != run ]] && spec=".[$extra]"
   # the distribution was called "explainer" before it became explainer-nn: an old editable install of

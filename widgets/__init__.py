@@ -14,7 +14,7 @@ the last line of a cell):
     Play button and step slider over the snapshot steps; loss and accuracy
     curves and per-layer gradient norms (log scale) with a cursor at the step;
     the first-layer filters at that step; per-layer histograms of W and of
-    log10 |dW|. Traitlet ``step`` (int, a snapshot step; default the first).
+    ``log10 |dW|``. Traitlet ``step`` (int, a snapshot step; default the first).
 ``ForwardExplorer(trace=None, step=None, probe=0)``
     A probe digit (dropdown), a digit drawn on a canvas, or an uploaded
     PNG/JPEG, through the network as it was at ``step``: the input as the

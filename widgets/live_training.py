@@ -72,6 +72,8 @@ class LiveTraining(widgets.VBox):
         the learning rate is the optimizer's own default (0.1 for sgd, 0.001 for
         adam), and choosing another optimizer moves an unchanged rate to its default.
 
+    Notes
+    -----
     Headless use (tests, notebooks run by nbclient): :meth:`run_steps`,
     :meth:`step_once`, :meth:`start` / :meth:`pause` / :meth:`wait`,
     :meth:`new_run`; ``run`` is the current :class:`explainer.LiveRun` (None

@@ -166,7 +166,7 @@ class NetworkDiagram(VGroup):
 
     def set_signed(self, layer, values):
         """Fill the shown neurons of ``layer`` by sign and size of ``values`` (all units), e.g. ``delta``:
-        red positive, blue negative, opacity |v| / max |v| over the shown units."""
+        red positive, blue negative, opacity ``|v| / max |v|`` over the shown units."""
         self._fill_signed(self.layers[layer], layer, values)
         return self
 
