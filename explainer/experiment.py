@@ -13,14 +13,18 @@ Each data set has a preset (:data:`PRESETS`): settings that train well there.
 
 from dataclasses import asdict, dataclass, fields, replace
 
+import numpy as np
+
+from .architecture import cnn_layers, feature_shape
 from .budget import check_run
+from .conv import PADDINGS
 from .data import DATASETS, load_dataset
 from .network import Network, check_settings
 from .optimizers import default_lr
 from .tables import lookup
 from .training import TrainConfig, fit
 
-__all__ = ["Experiment", "PRESETS", "Result", "run", "parse_hidden"]
+__all__ = ["Experiment", "PRESETS", "CNN_PRESETS", "ARCHS", "Result", "run", "parse_hidden"]
 
 
 def parse_hidden(text, name="hidden"):
@@ -63,6 +67,9 @@ class Experiment:
     epochs: int = 30
     seed: int = 0  # initial weights, data split and shuffling
     dtype: str = "float32"
+    conv: tuple = ()  # filters of each convolution, each followed by 2x2 max-pooling; () for a dense network
+    kernel: int = 5  # the convolutions' kernel size (kernel x kernel)
+    padding: str = "valid"  # the convolutions' padding: "valid" or "same"
 
     def __post_init__(self):
         lookup(DATASETS, self.dataset, "dataset")
@@ -73,22 +80,44 @@ class Experiment:
         if any(h < 1 for h in hidden):
             raise ValueError(f"hidden layer widths must be >= 1; got {self.hidden!r}")
         object.__setattr__(self, "hidden", hidden)
+        self._check_conv()
         if self.lr is None:
             object.__setattr__(self, "lr", default_lr(self.optimizer))
         # every setting is checked now, before any data is loaded: the same rules as Network and TrainConfig
         check_settings(self.activation, self.output, self.loss, self.init, self.l1, self.l2, self.seed, self.dtype)
         self.train_config()
 
+    def _check_conv(self):
+        conv, kernel = self.conv, self.kernel
+        if isinstance(conv, str) or not all(isinstance(n, (int, np.integer)) and n >= 1 for n in conv):
+            raise ValueError(f"conv must be the filter counts of the convolutions, like (16, 32); got {conv!r}")
+        if isinstance(kernel, bool) or not isinstance(kernel, (int, np.integer)) or kernel < 1:
+            raise ValueError(f"kernel must be a whole number >= 1, like 5; got {kernel!r}")
+        lookup(dict.fromkeys(PADDINGS), self.padding, "padding")
+        object.__setattr__(self, "conv", tuple(int(n) for n in conv))
+        if conv:  # a kernel or a pooling that does not fit the images is refused now, before any data is loaded
+            feature_shape(self.layers(), (*DATASETS[self.dataset].image_shape, 1))
+
+    @property
+    def arch(self):
+        """``"cnn"`` with convolutions, ``"mlp"`` (dense layers only) without."""
+        return "cnn" if self.conv else "mlp"
+
+    def layers(self):
+        """The convolution and pooling layers' specs (:mod:`explainer.architecture`), or None for a dense network."""
+        return cnn_layers(self.conv, self.kernel, self.padding) if self.conv else None
+
     @classmethod
-    def preset(cls, dataset="digits", **overrides):
-        """The preset for ``dataset`` with some settings changed.
+    def preset(cls, dataset="digits", arch="mlp", **overrides):
+        """The preset for ``dataset`` and ``arch`` (``"mlp"`` or ``"cnn"``) with some settings changed.
 
         >>> Experiment.preset("mnist", epochs=2).batch_size
         128
         >>> Experiment.preset("digits", optimizer="sgd").lr  # its own default, not Adam's 0.001
         0.1
         """
-        lookup(PRESETS, dataset, "dataset")
+        presets = lookup(ARCHS, arch, "arch")
+        lookup(presets, dataset, "dataset")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(overrides) - known)
         if unknown:
@@ -96,7 +125,7 @@ class Experiment:
         changes = {k: v for k, v in overrides.items() if v is not None}
         if "optimizer" in changes and "lr" not in changes:
             changes["lr"] = None  # another optimizer takes its own default learning rate, not the preset's
-        return replace(PRESETS[dataset], **changes)
+        return replace(presets[dataset], **changes)
 
     def network(self, n_in, n_classes):
         """Build the (untrained) network this experiment describes."""
@@ -110,6 +139,7 @@ class Experiment:
             l2=self.l2,
             seed=self.seed,
             dtype=self.dtype,
+            layers=self.layers(),
         )
 
     def train_config(self):
@@ -121,6 +151,11 @@ class Experiment:
     def to_dict(self):
         d = asdict(self)
         d["hidden"] = list(self.hidden)
+        if self.conv:
+            d["conv"] = list(self.conv)
+        else:  # a dense network's description stays as it was before convolutions existed
+            for name in ("conv", "kernel", "padding"):
+                del d[name]
         return d
 
 
@@ -132,6 +167,19 @@ PRESETS = {
     "digits": Experiment(dataset="digits", hidden=(128, 64), batch_size=32, l2=5e-4, epochs=30),
     "mnist": Experiment(dataset="mnist", hidden=(512,), batch_size=128, lr_decay=0.9, l2=1e-4, epochs=15),
 }
+
+# Convolutional networks (`explainer train --arch cnn`), each convolution followed by 2x2 max-pooling
+# (docs/training.md: how they were chosen and what they reach).
+CNN_PRESETS = {
+    # 8x8: 3x3 kernels with 'same' padding, since two valid 3x3 convolutions and poolings do not fit in 8x8
+    "digits": Experiment(dataset="digits", conv=(16, 32), kernel=3, padding="same", hidden=(64,), batch_size=32,
+                         l2=5e-4, epochs=30),
+    # MNIST: the network of issue 14's prototype; 5 epochs with the learning rate x0.6 after each
+    "mnist": Experiment(dataset="mnist", conv=(16, 32), kernel=5, hidden=(128,), batch_size=128, lr_decay=0.6,
+                        epochs=5),
+}
+
+ARCHS = {"mlp": PRESETS, "cnn": CNN_PRESETS}  # --arch: dense layers only, or convolutions first
 
 
 @dataclass

@@ -21,11 +21,13 @@ specs, :mod:`explainer.architecture`): the rows of ``x`` are then images
 """
 
 import json
+from contextlib import nullcontext
 
 import numpy as np
 
 from .activations import get_activation
 from .architecture import build_layers, image_shape_for, plan
+from .conv import one_blas_thread
 from .initializers import default_initializer, get_initializer
 from .layers import Dense
 from .losses import get_loss, one_hot
@@ -116,8 +118,9 @@ class Network:
             raise ValueError(_batch_problem(a.shape, self.sizes[0]))
         if self.image_shape is not None:
             a = a.reshape(len(a), *self.image_shape)  # (batch, height, width, channels)
-        for step in self._steps:
-            a = step.forward(a)
+        with self._blas():
+            for step in self._steps:
+                a = step.forward(a)
         return a  # (batch, n_classes)
 
     def backward(self, y):
@@ -139,8 +142,9 @@ class Network:
             grad = out.backward(delta=shortcut.delta(out.z, out.a, y))
         else:
             grad = out.backward(self.loss_fn.gradient(out.a, y))
-        for step in reversed(self._steps[:-1]):
-            grad = step.backward(grad, need_grad_input=step is not self._steps[0])
+        with self._blas():
+            for step in reversed(self._steps[:-1]):
+                grad = step.backward(grad, need_grad_input=step is not self._steps[0])
         if self.l1 or self.l2:
             for layer in self.weighted:
                 # d/dW [l1 sum|W| + l2/2 sum W^2] = l1 sign(W) + l2 W
@@ -219,6 +223,10 @@ class Network:
             dW=[layer.dW for layer in layers],
             db=[layer.db for layer in layers],
         )
+
+    def _blas(self):
+        """A CNN's small products run on one BLAS thread (see :mod:`explainer.conv`); a dense network's as set."""
+        return nullcontext() if self.specs is None else one_blas_thread()
 
     def _detached(self, fast=True):
         """A copy that shares ``W`` and ``b`` but has its own caches (``fast``: the fused order where exact)."""

@@ -8,7 +8,8 @@ import numpy as np
 
 from ..activations import HIDDEN_ACTIVATIONS
 from ..budget import check_run
-from ..experiment import PRESETS, Experiment, parse_hidden, run
+from ..conv import PADDINGS
+from ..experiment import ARCHS, CNN_PRESETS, PRESETS, Experiment, parse_hidden, run
 from ..initializers import INITIALIZERS
 from ..losses import LOSSES
 from ..network import is_saved_network
@@ -30,6 +31,14 @@ def _per_dataset(setting):
     return ", ".join(f"{show(getattr(p, setting))} on {name}" for name, p in PRESETS.items())
 
 
+def _cnn_presets():
+    def show(p):
+        return f"conv {','.join(map(str, p.conv))} with {p.kernel}x{p.kernel} kernels ({p.padding}), hidden " \
+               f"{','.join(map(str, p.hidden))}"
+
+    return "; ".join(f"{name}: {show(p)}" for name, p in CNN_PRESETS.items())
+
+
 def _choices(table):
     return ", ".join(table)
 
@@ -44,6 +53,16 @@ def add_parser(subparsers):
     p.add_argument("--dataset", choices=list(PRESETS), default="digits",
                    help="digits: 8x8 scikit-learn digits, built in; mnist: 28x28 MNIST, fetched once "
                    "(default: digits)")
+    p.add_argument("--arch", choices=list(ARCHS),
+                   help="mlp: dense layers only; cnn: convolutions (each followed by 2x2 max-pooling), then dense "
+                   f"layers, the data set's CNN preset ({_cnn_presets()}). Default: mlp, or cnn with --conv, --kernel or "
+                   "--padding. A CNN's run is not recorded as a trace yet (--out is refused); --save keeps it")
+    p.add_argument("--conv", type=str, metavar="F1,F2,...",
+                   help="filters of each convolution, e.g. 16,32 (with --arch cnn; default: the CNN preset's)")
+    p.add_argument("--kernel", type=int, metavar="K",
+                   help="the convolutions' kernel size, K x K (default: 5 on mnist, 3 on digits)")
+    p.add_argument("--padding", choices=PADDINGS,
+                   help="the convolutions' padding: valid (maps shrink by K - 1) or same (default: the preset's)")
     p.add_argument("--hidden", type=str, metavar="W1,W2,...",
                    help=f"hidden layer widths, e.g. 64,32; 'none' for no hidden layer "
                    f"(default: {_per_dataset('hidden')})")
@@ -127,12 +146,29 @@ def experiment_from_args(args):
         "seed": args.seed,
         "dtype": args.dtype,
     }
-    return Experiment.preset(args.dataset, **overrides)
+    cnn_options = {"conv": args.conv, "kernel": args.kernel, "padding": args.padding}
+    given = [f"--{name}" for name, value in cnn_options.items() if value is not None]
+    arch = args.arch or ("cnn" if given else "mlp")
+    if arch == "mlp" and given:
+        raise ValueError(f"{given[0]} sets a convolution, which --arch mlp has none of: use --arch cnn "
+                         "(or leave --arch out)")
+    if args.conv is not None:
+        cnn_options["conv"] = parse_hidden(args.conv, "--conv")
+        if not cnn_options["conv"]:
+            raise ValueError(f"--conv takes the filters of at least one convolution, like 16,32; got {args.conv!r}: "
+                             "for no convolution, use --arch mlp")
+    if args.kernel is not None and args.kernel < 1:
+        raise ValueError(f"--kernel must be a whole number >= 1, like 5; got {args.kernel}")
+    overrides.update(cnn_options if arch == "cnn" else {})
+    return Experiment.preset(args.dataset, arch, **overrides)
 
 
 def train_command(args):
     experiment = experiment_from_args(args)
     # every output, and whether the run fits, are checked before anything is loaded or trained
+    if args.out and experiment.conv:
+        raise ValueError("--out: the trace recorder does not record convolutional networks yet; train without "
+                         "--out (--save FILE.npz keeps the trained network)")
     if args.out:
         check_trace_out(args.out, "--out", overwrite=args.force)
     if args.save:
@@ -149,6 +185,8 @@ def train_command(args):
     result = run(experiment, recorder=recorder, progress=not args.no_progress, data_dir=args.data_dir,
                  download=not args.no_download)
     report(result)
+    if experiment.conv:
+        print("trace        none: convolutional networks are not recorded as traces yet")
     if args.out:
         print(f"trace        {args.out}  ({len(recorder.steps)} snapshots; `explainer info {args.out}`)")
     if args.save:
@@ -204,7 +242,10 @@ def report(result, confusion=False, out=None):
     out = out or sys.stdout
     h, data, net = result.history, result.data, result.net
     last = h.epochs[-1]
-    print(f"network      {' -> '.join(str(n) for n in net.sizes)}  ({net.activation}, "
+    widths = [str(n) for n in net.sizes]
+    if net.specs:  # a CNN: the image, its convolution and pooling layers, then the dense layers
+        widths[:1] = ["x".join(map(str, net.image_shape[:2])), *net.specs]
+    print(f"network      {' -> '.join(widths)}  ({net.activation}, "
           f"{result.experiment.optimizer}, lr {result.experiment.lr:g})", file=out)
     print(f"data         {data.name}: {len(data.X_train)} train, {len(data.X_val)} validation, "
           f"{len(data.X_test)} test images of {data.image_shape[0]}x{data.image_shape[1]}", file=out)

@@ -1,0 +1,67 @@
+"""`explainer train --arch cnn`: the CNN presets, --conv/--kernel/--padding, saving, and what is refused."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from explainer.cli import main
+from explainer.experiment import CNN_PRESETS, PRESETS, Experiment
+from explainer.network import Network
+
+
+def explainer(*args):
+    """Run the real command in a subprocess, as a user would."""
+    return subprocess.run([sys.executable, "-m", "explainer", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_arch_cnn_takes_the_datasets_cnn_preset_and_saves_the_network(capsys, tmp_path):
+    model = tmp_path / "cnn.npz"
+    assert main(["train", "--arch", "cnn", "--epochs", "1", "--json", "--no-progress", "--save", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "8x8 -> conv 16 3 same -> pool 2 -> conv 32 3 same -> pool 2 -> 64 -> 10" in out
+    assert "trace        none: convolutional networks are not recorded as traces yet" in out
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["test_accuracy"] > 0.5  # one epoch of 40 steps already reads most digits
+    net = Network.load(model)
+    assert net.config()["layers"] == ["conv 16 3 same", "pool 2", "conv 32 3 same", "pool 2"]
+
+
+def test_conv_and_kernel_set_a_cnn_with_hidden(capsys):
+    assert main(["train", "--conv", "4", "--kernel", "5", "--padding", "valid", "--hidden", "12", "--epochs", "1",
+                 "--no-progress"]) == 0
+    assert "8x8 -> conv 4 5 -> pool 2 -> 12 -> 10  (relu" in capsys.readouterr().out
+
+
+def test_mlp_stays_the_default():
+    assert Experiment.preset("digits") == PRESETS["digits"] and not PRESETS["digits"].conv
+    assert Experiment.preset("mnist", "cnn").conv == (16, 32)
+    assert "conv" not in PRESETS["digits"].to_dict()  # a dense run is described as before
+    assert CNN_PRESETS["mnist"].kernel == 5 and CNN_PRESETS["digits"].kernel == 3
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["--arch", "mlp", "--conv", "16"], "--conv sets a convolution, which --arch mlp has none of: use --arch cnn"),
+    (["--conv", "16,x"], "--conv takes widths separated by commas"),
+    (["--conv", "none"], "--conv takes the filters of at least one convolution"),
+    (["--arch", "cnn", "--kernel", "0"], "--kernel must be a whole number >= 1"),
+    (["--arch", "cnn", "--kernel", "4", "--padding", "same"], "'same' padding needs an odd kernel size"),
+    (["--conv", "8,8,8,8"], "2x2 pooling needs feature maps of at least 2x2; got 1x1"),
+    (["--arch", "cnn", "--kernel", "7", "--padding", "valid"], "a 7x7 kernel does not fit in 1x1 maps"),
+    (["--arch", "cnn", "--out", "never.zarr"], "--out: the trace recorder does not record convolutional networks"),
+])
+def test_bad_cnn_options_give_one_line_of_error(args, expected, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", *args, "--no-progress"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("explainer: error: "), lines
+    assert expected in lines[0]
+    assert list(tmp_path.iterdir()) == []  # refused before anything was written
+
+
+def test_a_refused_cnn_trace_is_one_line_from_the_real_command(tmp_path):
+    result = explainer("train", "--arch", "cnn", "--out", str(tmp_path / "cnn.zarr"), "--no-progress")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "cnn.zarr").exists()
