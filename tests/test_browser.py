@@ -75,7 +75,8 @@ def test_step_slider_changes_the_filters(lab, page, shots):
     dashboard = panel.locator(".explainer-dashboard").first
     _bring_to_top(page, dashboard)
     step_before, src_before, pixels_before = _readout(slider), filters.get_attribute("src"), filters.screenshot()
-    assert src_before and src_before.startswith("blob:"), f"the filters image has no picture: src={src_before!r}"
+    # an ipywidgets Image shows a blob: URL; the clickable TilePicker a data: URL of the PNG
+    assert src_before and src_before.startswith(("blob:", "data:image/png")), f"the filters image has no picture: {src_before[:40]!r}"
     dashboard.screenshot(path=str(shots / "training_before.png"))
 
     slider.locator(".noUi-handle").focus()  # ipywidgets 8 sliders are noUiSlider
@@ -185,13 +186,16 @@ def test_uploaded_digit_is_predicted(lab, page, shots, tmp_path):
 
     picture, digit = _digit_picture(Trace.open(default_trace(progress=False)), before, tmp_path)
     with page.expect_file_chooser() as chooser:  # click the upload button, as a student would
-        panel.locator(".explainer-upload").first.click()
+        panel.locator(".explainer-upload button").first.click()
     chooser.value.set_files(str(picture))
 
     expect(prediction).to_contain_text(str(digit))
     page.wait_for_timeout(500)
     shown = _shown_digit(prediction.inner_text())
     assert shown == digit != before, f"uploaded a {digit}; the dashboard shows {shown} (before: {before})"
+    button = panel.locator(".explainer-upload button").first
+    expect(button).to_contain_text(f"shown: {picture.name}")  # FileUpload read "upload a picture (0)" here
+    assert "(0)" not in button.inner_text()
     dashboard.screenshot(path=str(shots / "forward_after_upload.png"))
     page.screenshot(path=str(shots / "forward_page.png"))
     errors = panel.locator(".explainer-error")

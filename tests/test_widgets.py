@@ -13,9 +13,10 @@ import shutil
 import numpy as np
 import pytest
 from matplotlib import colormaps
+from matplotlib.colors import to_rgb
 from PIL import Image
 
-from explainer import Experiment, filter_range, prepare_image, run
+from explainer import Experiment, colours, filter_range, prepare_image, run
 from explainer.filters import FILTER_GAP, GAP_RGB, MARK_RGB
 from explainer.trace import Trace, TraceRecorder, default
 from explainer.widgets import BackpropExplorer, ForwardExplorer, TrainingDashboard
@@ -297,6 +298,8 @@ def test_uploaded_digit_is_predicted_as_network_does(forward, trace):
     content = digit_png(trace, 7)
     upload(forward, content)
     assert forward.source == "upload" and not forward.errors.message
+    # emptied, so that the same file chosen again is a change too; the button names the picture shown
+    assert forward.upload.value == () and forward.upload.shown == "digit.png"
     x = prepare_image(content, trace.image_shape)
     expected = int(network_at(trace, step).predict(x[None])[0])
     assert forward.prediction == expected
@@ -556,7 +559,6 @@ def test_the_cursor_stays_on_the_curves_at_the_last_snapshot(training, trace):
 
 
 def test_backprop_draws_a_chosen_units_dw_row_on_the_inputs_pixels(trace_path, trace):
-    from explainer import colours
 
     explorer = BackpropExplorer(trace_path, probe=2)
     explorer.step = int(trace.snapshot_steps[3])
@@ -577,3 +579,23 @@ def test_backprop_draws_a_chosen_units_dw_row_on_the_inputs_pixels(trace_path, t
         explorer.unit = 16
     # 8x8 heatmaps are drawn a block per weight, not blurred
     assert all(image.get_interpolation() == "nearest" for image in explorer._dW_images)
+
+
+def test_the_true_digit_is_marked_even_where_its_bar_is_too_low_to_see(trace_path, trace):
+    explorer = ForwardExplorer(trace_path, step=int(trace.snapshot_steps[0]))  # the random start: mostly wrong
+    for i, label in enumerate(trace.probe_labels):
+        explorer.probe = i
+        assert list(explorer._true_mark.get_xdata()) == [int(label)]
+        assert explorer._bars[int(label)].get_facecolor()[:3] == pytest.approx(to_rgb(colours.RIGHT))
+    explorer.canvas.png = digit_png(trace, 3, scale=25)  # a drawing has no true digit: no mark
+    assert explorer.source == "drawing" and len(explorer._true_mark.get_xdata()) == 0
+
+
+def test_activation_grids_have_no_frame_so_spare_cells_are_page_not_units(forward, trace):
+    fig = forward._plot.fig
+    hidden = [ax for ax in fig.axes if ax.images]
+    assert len(hidden) == trace.n_layers - 1
+    assert not any(spine.get_visible() for ax in hidden for spine in ax.spines.values())
+    for image, shape, _ in forward._layer_images:
+        spare = shape[0] * shape[1] - len(image.get_array().compressed())
+        assert spare >= 0 and np.isnan(np.asarray(image.get_array().filled(np.nan)).ravel()[-spare:] if spare else []).all()

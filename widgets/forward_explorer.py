@@ -31,6 +31,7 @@ from .common import (
     step_controls,
     upscale,
 )
+from .upload import PictureUpload
 
 __all__ = ["ForwardExplorer", "TOP_UNITS"]
 
@@ -95,9 +96,7 @@ class ForwardExplorer(TraceDashboard):
         self._source_buttons.style.button_width = "80px"
         traitlets.link((self._source_buttons, "value"), (self, "source"))
         self.canvas = DrawingCanvas()
-        self.upload = widgets.FileUpload(accept="image/png,image/jpeg,.png,.jpg,.jpeg", multiple=False,
-                                         description="upload a picture", layout=widgets.Layout(width="240px"))
-        self.upload.add_class(CSS["upload"])
+        self.upload = PictureUpload()
         self._input_image = image_widget(layout=widgets.Layout(align_self="flex-start",
                                                                border=f"1px solid {colours.FRAME}"))
         self._input_image.add_class(CSS["input"])
@@ -152,6 +151,10 @@ class ForwardExplorer(TraceDashboard):
                                    norm=Normalize(-1 if signed else 0, 1), interpolation="nearest")
             axes[i].set_xticks([])
             axes[i].set_yticks([])
+            # the grid's spare cells (NaN) are drawn in nothing, and with no frame they are page, not units
+            # (a white cell in a frame read as a unit at its highest value)
+            for spine in axes[i].spines.values():
+                spine.set_visible(False)
             axes[i].set_title(f"a, {figures.layer_label(trace, i)}".replace(" (", "\n("), fontsize=8)
             self._layer_images.append((image, shape, signed))
             animated.append(image)
@@ -162,11 +165,15 @@ class ForwardExplorer(TraceDashboard):
         ax_out.set_xticks(classes)
         ax_out.set_xlabel("digit", fontsize=8)
         ax_out.tick_params(labelsize=8)
-        ax_out.set_title("output: probability of each digit\n(green: true digit; orange: a wrong guess)", fontsize=8)
+        ax_out.set_title("output: probability of each digit\n(green ▼: the true digit; orange: a wrong guess)",
+                         fontsize=8, pad=11)
+        # the true digit is marked above its bar, which can be too low to see when the network is wrong
+        # (made with a point: an empty line upset the layout; _draw_activations moves or empties it)
+        (self._true_mark,) = ax_out.plot([0], [1.05], marker="v", ls="", color=colours.RIGHT, ms=9, clip_on=False)
         fig.supxlabel("each square is one unit's a: dark = 0, yellow = the largest a of any probe digit at this step"
                       if not any(im[2] for im in self._layer_images) else
                       "each square is one unit's a, on ± the largest |a| of any probe digit at this step", fontsize=8)
-        animated += list(self._bars)
+        animated += [*self._bars, self._true_mark]
         return BlitFigure(fig, animated)
 
     # -- state changes -------------------------------------------------------------
@@ -192,9 +199,11 @@ class ForwardExplorer(TraceDashboard):
         files = self.upload.value
         if not files:
             return
-        content = bytes(files[0]["content"])
+        content, name = bytes(files[0]["content"]), str(files[0].get("name", "your picture"))
         self.upload.value = ()  # emptied, so that choosing the same file again is a change too
+        self.upload.shown = ""
         self._own["upload"] = prepare_image(content, self.trace.image_shape)
+        self.upload.shown = name  # the button says which picture is shown (FileUpload said "(0)" here)
         self._switch_to("upload")
 
     def _switch_to(self, source):
@@ -274,6 +283,7 @@ class ForwardExplorer(TraceDashboard):
             image.set_norm(Normalize(-top if signed else 0, top))
         p = a[-1]
         predicted = int(np.argmax(p))
+        self._true_mark.set_data([label] if label is not None else [], [1.05] if label is not None else [])
         for k, bar in enumerate(self._bars):
             bar.set_height(float(p[k]))
             if k == label:
