@@ -63,6 +63,20 @@ def diagonal_gradient():
     return (255 * (x + y) / (x + y).max()).astype(np.uint8)
 
 
+def dash():
+    img = paper()
+    ImageDraw.Draw(img).line([(90, 140), (190, 140)], fill=0, width=18)
+    return img
+
+
+def a_row_of_digits():
+    """Three digits side by side: one picture, one digit please."""
+    img = Image.new("L", (840, 280), 255)
+    for i, strokes in enumerate([DRAWN[1], DRAWN[7], DRAWN[4]]):
+        img.paste(drawn(strokes).resize((280, 280)), (280 * i, 0))
+    return img
+
+
 def huge_png():
     buffer = io.BytesIO()
     Image.new("1", (9_000, 9_000), 1).save(buffer, format="PNG")  # a few kB, 81 million pixels
@@ -71,6 +85,8 @@ def huge_png():
 
 REFUSED = {
     "a dot": (dot, "too little ink"),
+    "a dash": (dash, "times as wide as it is tall"),
+    "a row of digits": (lambda: a_row_of_digits(), "a row of several digits"),
     "a big dot": (big_dot, "one solid blob"),
     "a soft spot": (soft_spot, "one solid blob"),
     "grey noise": (grey_noise, "scattered over"),

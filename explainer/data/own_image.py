@@ -31,6 +31,8 @@ one (a single dot would come out as "4, 96%"). The rules
 - **too much ink**: more than ``MAX_INK_SHARE`` of the picture (a photo, a pattern);
 - **too little ink**: fewer than ``MIN_INK_PIXELS`` inked pixels, or ink spanning less than
   ``MIN_EXTENT`` of the picture's shorter side (a speck);
+- **too wide**: the ink is more than ``MAX_WIDTH_RATIO`` times as wide as it is tall (a dash, a
+  row of several digits);
 - **scattered**: the three largest connected pieces of ink hold less than ``MIN_CONNECTED``
   of it (noise, grain);
 - **not plain paper**: the paper around the ink varies like a photo's: its 90th percentile
@@ -67,6 +69,7 @@ DIGITS_BOX = (32, 20)  # an 8x8 digit's height and greatest width in its 32x32 b
 MAX_INK_SHARE = 0.6  # a digit covers under 60% of its picture (an 8x8 digit, cropped tight: 56%); a photo more
 MIN_INK_PIXELS = 12  # fewer inked pixels is a speck (the 8x8 digits have 16 at least, MNIST's 34)
 MIN_EXTENT = 0.1  # the ink spans at least this share of the picture's shorter side (MNIST: 0.5 and more)
+MAX_WIDTH_RATIO = 3.0  # the ink's width over its height (MNIST's 70,000 digits: 2.5 at most)
 MIN_CONNECTED = 0.8  # the 3 largest pieces of ink hold this share of it (digits: 0.95 at least; noise: < 0.1)
 MAX_PAPER_TEXTURE = 0.12  # the paper's 90th percentile, as a share of the ink (noisy digits: 0.06; a photo 0.14)
 MAX_THICKNESS = 0.48  # mean stroke thickness over the 20-pixel box (digits: 0.44 at most; a dot 0.52)
@@ -138,6 +141,10 @@ def check_digit_like(ink, background=None):
     if n_ink < MIN_INK_PIXELS or extent < MIN_EXTENT:
         raise DataError(f"{not_a_digit}too little ink ({n_ink} pixels spanning {extent:.0%} of the picture), "
                         "a speck rather than a digit. Draw the digit larger, or crop the picture around it")
+    height, width = _crop(ink).shape
+    if width > MAX_WIDTH_RATIO * height:
+        raise DataError(f"{not_a_digit}the ink is {width / height:.1f} times as wide as it is tall, a dash or a row "
+                        "of several digits. Give one digit per picture")
     pieces, n = ndimage.label(ink > 0, structure=np.ones((3, 3)))  # 8-connected pieces of ink
     mass = np.sort(ndimage.sum(ink, pieces, np.arange(1, n + 1)))[::-1]  # (n,) ink per piece, largest first
     connected = float(mass[:3].sum() / mass.sum())

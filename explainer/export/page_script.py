@@ -121,6 +121,10 @@ function checkDigitLike(ink, background, C) {
     throw new Refused(`${notADigit}too little ink (${nInk} pixels spanning ${percent(extent)} of the picture), ` +
                       "a speck rather than a digit. Draw the digit larger, or crop the picture around it");
   }
+  if (cropped.w > C.MAX_WIDTH_RATIO * cropped.h) {
+    throw new Refused(`${notADigit}the ink is ${(cropped.w / cropped.h).toFixed(1)} times as wide as it is tall, a ` +
+                      "dash or a row of several digits. Give one digit per picture");
+  }
   const mass = pieces(data, h, w).sort((a, b) => b - a);  // ink per 8-connected piece, largest first
   const total = mass.reduce((s, m) => s + m, 0);
   if ((mass.slice(0, 3).reduce((s, m) => s + m, 0)) / total < C.MIN_CONNECTED) {
