@@ -195,3 +195,21 @@ process.stdout.write(JSON.stringify(job.pictures.map(p => {
                 continue
             assert not isinstance(js, str), js
             np.testing.assert_array_equal(np.asarray(js, dtype=np.float32), x)
+
+
+def test_export_needs_a_format_and_explains_itself(tmp_path, capsys):
+    Network([64, 10]).save(tmp_path / "m.npz")
+    assert main(["export", "--model", str(tmp_path / "m.npz")]) == 2
+    assert "say what to write: --onnx FILE.onnx, --html FILE.html, or both" in capsys.readouterr().err
+    (tmp_path / "page.html").write_text("<p>my own page</p>")
+    assert main(["export", "--html", str(tmp_path / "page.html"), "--model", str(tmp_path / "m.npz"), "--force"]) == 2
+    assert (tmp_path / "page.html").read_text() == "<p>my own page</p>"  # --force replaces only its own pages
+    assert main(["export", "--html", str(tmp_path / "new.html"), "--model", str(tmp_path / "m.npz")]) == 0
+    assert main(["export", "--html", str(tmp_path / "new.html"), "--model", str(tmp_path / "m.npz"), "--force"]) == 0
+    import subprocess
+    import sys
+
+    text = " ".join(subprocess.run([sys.executable, "-m", "explainer", "export", "--help"], capture_output=True,
+                                   text=True).stdout.split())
+    for words in ("--onnx", "--html", "needs no internet", "draw a digit with your finger or the mouse", "phone"):
+        assert words in text

@@ -70,9 +70,9 @@ def dash():
 
 
 def a_row_of_digits():
-    """Three digits side by side: one picture, one digit please."""
-    img = Image.new("L", (840, 280), 255)
-    for i, strokes in enumerate([DRAWN[1], DRAWN[7], DRAWN[4]]):
+    """Four digits side by side: one picture, one digit please."""
+    img = Image.new("L", (1120, 280), 255)
+    for i, strokes in enumerate([DRAWN[0], DRAWN[7], DRAWN[4], DRAWN[8]]):
         img.paste(drawn(strokes).resize((280, 280)), (280 * i, 0))
     return img
 
