@@ -5,11 +5,20 @@ Each picture is prepared exactly as the training images were
 MNIST, or drawn into 8x8 blocks like the scikit-learn digits), shown in the
 terminal as the network sees it, and read::
 
-    $ explainer predict my_seven.png --model model.npz
-    my_seven.png: 7 (93%)
-      ▄▄▄▄▄▄▄▄▄▄       1. 7  93.1%  ██████████████████
-              ▄▀       2. 1   4.0%  █
-             █         3. 9   1.2%
+    $ explainer predict my_seven.png --model model.npz      # an 8x8 network
+    network: model.npz (8x8 inputs)
+
+    my_seven.png: 7 (91%)
+      ▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁
+        ▓▓████████▓▓
+                ██▒▒
+              ▒▒██       1. 7   90.6%  ██████████████████
+              ▓▓▓▓       2. 3    9.1%  ██
+              ██▒▒       3. 2    0.3%
+            ▒▒██
+            ██▒▒
+          ░░██
+      ▔▔▔▔▔▔▔▔▔▔▔▔▔▔▔▔
 
 A picture that is not a digit (a dot, noise, a photo) is refused with the
 reason, and a digit the network reads with less than ``UNSURE_BELOW``
