@@ -182,7 +182,7 @@ def main(argv=None):
         torch_version = None
     load_before = os.getloadavg()
     peak = gemm_peak()
-    results = {}
+    results, cpu_results = {}, {}
     for t in threads:
         with set_threads(t):
             impls = [Ours(X, y)]
@@ -193,25 +193,28 @@ def main(argv=None):
             for impl in impls:
                 impl.train(0, n)  # warm-up: allocations, BLAS buffers, torch's kernels
             times = {impl.name: [] for impl in impls}
+            cpu = {impl.name: [] for impl in impls}
             for r in range(args.rounds):
                 for impl in impls[r % len(impls):] + impls[: r % len(impls)]:  # rotate who goes first
-                    began = time.perf_counter()
+                    began, began_cpu = time.perf_counter(), time.process_time()
                     impl.train(0, n)
                     times[impl.name].append((time.perf_counter() - began) / n * 1000)
-            results[t] = times
+                    cpu[impl.name].append((time.process_time() - began_cpu) / n * 1000)
+            results[t], cpu_results[t] = times, cpu
     load_after = os.getloadavg()
     flop = flop_per_image(Ours(X[:1], y[:1]).net)
-    report(results, flop, peak, n, args.rounds, source, load_before, load_after, torch_version)
+    report(results, cpu_results, flop, peak, n, args.rounds, source, load_before, load_after, torch_version)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({
-            "commit": commit(), "seconds_per_1000": {str(t): v for t, v in results.items()}, "flop_per_image": flop,
+            "commit": commit(), "seconds_per_1000": {str(t): v for t, v in results.items()},
+            "cpu_seconds_per_1000": {str(t): v for t, v in cpu_results.items()}, "flop_per_image": flop,
             "gemm_peak_gflops": peak, "load_before": load_before, "load_after": load_after, "images": n,
             "rounds": args.rounds, "data": source, "numpy": np.__version__, "torch": torch_version,
             "machine": platform.processor() or platform.machine(), "cpus": os.cpu_count()}, indent=2))
 
 
-def report(results, flop, peak, n, rounds, source, load_before, load_after, torch_version):
+def report(results, cpu_results, flop, peak, n, rounds, source, load_before, load_after, torch_version):
     print(f"CNN speed at commit {commit()}: {rounds} rounds of {n} {source} training images per implementation, "
           f"batch {BATCH_SIZE}; numpy {np.__version__}, torch {torch_version or 'not installed'}; "
           f"{os.cpu_count()} CPUs")
@@ -221,24 +224,27 @@ def report(results, flop, peak, n, rounds, source, load_before, load_after, torc
     print(f"roofline: {flop / 1e6:.2f} MFLOP per training image ({flop * 60000 / 1e9:.0f} GFLOP an MNIST epoch); "
           f"one 1024^3 float32 GEMM on one thread: {peak:.0f} GFLOP/s\n")
     head = f"{'threads':>7}  {'implementation':<20} {'s / 1000 images':>15} {'min':>7} {'max':>7} " \
-           f"{'vs torch':>8} {'GFLOP/s':>8} {'of GEMM peak':>12}"
+           f"{'vs torch':>8} {'GFLOP/s':>8} {'of GEMM peak':>12} {'CPU s / 1000':>12} {'vs torch':>8}"
     print(head)
     print("-" * len(head))
     for t, times in results.items():
         medians = {name: statistics.median(v) for name, v in times.items()}
+        cpu = {name: statistics.median(v) for name, v in cpu_results[t].items()}
         reference = medians.get("torch")
         for name, v in times.items():
             m = medians[name]
             ratio = f"{m / reference:.2f}x" if reference else "-"
             gflops = flop / (m / 1000) / 1e9
+            cpu_ratio = f"{cpu[name] / cpu['torch']:.2f}x" if reference else "-"
             print(f"{t:>7}  {name:<20} {m:>15.3f} {min(v):>7.3f} {max(v):>7.3f} {ratio:>8} {gflops:>8.1f} "
-                  f"{gflops / peak:>11.0%}")
+                  f"{gflops / peak:>11.0%} {cpu[name]:>12.3f} {cpu_ratio:>8}")
         if reference:  # the ratio within each round: both timed back to back, under the same load
             ours, theirs = times["explainer"], times["torch"]
             per_round = statistics.median(a / b for a, b in zip(ours, theirs))
             print(f"{'':>7}  median of the per-round ratios explainer / torch: {per_round:.2f}x")
     print("\nvs torch: the median time over torch's (default layout) median at the same thread count; "
-          "below 1.00x explainer is faster")
+          "below 1.00x explainer is faster. CPU s: process CPU time (all threads), which a busy machine's "
+          "preemptions do not inflate: on one thread, the steadier comparison")
 
 
 if __name__ == "__main__":
