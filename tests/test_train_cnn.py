@@ -20,12 +20,12 @@ def test_arch_cnn_takes_the_datasets_cnn_preset_and_saves_the_network(capsys, tm
     model = tmp_path / "cnn.npz"
     assert main(["train", "--arch", "cnn", "--epochs", "1", "--json", "--no-progress", "--save", str(model)]) == 0
     out = capsys.readouterr().out
-    assert "8x8 -> conv 16 3 same -> pool 2 -> conv 32 3 same -> pool 2 -> 64 -> 10" in out
+    assert "8x8 -> conv 32 3 same -> pool 2 -> conv 64 3 same -> pool 2 -> 128 -> 10" in out
     assert "trace        none: convolutional networks are not recorded as traces yet" in out
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["test_accuracy"] > 0.5  # one epoch of 40 steps already reads most digits
     net = Network.load(model)
-    assert net.config()["layers"] == ["conv 16 3 same", "pool 2", "conv 32 3 same", "pool 2"]
+    assert net.config()["layers"] == ["conv 32 3 same", "pool 2", "conv 64 3 same", "pool 2"]
 
 
 def test_conv_and_kernel_set_a_cnn_with_hidden(capsys):
