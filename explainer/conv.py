@@ -22,8 +22,10 @@ the maps keep the image's size (odd k only). Stride 1.
 
 **Speed.** A batch is cut into micro-batches of :data:`MICRO_BATCH` images,
 small enough that one micro-batch's patches and maps stay in the CPU's cache;
-their gradients are summed, so the optimiser still sees the whole batch. The
-patches are cut again in backward rather than kept. When a max-pooling layer
+their gradients are summed, so the optimiser still sees the whole batch. A
+one-channel image's patches (25 block copies for a 5x5 kernel) are kept from
+forward to backward when a batch's take at most :data:`KEEP_BYTES`; the others
+are cut again in backward, which costs less than keeping them. When a max-pooling layer
 follows (:class:`ConvPool`) and the activation is ReLU, leaky ReLU or the
 identity, the network pools *before* adding the bias and applying ``f``::
 
@@ -52,6 +54,7 @@ from .pool import max_pool, unpool
 __all__ = ["Conv2D", "ConvPool", "MICRO_BATCH", "PADDINGS", "POOL_FIRST", "one_blas_thread"]
 
 MICRO_BATCH = 16  # images per micro-batch: the patches of 16 MNIST digits take about 1 MB
+KEEP_BYTES = 16 * 2**20  # a batch's one-channel patches are kept for backward up to this size (128 MNIST digits: 7 MB)
 PADDINGS = ("valid", "same")
 # activations for which pooling first, then the bias and f, gives the values of the textbook order
 POOL_FIRST = ("relu", "leaky_relu", "identity")
@@ -95,7 +98,8 @@ class Conv2D:
         self.b = np.zeros(n_out, dtype=dtype)  # (n_out,)
         self.a_prev = self.z = self.a = None  # set by forward
         self.delta = self.dW = self.db = None  # set by backward
-        self._cols = None  # a reused buffer for one micro-batch's patches
+        self._cols = None  # a reused buffer for the patches: one micro-batch's, or a batch's when kept
+        self._kept = None  # the last forward's patches, one per micro-batch, when kept
 
     @property
     def shape(self):
@@ -109,8 +113,8 @@ class Conv2D:
         n, (ho, wo, n_out) = len(a_prev), self.out_shape
         self.z = np.empty((n, ho, wo, n_out), self.W.dtype)  # (batch, Ho, Wo, n_out)
         with one_blas_thread():
-            for mb in _micro_batches(n):
-                self.z[mb] = self._u(a_prev[mb])
+            for i, mb in enumerate(self._start(n)):
+                self.z[mb] = self._u(a_prev[mb], i)
         self.z += self.b
         self.a = self.activation.forward(self.z)  # (batch, Ho, Wo, n_out)
         return self.a
@@ -136,8 +140,8 @@ class Conv2D:
         right = np.empty((n, 2 * hp, wp, n_out), bool)  # which value won, as max_pool says it
         lower = np.empty(zp.shape, bool)
         with one_blas_thread():
-            for mb in _micro_batches(n):  # each micro-batch start to end while it is in the cache
-                zp[mb], (right[mb], lower[mb]) = max_pool(self._u(a_prev[mb]))
+            for i, mb in enumerate(self._start(n)):  # each micro-batch start to end while it is in the cache
+                zp[mb], (right[mb], lower[mb]) = max_pool(self._u(a_prev[mb], i))
                 zp[mb] += self.b  # the pooled z: max over each window of z = W a + b
                 a[mb] = self.activation.forward(zp[mb])
         pool.winner = right, lower
@@ -164,10 +168,19 @@ class Conv2D:
 
     # -- shared by both orders -------------------------------------------------
 
-    def _u(self, a_prev):
-        """``W a_p`` at every position of one micro-batch: (micro, Ho, Wo, n_out), without the bias."""
+    def _start(self, n):
+        """The micro-batches of a forward pass over ``n`` images; decides whether their patches are kept."""
+        ho, wo, _ = self.out_shape
+        keep = self.in_shape[2] == 1 and n * ho * wo * self.W[0].size * self.W.itemsize <= KEEP_BYTES
+        self._kept = [] if keep else None
+        return _micro_batches(n)
+
+    def _u(self, a_prev, i):
+        """``W a_p`` at every position of micro-batch ``i``: (micro, Ho, Wo, n_out), without the bias."""
         x = self._padded(a_prev)
-        cols = patches(x, self.k, out=self._buffer(x))  # (micro * Ho * Wo, k * k * c_in)
+        cols = patches(x, self.k, out=self._buffer(x, i))  # (micro * Ho * Wo, k * k * c_in)
+        if self._kept is not None:
+            self._kept.append(cols)
         u = cols @ self.W.reshape(len(self.W), -1).T  # (micro * Ho * Wo, n_out)
         return u.reshape(len(a_prev), *self.out_shape)
 
@@ -176,10 +189,10 @@ class Conv2D:
         W = self.W
         dW_T = np.zeros((W[0].size, len(W)), W.dtype)  # (k * k * c_in, n_out): dW transposed, see below
         grad_in = np.empty((n, *self.in_shape), W.dtype) if need_grad_input else None  # (batch, H, W, c_in)
-        for mb in _micro_batches(n):
+        for i, mb in enumerate(_micro_batches(n)):
             d = delta_of(mb)  # (micro, Ho, Wo, n_out)
             x = self._padded(self.a_prev[mb])
-            cols = patches(x, self.k, out=self._buffer(x))  # cut again: cheaper than keeping them
+            cols = self._kept[i] if self._kept else patches(x, self.k, out=self._buffer(x, 0))  # (micro * Ho * Wo, K)
             d2 = d.reshape(-1, len(W))  # (micro * Ho * Wo, n_out)
             dW_T += cols.T @ d2  # (k * k * c_in, n_out); with one channel cols.T is contiguous: 2x faster than d2.T @ cols
             if need_grad_input and not self.pad:
@@ -192,13 +205,14 @@ class Conv2D:
         self.dW *= W.dtype.type(1 / n)
         return grad_in
 
-    def _buffer(self, x):
-        """A flat buffer for the patches of a micro-batch ``x``, made once and reused."""
+    def _buffer(self, x, i):
+        """Where micro-batch ``i``'s patches go: a flat buffer, made once and reused (a batch's, when kept)."""
         ho, wo, _ = self.out_shape
-        size = MICRO_BATCH * ho * wo * self.k * self.k * self.in_shape[2]
-        if self._cols is None or self._cols.dtype != x.dtype or len(x) > MICRO_BATCH:
-            self._cols = np.empty(max(size, len(x) * size // MICRO_BATCH), x.dtype)
-        return self._cols
+        size = MICRO_BATCH * ho * wo * self.W[0].size
+        start = i * size if self._kept is not None else 0
+        if self._cols is None or self._cols.dtype != x.dtype or len(self._cols) < start + size:
+            self._cols = np.empty(start + size if self._kept is None else KEEP_BYTES // x.itemsize + size, x.dtype)
+        return self._cols[start : start + size]
 
     def _padded(self, x):
         p = self.pad

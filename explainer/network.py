@@ -237,7 +237,7 @@ class Network:
             copy = object.__new__(type(layer))
             copy.__dict__.update(layer.__dict__)
             if "_cols" in copy.__dict__:
-                copy._cols = None  # its own patch buffer: a copy may run on another thread
+                copy._cols = copy._kept = None  # its own patch buffers: a copy may run on another thread
             twin.layers.append(copy)
         twin._steps = plan(twin.layers, fast)
         return twin
