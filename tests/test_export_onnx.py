@@ -85,7 +85,7 @@ def test_what_onnx_cannot_express_is_refused_in_one_line(monkeypatch, tmp_path, 
     assert not (tmp_path / "m.onnx").exists()
     monkeypatch.undo()
     net.layers.insert(0, object())  # as a convolution layer would be
-    with pytest.raises(ValueError, match="only dense networks can be exported for now; layer 1 is object"):
+    with pytest.raises(ValueError, match="only dense networks can be exported for now, and layer 1 is object"):
         check_exportable(net)
 
 

@@ -38,7 +38,8 @@ def check_exportable(net):
     whose activations are all in :data:`ONNX_OPS`."""
     for i, layer in enumerate(net.layers, 1):
         if not isinstance(layer, Dense):
-            raise ValueError(f"only dense networks can be exported for now; layer {i} is {type(layer).__name__}")
+            raise ValueError(f"only dense networks can be exported for now, and layer {i} is {type(layer).__name__}: "
+                             "export a network trained without --arch cnn")
         name = layer.activation.name
         if name not in ONNX_OPS:
             raise ValueError(f"layer {i}'s activation {name!r} has no ONNX operator here; exportable: "
