@@ -31,7 +31,7 @@ extensions = [
     "sphinx.ext.napoleon",  # the docstrings are numpydoc
     "sphinx.ext.imgmath",  # formulas as SVG, made at build time: no MathJax from the network
     "gallery",
-    "scene_api",
+    "api_reference",
 ]
 
 exclude_patterns = ["_build", "_ext", "**.ipynb_checkpoints", "notebooks/README.md"]
@@ -77,6 +77,7 @@ html_theme_options = {
     "use_fullscreen_button": False,
     "search_bar_text": "Search the docs...",
 }
+html_context = {"default_mode": "light"}  # the theme's starting colour mode (unset, it logs a console error)
 html_last_updated_fmt = None
 html_show_sourcelink = False
 

@@ -1,20 +1,36 @@
-"""``explainer-scenes``: the API reference of every lecture scene, from the table the ``explainer`` command uses.
+"""The API reference, made from each public module's ``__all__`` so that no public name can be left out.
 
-A scene file (``scenes/forward_pass.py``) is a story, not a module with an
-``__all__``: its public name is its scene class. The table of scenes
+``.. explainer-api:: MODULE`` documents every name in ``MODULE.__all__``, in
+its order, grouped as classes, functions, data and modules, each with autodoc
+(classes with their public members). A name added to ``__all__`` is in the
+reference at the next build with no edit to the docs.
+
+``.. explainer-scenes::`` does the same for the lecture scenes. A scene file
+(``scenes/forward_pass.py``) is a story, not a module with an ``__all__``: its
+public name is its scene class. The table of scenes
 (:data:`explainer.cli.render.SCENES`: name, file, what it shows) is where
-``explainer render`` finds them, so the reference is made from it too: a
-scene added there gets its entry here with no edit to the docs.
+``explainer render`` finds them, so the reference is made from it too.
 """
 
 from __future__ import annotations
+
+import importlib
+import inspect
 
 from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 
-__all__ = ["scene_names", "SceneDirective", "setup"]
+__all__ = ["scene_names", "public_entries", "ApiDirective", "SceneDirective", "setup"]
+
+# kind -> (the autodoc directive, its options, the rubric above the group)
+KINDS = {
+    "class": ("autoclass", [":members:", ":show-inheritance:"], "Classes"),
+    "function": ("autofunction", [], "Functions"),
+    "data": ("py:data", [], "Data"),
+    "module": ("py:data", [], "Modules"),
+}
 
 
 def scene_names():
@@ -22,6 +38,94 @@ def scene_names():
     from explainer.cli.render import SCENES, available_scenes
 
     return {name: f"explainer.scenes.{SCENES[name][0].removesuffix('.py')}" for name in available_scenes()}
+
+
+def _kind(value):
+    if inspect.isclass(value):
+        return "class"
+    if inspect.isroutine(value):
+        return "function"
+    if inspect.ismodule(value):
+        return "module"
+    return "data"
+
+
+def public_entries(module_name):
+    """``[(kind, name)]`` for each name of the module's ``__all__``, in its order."""
+    module = importlib.import_module(module_name)
+    return [(_kind(getattr(module, name)), name) for name in module.__all__]
+
+
+def _doc_comment(module_name, name):
+    """The ``#:`` comment above ``name``'s assignment in the module or, for a package, in one of its modules."""
+    import sys
+
+    from sphinx.pycode import ModuleAnalyzer, PycodeError
+
+    # only modules already imported (the package imported the name from one of them): the analyzer imports
+    # what it reads, and importing explainer.__main__ would run the command line
+    candidates = [module_name] + sorted(name for name in list(sys.modules) if name.startswith(module_name + ".")
+                                        and name.count(".") == module_name.count(".") + 1)
+    for candidate in candidates:
+        try:
+            docs = ModuleAnalyzer.for_module(candidate).find_attr_docs()
+        except PycodeError:
+            continue
+        if ("", name) in docs:
+            return [line for line in docs["", name] if line.strip()]
+    return []
+
+
+def _data_doc(module_name, name, value):
+    """What a data entry says: its ``#:`` comment if it has one, then what it holds."""
+    shown = 12
+    if isinstance(value, dict):
+        keys = ", ".join(f"``{key}``" for key in list(value)[:shown]) + (", ..." if len(value) > shown else "")
+        holds = f"A table of {len(value)} entries: {keys}."
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        items = ", ".join(f"``{item!r}``" for item in list(value)[:shown]) + (", ..." if len(value) > shown else "")
+        holds = f"{len(value)} items: {items}."
+    elif isinstance(value, (str, int, float, bool)) or value is None:
+        holds = f"``{value!r}``"
+    else:
+        holds = f"An instance of ``{type(value).__module__}.{type(value).__qualname__}``."
+    return [*_doc_comment(module_name, name), "", holds]
+
+
+def _parse(directive, lines, source):
+    holder = nodes.section()
+    nested_parse_with_titles(directive.state, StringList(lines, source=source), holder)
+    return holder.children
+
+
+class ApiDirective(SphinxDirective):
+    """Every public name of one module (see the module)."""
+
+    required_arguments = 1
+
+    def run(self):
+        module_name = self.arguments[0]
+        entries = public_entries(module_name)
+        lines = [f".. automodule:: {module_name}", ""]
+        for kind, (directive, options, rubric) in KINDS.items():
+            names = [name for entry_kind, name in entries if entry_kind == kind]
+            if not names:
+                continue
+            lines += [f".. rubric:: {rubric}", ""]
+            for name in names:
+                target = f"{module_name}.{name}"
+                if kind == "module":  # a submodule named in __all__: an entry with its docstring's first line
+                    submodule = getattr(importlib.import_module(module_name), name)
+                    summary = (submodule.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+                    lines += [f".. py:data:: {target}", "", f"   The module ``{submodule.__name__}``: {summary}", ""]
+                    continue
+                if kind == "data":  # no autodata: a dict's docstring would be dict's own
+                    value = getattr(importlib.import_module(module_name), name)
+                    lines += [f".. py:data:: {target}", f"   :type: {type(value).__name__}", "",
+                              *(f"   {line}" for line in _data_doc(module_name, name, value)), ""]
+                    continue
+                lines += [f".. {directive}:: {target}", *(f"   {option}" for option in options), ""]
+        return _parse(self, lines, f"explainer-api {module_name}")
 
 
 class SceneDirective(SphinxDirective):
@@ -32,13 +136,12 @@ class SceneDirective(SphinxDirective):
 
         lines = []
         for name, module in scene_names().items():
-            lines += [name, "-" * len(name), "", SCENES[name][1].capitalize() + ".", "",
+            lines += [name, "~" * len(name), "", SCENES[name][1].capitalize() + ".", "",
                       f".. autoclass:: {module}.{name}", "   :show-inheritance:", ""]
-        holder = nodes.section()
-        nested_parse_with_titles(self.state, StringList(lines, source="explainer-scenes"), holder)
-        return holder.children
+        return _parse(self, lines, "explainer-scenes")
 
 
 def setup(app):
+    app.add_directive("explainer-api", ApiDirective)
     app.add_directive("explainer-scenes", SceneDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

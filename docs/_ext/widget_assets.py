@@ -12,7 +12,7 @@ cache (``<cache>/npm/``), and are served from the site's ``_static/widgets/``:
 - ``anywidget.js``: the AMD module of the drawing canvas's widget library,
   copied from the installed anywidget package (its classic-notebook
   extension), so the canvas is drawn from its saved JavaScript too;
-- ``config.js``: tells require.js where ``anywidget`` is.
+- ``config.js``: tells require.js where ``anywidget`` and html-manager's fonts are.
 
 :data:`WIDGET_JS` is the ``nb_ipywidgets_js`` setting that loads them, in
 that order. html-manager falls back to its ``data-jupyter-widgets-cdn``
@@ -50,11 +50,16 @@ WIDGET_JS = {
     "widgets/html-manager/embed-amd.js": {"data-jupyter-widgets-cdn": "_static/widgets/cdn/"},
 }
 
+# anywidget: its module beside this file. @jupyter-widgets: html-manager's bundle finds its icon fonts beside the
+# module's address (module.uri), which is page-relative without this. waitSeconds 0: no load time-out, since a
+# page with a large saved state keeps the browser busy for longer than require.js's default 7 s
 CONFIG_JS = """\
-// explainer's docs: the widget libraries html-manager does not bundle are served from beside this file
+// explainer's docs: where require.js finds the widget libraries html-manager does not bundle, and its fonts
 (function () {
   var here = document.currentScript.src.replace(/[^/]*$/, "");
-  requirejs.config({paths: {anywidget: here + "anywidget"}});
+  requirejs.config({paths: {anywidget: here + "anywidget", "@jupyter-widgets": here + "html-manager"},
+                    waitSeconds: 0});
+  window.__jupyter_widgets_assets_path__ = here + "html-manager/";
 })();
 """
 
@@ -96,7 +101,8 @@ def widget_assets(dest: Path) -> Path:
     folder = Path(dest) / "widgets"
     anywidget_js = Path(anywidget.__file__).parent / "nbextension" / "index.js"
     stamp = folder / ".versions"
-    wanted = repr(sorted((name, version, sha) for name, (version, sha, _) in PACKAGES.items())) + anywidget.__version__
+    wanted = repr((sorted((name, version, sha) for name, (version, sha, _) in PACKAGES.items()),
+                   anywidget.__version__, CONFIG_JS))
     if stamp.is_file() and stamp.read_text() == wanted:
         return folder
     shutil.rmtree(folder, ignore_errors=True)
