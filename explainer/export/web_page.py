@@ -2,10 +2,11 @@
 
 Everything is in the one HTML file: the network's weights (float32, base64), the JavaScript that
 prepares the drawing exactly as :func:`explainer.prepare_image` does and runs the network
-(:mod:`explainer.export.page_script`), the styles. It needs no server and no internet: open it from
-a folder, or copy it to a phone. The drawing pad is 280x280 pixels whatever its size on screen, and
-the page shows the input the network sees, its answer (or why the drawing is not a digit, or "not
-sure", by own_image's rules and numbers) and a bar for each digit's probability.
+(:mod:`~explainer.export.own_image_js`), the drawing pad's (:mod:`~explainer.export.page_script`),
+the styles. It needs no server and no internet: open it from a folder, or copy it to a phone. The
+drawing pad is 280x280 pixels whatever its size on screen, and the page shows the input the network
+sees, its answer (or why the drawing is not a digit, or "not sure", by own_image's rules and
+numbers) and a bar for each digit's probability.
 
     to_html(net, "digits.html", image_shape=(28, 28))
 """
@@ -20,7 +21,8 @@ from ..activations import LEAKY_RELU_SLOPE
 from ..data import own_image
 from ..data.digits import DIGITS_MAX_VALUE
 from .onnx_model import check_exportable
-from .page_script import PAGE_JS, PREPARE_JS
+from .own_image_js import PREPARE_JS
+from .page_script import PAGE_JS
 
 __all__ = ["to_html", "GENERATOR", "PAD_SIDE"]
 
