@@ -31,7 +31,9 @@ identity, the network pools *before* adding the bias and applying ``f``::
 
     max(f(z)) = f(max(W a) + b)          # exact: f and + b never change which value is largest
 
-which touches four times fewer values. The values are exactly those of the
+which touches four times fewer values. With one input channel, the patches
+are cut in pooling order (:func:`~explainer.im2col.window_patches`), so the
+pooling compares four contiguous blocks. The values are exactly those of the
 textbook order; only where the bias's rounding makes two values equal can the
 gradient go to the other of them (both are valid gradients). That fast pass
 keeps the pooled maps (on the pooling layer) and the gradients, not the
@@ -47,9 +49,9 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from .activations import get_activation
-from .im2col import add_patches, out_size, patches
+from .im2col import add_patches, out_size, patches, window_patches
 from .initializers import get_initializer
-from .pool import max_pool, unpool
+from .pool import max_of_four, max_pool, unpool, unpool_four
 
 __all__ = ["Conv2D", "ConvPool", "MICRO_BATCH", "PADDINGS", "POOL_FIRST", "one_blas_thread"]
 
@@ -137,14 +139,22 @@ class Conv2D:
         n, (hp, wp, n_out) = len(a_prev), pool.out_shape
         zp = np.empty((n, hp, wp, n_out), self.W.dtype)  # (batch, Ho // 2, Wo // 2, n_out)
         a = np.empty_like(zp)  # (batch, Ho // 2, Wo // 2, n_out)
-        right = np.empty((n, 2 * hp, wp, n_out), bool)  # which value won, as max_pool says it
-        lower = np.empty(zp.shape, bool)
+        windows = self.in_shape[2] == 1  # patches in pooling order
+        if windows:
+            winner = np.empty(zp.shape, np.uint8)  # 0 to 3: which of each window's four values won
+        else:
+            right = np.empty((n, 2 * hp, wp, n_out), bool)  # which value won, as max_pool says it
+            lower = np.empty(zp.shape, bool)
         with one_blas_thread():
             for i, mb in enumerate(self._start(n)):  # each micro-batch start to end while it is in the cache
-                zp[mb], (right[mb], lower[mb]) = max_pool(self._u(a_prev[mb], i))
+                if windows:
+                    m, w = max_of_four(self._u(a_prev[mb], i, windows).reshape(4, -1))
+                    zp[mb], winner[mb] = m.reshape(zp[mb].shape), w.reshape(zp[mb].shape)
+                else:
+                    zp[mb], (right[mb], lower[mb]) = max_pool(self._u(a_prev[mb], i))
                 zp[mb] += self.b  # the pooled z: max over each window of z = W a + b
                 a[mb] = self.activation.forward(zp[mb])
-        pool.winner = right, lower
+        pool.winner = winner if windows else (right, lower)
         pool.a_prev, self.z, self.a = None, None, None  # not kept at full resolution
         pool.z = pool.a = a  # max over each window of f(z), which is f(max z)
         self._zp = zp
@@ -152,17 +162,19 @@ class Conv2D:
 
     def backward_pooled(self, grad_a, pool, need_grad_input=True):
         """Back-propagate ``grad_a`` = d loss / d ``pool.a`` through f, the pooling and the convolution."""
-        pool.delta = grad_a  # (batch, Ho // 2, Wo // 2, n_out)
-        self.delta, (right, lower) = None, pool.winner
+        pool.delta, self.delta = grad_a, None  # (batch, Ho // 2, Wo // 2, n_out)
+        windows = not isinstance(pool.winner, tuple)  # the forward pass cut the patches in pooling order
         db = np.zeros_like(self.b)  # (n_out,)
 
         def delta_of(mb):  # one micro-batch's d loss / d z: at each window's winner, 0 at the other three
             d = self.activation.backward(self._zp[mb], pool.a[mb], grad_a[mb])  # (micro, Ho // 2, Wo // 2, n_out)
             np.add(db, d.reshape(-1, len(db)).sum(axis=0), out=db)
-            return unpool(d, (right[mb], lower[mb]), (len(d), *self.out_shape))
+            if windows:  # (4, micro * Ho // 2 * Wo // 2 * n_out): the rows of window_patches
+                return unpool_four(d.ravel(), pool.winner[mb].ravel()).reshape(-1, len(db))
+            return unpool(d, (pool.winner[0][mb], pool.winner[1][mb]), (len(d), *self.out_shape))
 
         with one_blas_thread():
-            grad_in = self._backward_u(len(grad_a), delta_of, need_grad_input)
+            grad_in = self._backward_u(len(grad_a), delta_of, need_grad_input, windows)
         self.db = db * db.dtype.type(1 / len(grad_a))
         return grad_in
 
@@ -175,26 +187,32 @@ class Conv2D:
         self._kept = [] if keep else None
         return _micro_batches(n)
 
-    def _u(self, a_prev, i):
-        """``W a_p`` at every position of micro-batch ``i``: (micro, Ho, Wo, n_out), without the bias."""
+    def _u(self, a_prev, i, windows=False):
+        """``W a_p`` at every position of micro-batch ``i``: (micro, Ho, Wo, n_out), without the bias; with
+        ``windows``, (4 * micro * Ho // 2 * Wo // 2, n_out) in the order of :func:`window_patches`."""
         x = self._padded(a_prev)
-        cols = patches(x, self.k, out=self._buffer(x, i))  # (micro * Ho * Wo, k * k * c_in)
+        cut = window_patches if windows else patches
+        cols = cut(x, self.k, out=self._buffer(x, i))  # (micro * Ho * Wo, k * k * c_in)
         if self._kept is not None:
             self._kept.append(cols)
         u = cols @ self.W.reshape(len(self.W), -1).T  # (micro * Ho * Wo, n_out)
-        return u.reshape(len(a_prev), *self.out_shape)
+        return u if windows else u.reshape(len(a_prev), *self.out_shape)
 
-    def _backward_u(self, n, delta_of, need_grad_input):
-        """``dW`` and the input gradient, micro-batch by micro-batch; ``delta_of(mb)`` gives one's ``delta``."""
+    def _backward_u(self, n, delta_of, need_grad_input, windows=False):
+        """``dW`` and the input gradient, micro-batch by micro-batch; ``delta_of(mb)`` gives one's ``delta``
+        (with ``windows``, as rows in the order of :func:`window_patches`)."""
         W = self.W
         dW_T = np.zeros((W[0].size, len(W)), W.dtype)  # (k * k * c_in, n_out): dW transposed, see below
         grad_in = np.empty((n, *self.in_shape), W.dtype) if need_grad_input else None  # (batch, H, W, c_in)
         for i, mb in enumerate(_micro_batches(n)):
             d = delta_of(mb)  # (micro, Ho, Wo, n_out)
             x = self._padded(self.a_prev[mb])
-            cols = self._kept[i] if self._kept else patches(x, self.k, out=self._buffer(x, 0))  # (micro * Ho * Wo, K)
+            cut = window_patches if windows else patches
+            cols = self._kept[i] if self._kept else cut(x, self.k, out=self._buffer(x, 0))  # (micro * Ho * Wo, K)
             d2 = d.reshape(-1, len(W))  # (micro * Ho * Wo, n_out)
             dW_T += cols.T @ d2  # (k * k * c_in, n_out); with one channel cols.T is contiguous: 2x faster than d2.T @ cols
+            if need_grad_input and windows:
+                d = self._full_maps(d, len(x))
             if need_grad_input and not self.pad:
                 add_patches(d, W, x.shape[1:3], out=grad_in[mb])  # (micro, H, W, c_in)
             elif need_grad_input:
@@ -213,6 +231,16 @@ class Conv2D:
         if self._cols is None or self._cols.dtype != x.dtype or len(self._cols) < start + size:
             self._cols = np.empty(start + size if self._kept is None else KEEP_BYTES // x.itemsize + size, x.dtype)
         return self._cols[start : start + size]
+
+    def _full_maps(self, rows, n):
+        """Rows in pooling order (4 * n * Hp * Wp, n_out) as maps (n, Ho, Wo, n_out); 0 where no window reads."""
+        ho, wo, n_out = self.out_shape
+        maps = np.zeros((n, ho, wo, n_out), rows.dtype)
+        blocks = rows.reshape(2, 2, n, ho // 2, wo // 2, n_out)
+        for dy in (0, 1):
+            for dx in (0, 1):
+                maps[:, dy : ho // 2 * 2 : 2, dx : wo // 2 * 2 : 2] = blocks[dy, dx]
+        return maps
 
     def _padded(self, x):
         p = self.pad

@@ -28,7 +28,7 @@ contiguous add per offset (never ``np.add.at``, which is 10-50 times slower).
 
 import numpy as np
 
-__all__ = ["patches", "add_patches", "out_size"]
+__all__ = ["patches", "window_patches", "add_patches", "out_size"]
 
 
 def out_size(size, k):
@@ -88,3 +88,25 @@ def _buffer(out, shape, dtype):
     if out is not None and out.size >= size and out.dtype == dtype:
         return out[:size].reshape(shape)
     return np.empty(shape, dtype)
+
+
+def window_patches(x, k, out=None):
+    """The patches of a one-channel image ``x`` (batch, H, W, 1) in the order that 2x2 max-pooling reads them.
+
+    Returns (4 * batch * Hp * Wp, k * k), Hp x Wp the pooled maps: block ``q``
+    (reading order: top left, top right, bottom left, bottom right) holds
+    that corner's position of every pooling window, so the pooling compares
+    four contiguous blocks. Positions in an odd last row or column, which no
+    window holds, are left out. Like :func:`patches`, a transposed view of an
+    offsets-first array, made in one strided copy.
+    """
+    n, h, w, _ = x.shape
+    hp, wp = out_size(h, k) // 2, out_size(w, k) // 2
+    x = np.ascontiguousarray(x)
+    sn, sh, sw, _ = x.strides
+    # [i, j, dy, dx, image, py, px] -> x[image, i + dy + 2 py, j + dx + 2 px]
+    view = np.lib.stride_tricks.as_strided(x, (k, k, 2, 2, n, hp, wp), (sh, sw, sh, sw, sn, 2 * sh, 2 * sw),
+                                           writeable=False)
+    cols = _buffer(out, view.shape, x.dtype)
+    np.copyto(cols, view)
+    return cols.reshape(k * k, 4 * n * hp * wp).T  # (4 * batch * Hp * Wp, k * k), a transposed view

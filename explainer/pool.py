@@ -21,7 +21,7 @@ import numpy as np
 
 from .activations import get_activation
 
-__all__ = ["MaxPool2D", "max_pool", "unpool", "winner_index"]
+__all__ = ["MaxPool2D", "max_pool", "unpool", "winner_index", "max_of_four", "unpool_four"]
 
 
 def max_pool(x):
@@ -110,3 +110,27 @@ class MaxPool2D:
 
     def __repr__(self):
         return f"MaxPool2D({self.in_shape} -> {self.out_shape})"
+
+
+def max_of_four(q):
+    """The maximum of four contiguous blocks ``q`` (4, m) and which won (m,), 0 to 3, the first of equal values.
+
+    As :func:`max_pool` does: each row's pair first, then the two rows.
+    """
+    top, bottom = np.maximum(q[0], q[1]), np.maximum(q[2], q[3])  # (m,) each
+    right_top, right_bottom = (q[1] > q[0]).view(np.uint8), (q[3] > q[2]).view(np.uint8)  # ties stay left
+    lower = (bottom > top).view(np.uint8)  # ties stay on top
+    m = np.maximum(top, bottom, out=top)
+    winner = right_bottom + np.uint8(2)  # 2 or 3 if the lower row won ...
+    winner -= right_top
+    winner *= lower
+    winner += right_top  # ... else 0 or 1
+    return m, winner
+
+
+def unpool_four(delta, winner):
+    """``delta`` (m,) put back in the block of its winner: (4, m), 0 in the other three."""
+    grad = np.empty((4, len(delta)), delta.dtype)
+    for k in range(4):
+        np.multiply(delta, winner == k, out=grad[k])
+    return grad

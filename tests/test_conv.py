@@ -8,7 +8,7 @@ from test_gradients import HIDDEN, numeric_gradient, relative_error
 from explainer.architecture import cnn_layers, parse_spec
 from explainer.conv import MICRO_BATCH, POOL_FIRST
 from explainer.network import Network
-from explainer.pool import max_pool, unpool, winner_index
+from explainer.pool import max_of_four, max_pool, unpool, unpool_four, winner_index
 
 TOLERANCE = 1e-6
 # a 7x7 image (odd: pooling drops a row and a column) -> conv 2 3x3 -> (5, 5, 2) -> pool -> (2, 2, 2)
@@ -44,6 +44,31 @@ def test_cnn_gradients_match_central_differences(activation, fast):
     for k, (w, g) in enumerate(zip(net.params, analytic)):
         err = relative_error(numeric_gradient(loss_value, w), g)
         assert err < TOLERANCE, f"param {k} ({'W' if k % 2 == 0 else 'b'}{k // 2 + 1}): {err:.2e}"
+
+
+@pytest.mark.parametrize("layers", [
+    # a one-channel convolution (patches in pooling order) whose input's gradient reaches the weights below
+    ["conv 1 3 same", "pool 2", "conv 3 3", "pool 2"],
+    ["conv 2 3 same", "conv 3 3", "pool 2"],  # a convolution without pooling, then one with several channels
+])
+@pytest.mark.parametrize("keep", [True, False])
+def test_other_architectures_match_central_differences(layers, keep, monkeypatch):
+    if not keep:  # the one-channel patches cut again in backward, as for a batch too large to keep them
+        monkeypatch.setattr("explainer.conv.KEEP_BYTES", 0)
+    # identity: fused with the pooling (patches in pooling order), and no kinks for the central differences to cross
+    net = Network([196, 5, 3], layers=layers, activation="identity", seed=6, dtype="float64")
+    x, labels = batch(n=MICRO_BATCH + 2, n_in=196)
+    y = net.one_hot(labels)
+    net.forward(x)
+    net.backward(y)
+    analytic = [g.copy() for g in net.grads]
+
+    def loss_value():
+        return net.loss(net.forward(x), y)
+
+    for k, (w, g) in enumerate(zip(net.params, analytic)):
+        err = relative_error(numeric_gradient(loss_value, w), g)
+        assert err < TOLERANCE, f"param {k}: {err:.2e}"
 
 
 def test_input_gradient_of_a_convolution_matches_central_differences():
@@ -103,6 +128,10 @@ def test_max_pooling_ties_go_to_the_first_in_reading_order():
     grad = unpool(np.ones_like(m), winner, x.shape)
     assert grad.reshape(len(windows), 4).sum(axis=1).tolist() == [1] * len(windows)  # each gradient counted once
     assert grad.reshape(len(windows), 4).argmax(axis=1).tolist() == list(windows.values())
+    # the same windows as four contiguous blocks (a one-channel convolution's patches in pooling order)
+    m4, winner4 = max_of_four(x.reshape(len(windows), 4).T.copy())
+    assert winner4.tolist() == list(windows.values()) and m4.tolist() == m.ravel().tolist()
+    assert unpool_four(m4, winner4).T.argmax(axis=1).tolist() == list(windows.values())
 
 
 def test_flat_background_gives_each_window_gradient_once():
