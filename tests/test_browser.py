@@ -26,8 +26,8 @@ from jupyter_support import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-TRAINING = "01_training_dashboard.ipynb"
-FORWARD = "02_forward_explorer.ipynb"
+TRAINING = "03_training_dashboard.ipynb"
+FORWARD = "01_forward_explorer.ipynb"
 
 
 @pytest.fixture(scope="module")

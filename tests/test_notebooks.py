@@ -6,8 +6,10 @@ shows must be a real PNG picture (not the text ``<Figure size ...>`` that a figu
 wrong matplotlib backend), the dashboard's controls must be there, and no cell may fail.
 """
 
+import base64
 import io
 import json
+import re
 
 import nbformat
 import pytest
@@ -18,11 +20,14 @@ NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("*.ipynb"))
 # What each notebook must put on screen, by the CSS classes the dashboards give their parts
 # (widget.add_class): a notebook that silently stopped showing its dashboard fails here.
 EXPECTED = {
-    "01_training_dashboard.ipynb": {"explainer-step-slider", "explainer-play", "explainer-filters"},
-    "02_forward_explorer.ipynb": {"explainer-step-slider", "explainer-prediction", "explainer-upload"},
-    "03_backprop_explorer.ipynb": {"explainer-step-slider"},
+    "00_one_neuron.ipynb": set(),  # no dashboard: the student computes, the notebook checks
+    "01_forward_explorer.ipynb": {"explainer-step-slider", "explainer-prediction", "explainer-upload"},
+    "02_backprop_explorer.ipynb": {"explainer-step-slider"},
+    "03_training_dashboard.ipynb": {"explainer-step-slider", "explainer-play", "explainer-filters"},
     "04_live_training.ipynb": {"explainer-play", "explainer-pause", "explainer-step-once", "explainer-loss"},
 }
+# the course's order: a beginner meets one neuron first, the densest dashboard late
+COURSE = list(EXPECTED)
 
 
 def test_every_dashboard_has_its_notebook():
@@ -70,9 +75,9 @@ def _check_png(data, where):
 
 # The dashboards in each notebook whose `step` is checked against the slider on screen
 SCRUBBING = {
-    "01_training_dashboard.ipynb": {"TrainingDashboard"},
-    "02_forward_explorer.ipynb": {"ForwardExplorer"},
-    "03_backprop_explorer.ipynb": {"BackpropExplorer"},
+    "01_forward_explorer.ipynb": {"ForwardExplorer"},
+    "02_backprop_explorer.ipynb": {"BackpropExplorer"},
+    "03_training_dashboard.ipynb": {"TrainingDashboard"},
     "04_live_training.ipynb": {"LiveTraining", "TrainingDashboard"},
 }
 
@@ -114,13 +119,42 @@ def _dashboards(nb):
     raise AssertionError(f"the report cell printed nothing: {nb.cells[-1].get('outputs')}")
 
 
+@pytest.fixture(scope="session")
+def mnist_on_disk():
+    """MNIST's files, for the notebooks' 28x28 run: fetched once under CI=true, else a skip when missing."""
+    import os
+
+    from explainer.live import available_datasets
+
+    if "mnist" not in available_datasets():
+        if os.environ.get("CI", "").lower() != "true":
+            pytest.skip("MNIST's files are not on this machine (`explainer data fetch mnist`); CI fetches them")
+        from explainer.data import load_dataset
+
+        load_dataset("mnist", progress=False)  # fetched once, then cached
+    return True
+
+
+def with_dataset(nb, dataset):
+    """The notebook with its `DATASET = "digits"` switch set to ``dataset`` (a failure if it has none)."""
+    switch = 'DATASET = "digits"'
+    cells = [cell for cell in nb.cells if cell.cell_type == "code" and switch in cell.source]
+    assert len(cells) == 1, f"the notebook must have one `{switch}` switch; found {len(cells)}"
+    cells[0].source = cells[0].source.replace(switch, f'DATASET = "{dataset}"')
+    return nb
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("dataset", ["digits", "mnist"])
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_notebook_runs_headless(name, tmp_path):
-    """Run a copy (in a temporary folder: whatever it writes lands there) with a report cell added."""
+def test_notebook_runs_headless(name, dataset, tmp_path, request):
+    """Run a copy (in a temporary folder: whatever it writes lands there) with a report cell added, on the 8x8
+    digits and on MNIST."""
     if not (NOTEBOOKS / name).exists():
         pytest.fail(f"docs/notebooks/{name} is missing")
-    copy = nbformat.read(NOTEBOOKS / name, as_version=4)
+    if dataset == "mnist":
+        request.getfixturevalue("mnist_on_disk")
+    copy = with_dataset(nbformat.read(NOTEBOOKS / name, as_version=4), dataset)
     copy.cells.append(nbformat.v4.new_code_cell(REPORT_CELL))
     nbformat.write(copy, tmp_path / name)
     nb = execute_notebook(tmp_path / name, tmp_path / "jupyter", timeout=300)  # a failing cell raises here
@@ -134,6 +168,10 @@ def test_notebook_runs_headless(name, tmp_path):
             if text.startswith("<Figure") and "image/png" not in out.get("data", {}):
                 pytest.fail(f"cell {i} shows {text!r} instead of a picture (a non-inline matplotlib backend)")
 
+    if not EXPECTED[name]:  # a notebook without a dashboard: its figures are pictures, and that is all
+        assert any("image/png" in out.get("data", {}) for cell in nb.cells for out in cell.get("outputs", [])), \
+            f"{name} drew no figure"
+        return
     models = widget_models(nb)
     assert models, f"{name} displayed no widget"
 
@@ -178,8 +216,12 @@ def test_notebook_runs_headless(name, tmp_path):
     scrubbing = {f["class"] for f in dashboards.values() if f["step"] is not None}
     assert scrubbing >= SCRUBBING.get(name, set()), f"{name}: no `step` traitlet on {SCRUBBING[name] - scrubbing}"
 
-    for image in _with_class(models, "explainer-filters"):
-        assert image["model_name"] == "ImageModel", f"{name}: explainer-filters is a {image['model_name']}"
+    for image in _with_class(models, "explainer-filters"):  # an Image, or the clickable TilePicker's data URL
+        if image["model_name"] == "ImageModel":
+            continue
+        src = image["state"].get("src", "")
+        assert src.startswith("data:image/png;base64,"), f"{name}: explainer-filters shows no PNG: {src[:40]!r}"
+        _check_png(base64.b64decode(src.split(",", 1)[1]), f"{name}: the filters")
 
     for shown in _with_class(models, "explainer-prediction"):
         text = str(shown["state"].get("value", ""))
@@ -205,3 +247,48 @@ def test_notebook_1s_faded_tiles_are_its_silent_units(tmp_path):
     size = np.linalg.norm(trace.weights(s)[0][0], axis=1)  # (32,) each unit's ||W_j||
     faded = np.flatnonzero(size < 0.1 * np.median(size))
     assert len(faded) and faded.tolist() == trace.silent_units(s).tolist()
+
+
+# ------------------------------------------------------------------ the course
+
+
+def test_the_notebooks_are_numbered_in_the_course_order():
+    assert [p.name for p in NOTEBOOK_FILES] == COURSE
+
+
+def test_each_notebook_links_to_the_glossary_and_the_next_one():
+    glossary = (NOTEBOOKS.parent / "glossary.md").read_text()
+    anchors = {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
+               for h in re.findall(r"^## (.+)$", glossary, flags=re.M)}
+    for i, name in enumerate(COURSE):
+        text = "\n".join(c.source for c in nbformat.read(NOTEBOOKS / name, as_version=4).cells
+                         if c.cell_type == "markdown")
+        links = re.findall(r"\]\(\.\./glossary\.md(#[^)]*)?\)", text)
+        assert links, f"{name} never links to the glossary"
+        for anchor in filter(None, links):
+            assert anchor[1:] in anchors, f"{name} links to glossary{anchor}, which has no such heading"
+        if i + 1 < len(COURSE):
+            assert f"]({COURSE[i + 1]})" in text, f"{name} does not point to the next notebook, {COURSE[i + 1]}"
+
+
+@pytest.mark.slow
+def test_notebook_00_checks_each_exercise_against_the_run(tmp_path):
+    """Filled in with the right computations every check says right; left as `...` each says not answered;
+    a wrong answer is told wrong without the run's number."""
+    answers = {"my_z = ...": "my_z = w @ x + b", "my_a = ...": "my_a = np.maximum(0, my_z)",
+               "my_loss = ...": "my_loss = -np.log(p[story.label])", "my_next = ...": "my_next = start - lr * slope"}
+
+    def run_with(replace):
+        nb = nbformat.read(NOTEBOOKS / "00_one_neuron.ipynb", as_version=4)
+        for cell in nb.cells:
+            for blank, answer in replace.items():
+                cell.source = cell.source.replace(blank, answer)
+        nbformat.write(nb, tmp_path / "00.ipynb")
+        out = execute_notebook(tmp_path / "00.ipynb", tmp_path / "jupyter", timeout=300)
+        return [line for cell in out.cells for o in cell.get("outputs", []) if o.get("name") == "stdout"
+                for line in o["text"].splitlines() if line[:1] in "✓✗…"]
+
+    assert [line[0] for line in run_with(answers)] == ["✓"] * 4
+    assert [line[0] for line in run_with({})] == ["…"] * 4
+    wrong = run_with({"my_z = ...": "my_z = w @ x"})  # the bias left out
+    assert wrong[0].startswith("✗ z:") and "Hint:" in wrong[0]

@@ -599,3 +599,13 @@ def test_activation_grids_have_no_frame_so_spare_cells_are_page_not_units(forwar
     for image, shape, _ in forward._layer_images:
         spare = shape[0] * shape[1] - len(image.get_array().compressed())
         assert spare >= 0 and np.isnan(np.asarray(image.get_array().filled(np.nan)).ravel()[-spare:] if spare else []).all()
+
+
+def test_backprop_shows_the_unit_the_digit_pulls_on_hardest_by_default(trace_path, trace):
+    explorer = BackpropExplorer(trace_path, probe=4)
+    k = trace.snapshot_index(explorer.step)
+    delta = trace.probe_record(explorer.step).delta[0][4]  # (n_units,) layer 1's delta of this digit
+    assert explorer.unit == int(np.argmax(np.abs(delta))) and explorer._unit_box.value == explorer.unit
+    picture = decode(explorer._row_image.value)
+    assert picture.min() < 200, "the default unit's row is blank"  # (an all-zero row draws all near-white)
+    assert k == 0

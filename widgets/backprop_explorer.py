@@ -48,15 +48,18 @@ class BackpropExplorer(TraceDashboard):
         The step shown first (the nearest snapshot); default the first.
     probe : int
         The probe digit shown first (an index into ``trace.probe_labels``).
+    unit : int, optional
+        The layer-1 unit whose row of dW is drawn on the input's pixels; default
+        the one the first digit shown pulls on hardest (the largest ``|delta_1|``).
     """
 
     step = traitlets.Int(0, help="the snapshot step shown")
     probe = traitlets.Int(0, help="index of the probe digit")
     unit = traitlets.Int(0, help="the layer-1 unit whose row of dW is drawn on the input's pixels")
 
-    def __init__(self, trace=None, step=None, probe=0, **kwargs):
+    def __init__(self, trace=None, step=None, probe=0, unit=None, **kwargs):
         super().__init__(**kwargs)
-        if not self._open(trace, lambda: (self._precompute(), self._build(step, probe))):
+        if not self._open(trace, lambda: (self._precompute(), self._build(step, probe, unit))):
             return
         self.observe(self._on_change, names=["step", "probe", "unit"])
         self._on_change()
@@ -78,7 +81,7 @@ class BackpropExplorer(TraceDashboard):
                                   for d, a in zip(self._delta, self._a_prev)], axis=2)
         self._update_norm = np.asarray(trace.scalars["update_norm"], dtype=float)  # (n_steps, n_layers)
 
-    def _build(self, step, probe):
+    def _build(self, step, probe, unit):
         trace = self.trace
         _, self._slider = step_controls(self._steps, value=self._snapshot_step(self._steps[0] if step is None else step))
         traitlets.link((self._slider, "value"), (self, "step"))
@@ -93,6 +96,11 @@ class BackpropExplorer(TraceDashboard):
         n_units = trace.run.shapes[0][0]
         self._unit_box = widgets.BoundedIntText(min=0, max=n_units - 1, description="layer-1 unit",
                                                 layout=widgets.Layout(width="180px"))
+        if unit is None:  # the unit this digit pulls on hardest at the first step shown: its row is not blank
+            k = self.trace.snapshot_index(self.step, exact=True)
+            unit = int(np.argmax(np.abs(self._delta[0][k, self.probe])))
+        self.unit = int(unit)
+        self._unit_box.value = self.unit
         traitlets.link((self._unit_box, "value"), (self, "unit"))
         self._row_image = image_widget()
         self._row_words = widgets.HTML()
