@@ -65,3 +65,11 @@ def test_a_refused_cnn_trace_is_one_line_from_the_real_command(tmp_path):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert not (tmp_path / "cnn.zarr").exists()
+
+
+def test_a_diverging_cnn_says_where_in_one_line(capsys):
+    # the fast convolution keeps no full-resolution z: the divergence message must still be made
+    assert main(["train", "--arch", "cnn", "--optimizer", "sgd", "--lr", "10000", "--epochs", "1",
+                 "--no-progress"]) == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith("explainer: error: training diverged at step") and "layer" in error
