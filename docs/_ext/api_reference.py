@@ -117,11 +117,12 @@ class ApiDirective(SphinxDirective):
                 if kind == "module":  # a submodule named in __all__: an entry with its docstring's first line
                     submodule = getattr(importlib.import_module(module_name), name)
                     summary = (submodule.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
-                    lines += [f".. py:data:: {target}", "", f"   The module ``{submodule.__name__}``: {summary}", ""]
+                    lines += [f".. py:data:: {name}", f"   :module: {module_name}", "",
+                              f"   The module ``{submodule.__name__}``: {summary}", ""]
                     continue
                 if kind == "data":  # no autodata: a dict's docstring would be dict's own
                     value = getattr(importlib.import_module(module_name), name)
-                    lines += [f".. py:data:: {target}", f"   :type: {type(value).__name__}", "",
+                    lines += [f".. py:data:: {name}", f"   :module: {module_name}", f"   :type: {type(value).__name__}", "",
                               *(f"   {line}" for line in _data_doc(module_name, name, value)), ""]
                     continue
                 lines += [f".. {directive}:: {target}", *(f"   {option}" for option in options), ""]
