@@ -281,6 +281,33 @@ def jupyter_lab(root_dir, state):
 
 
 @contextlib.contextmanager
+def voila_server(notebook, state):
+    """Voila serving ``notebook`` as a web page without its code cells; yields its URL."""
+    state = Path(state)
+    state.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    log = state / "voila.log"
+    command = [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(command, env=jupyter_env(state), stdout=out, stderr=subprocess.STDOUT,
+                                cwd=str(Path(notebook).parent))
+    try:
+        end = time.monotonic() + 60
+        while True:  # the port open: "/" itself would run the notebook in a kernel at every try
+            if proc.poll() is not None:
+                raise RuntimeError(f"voila exited with {proc.returncode}; its log:\n{log.read_text()[-3000:]}")
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if time.monotonic() > end:
+                raise TimeoutError(f"voila did not open port {port} within 60 s; its log:\n{log.read_text()[-3000:]}")
+            time.sleep(0.25)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        _stop(proc)
+
+
+@contextlib.contextmanager
 def chromium_page(profile_dir, width=1400, height=1000):
     """A Playwright page in Debian's Chromium with a fresh profile; closed on exit."""
     from playwright.sync_api import sync_playwright

@@ -282,3 +282,36 @@ def test_training_dashboard_on_a_laptop_screen(lab, page, shots):
         page.screenshot(path=str(shots / "training_unit_1366x768.png"))
     finally:
         page.set_viewport_size(size)
+
+
+# ------------------------------------------------------------------ a class served the notebooks as pages
+
+
+def test_voila_serves_a_notebook_as_a_page_without_code(tmp_path_factory, shots):
+    """What a teacher serves a class: the forward explorer's notebook as a web page (Voila), no code cells,
+    the dashboard working: a probe digit chosen in the page changes the prediction shown."""
+    from jupyter_support import voila_server
+    from playwright.sync_api import expect
+
+    from explainer.trace import default_trace
+
+    require_chromium()
+    default_trace(progress=False)
+    root = copy_notebooks([FORWARD], tmp_path_factory.mktemp("voila-root"))
+    with voila_server(root / FORWARD, tmp_path_factory.mktemp("voila-state")) as url, \
+            chromium_page(tmp_path_factory.mktemp("voila-profile"), width=1366, height=768) as page:
+        page.goto(url, timeout=120_000)
+        prediction = page.locator(".explainer-prediction").first
+        expect(prediction).to_contain_text("predicted", timeout=120_000)
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(shots / "voila_forward_1366x768.png"))
+        assert "ForwardExplorer(trace)" not in page.content(), "the page shows the notebook's code"
+        assert page.locator(".jp-InputArea-editor, .CodeMirror, .cm-editor").count() == 0
+        menu = page.locator(".explainer-dashboard select").first  # the probe digit menu
+        options = [" ".join(text.split()) for text in menu.locator("option").all_inner_texts()]  # (no-break spaces)
+        before = prediction.inner_text()
+        shown = _shown_digit(before)
+        target = next(i for i, text in enumerate(options) if not text.endswith(f"a {shown}"))  # another digit
+        menu.select_option(index=target)
+        expect(prediction).not_to_have_text(before, timeout=30_000)
+        page.screenshot(path=str(shots / "voila_forward_other_digit.png"))
