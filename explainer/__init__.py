@@ -32,6 +32,7 @@ from .network import Network
 from .optimizers import OPTIMIZERS, default_lr, lr_advice
 from .passes import Pass
 from .probe_choice import probe_of_class
+from .spread import Spread, run_spread
 from .training import History, TrainConfig, Trainer, fit
 
 __all__ = [
@@ -68,6 +69,8 @@ __all__ = [
     "filter_rgb",
     "tile_origin",
     "probe_of_class",
+    "Spread",
+    "run_spread",
     "colours",
     "figures",
 ]

@@ -51,16 +51,17 @@ def trace_identity(trace, step):
             "snapshots": [int(s) for s in trace.snapshot_steps], "sha256": digest.hexdigest()}
 
 
-def cached(trace, step, kind, tag, settings, use_cache=True):
-    """The cache entry for ``kind`` (``"landscape"``, ``"slice"``) of ``trace`` at ``step`` with ``settings``."""
+def cached(trace, step, kind, tag, settings, use_cache=True, folder=".landscapes"):
+    """The cache entry for ``kind`` (``"landscape"``, ``"slice"``, ``"spread"``) of ``trace`` at ``step`` with
+    ``settings``, in the folder beside the trace named by ``folder`` (``runs/a.zarr`` -> ``runs/a.zarr<folder>``)."""
     key = {"format": FORMAT, "version": VERSION, "kind": kind, "step": int(step), **settings,
            "trace": trace_identity(trace, step) if use_cache else None}
     text = json.dumps(key, sort_keys=True)
     name = f"{kind}-step{int(step)}-{tag}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.npz"
-    beside = trace.path.with_name(trace.path.name + ".landscapes")
+    beside = trace.path.with_name(trace.path.name + folder)
     from .data import cache_dir
 
-    elsewhere = cache_dir(create=False) / "landscapes"
+    elsewhere = cache_dir(create=False) / folder.lstrip(".")
     places = [beside / name, elsewhere / f"{trace.path.name}-{name}"]
     return CacheEntry(places if use_cache else [], text)
 

@@ -188,7 +188,11 @@ def test_only_the_cursor_moves_on_the_curves(training, trace):
     assert changed.size < 0.1 * before.shape[1]  # two thin cursor lines, not a redrawn figure
 
 
-def test_histograms_follow_the_step(training, trace):
+def test_histograms_are_drawn_when_their_tab_opens_and_follow_the_step(trace_path, trace):
+    training = TrainingDashboard(trace_path)
+    assert training._hist_plot is None and not training._hists.value  # not drawn at opening: it costs time
+    training._tabs.selected_index = 1  # the student opens the histograms' tab
+    assert training._hist_plot is not None and bytes(training._hists.value).startswith(PNG_SIGNATURE)
     training.step = int(trace.snapshot_steps[0])
     start = training._hists.value
     training.step = int(trace.snapshot_steps[-1])
@@ -201,6 +205,7 @@ def test_histograms_follow_the_step(training, trace):
 
 def test_gradients_of_zero_or_below_the_first_bin_are_counted_apart_and_named(trace_path, trace):
     training = TrainingDashboard(trace_path)
+    training._tabs.selected_index = 1
     # they once piled up in the first bin as a spike at -8 that nothing explained
     k = len(trace.snapshot_steps) - 1
     for i, (dW, _) in enumerate(trace.gradients(int(trace.snapshot_steps[k]))):
@@ -219,6 +224,7 @@ def test_gradients_of_zero_or_below_the_first_bin_are_counted_apart_and_named(tr
 
 
 def test_every_picture_is_a_real_png(training, forward):
+    training._tabs.selected_index = 1  # the histograms are drawn when their tab is opened
     for image in (training._curves, training._hists, training._filters_image, forward._figure_image,
                   forward._units_image, forward._input_image):
         assert image.format == "png"
@@ -484,17 +490,16 @@ def test_blitting_draws_what_a_full_redraw_draws():
 
 
 def test_histograms_count_like_numpy_with_explicit_edges():
-    # TrainingDashboard bins by count and range (no sort): the counts must be those of its edges,
+    # run_spread bins by count and range (no sort): the counts must be those of its edges,
     # values on an edge included, values outside counted in the end bins
-    from explainer.widgets.histograms import BINS
-    from explainer.widgets.histograms import histograms as _histograms
-    from explainer.widgets.histograms import weight_edges as _weight_edges
+    from explainer.spread import BINS, _histogram
 
     rng = np.random.default_rng(0)
     arrays = [rng.standard_normal(10_000).astype(np.float32) * scale for scale in (0.01, 0.1, 1.0)]
-    edges = _weight_edges(arrays)
+    top = max(float(np.percentile(np.abs(a), 99.9)) for a in arrays)
+    edges = np.linspace(-top, top, BINS + 1)
     arrays.append(np.concatenate([edges.astype(np.float32), [-50.0, 50.0]]))  # every edge, and beyond both ends
-    got_edges, counts = _histograms(arrays, edges)
+    counts = np.stack([_histogram(a, edges) for a in arrays])
     expected = np.stack([np.histogram(np.clip(a, edges[0], edges[-1]), edges)[0] for a in arrays])
     assert counts.shape == (len(arrays), BINS) and np.array_equal(counts, expected)
     assert counts[-1, 0] >= 2 and counts[-1, -1] >= 2  # -50 and +50 went to the end bins

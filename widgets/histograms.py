@@ -1,11 +1,10 @@
-"""The spread of each layer's weights W and gradients dW at every snapshot, as histograms drawn once and blitted.
+"""The spread of each layer's weights W and gradients dW at the step shown, as histograms drawn once and blitted.
 
-Per layer two panels: W on a linear axis, and log10 |dW| on a log axis. A
-gradient of exactly 0 has no logarithm, and the smallest ones would pile up
-in the first bin as a spike nothing explains; both are counted apart instead,
-and each dW panel says what share of the layer's gradients they are:
-exact zeros come from silent units (a = 0, so no gradient reaches their
-weights) and from pixels that are never inked (x = 0, so dW = delta x^T is 0).
+Per layer two panels: W on a linear axis, and log10 |dW| on a log axis, from
+:func:`explainer.run_spread` (every snapshot, read once and kept beside the
+trace). Gradients of exactly 0 (silent units, pixels never inked) and the
+tiniest are not drawn as bars: each dW panel says what share of the layer's
+gradients they are.
 """
 
 import numpy as np
@@ -14,35 +13,17 @@ from explainer import figures
 
 from .blit import BlitFigure
 
-__all__ = ["Histograms", "BINS", "DECADES", "histograms", "weight_edges", "log_edges", "log_sizes"]
-
-BINS = 50  # histogram bins per layer
-DECADES = 8  # the gradient histograms span at most this many powers of ten; smaller gradients are counted apart
+__all__ = ["Histograms"]
 
 
 class Histograms:
-    """Histograms of every layer's W and log10 |dW| at every snapshot of ``trace``, read once.
+    """The histogram figure of a :class:`explainer.Spread`; :meth:`show` moves it to snapshot ``k``."""
 
-    ``W[i]`` and ``dW[i]`` are ``(edges, counts)`` with counts (n_snap, BINS);
-    ``small[i]`` is (n_snap,): the share of layer ``i``'s gradients that are 0
-    or below the dW panel's first edge (not drawn as bars).
-    """
-
-    def __init__(self, trace, steps, first_weights):
-        n = trace.n_layers
-        self.trace = trace
-        self.W = [histograms([w[i] for w in first_weights], weight_edges([w[i] for w in first_weights]))
-                  for i in range(n)]
-        edges = log_edges(trace, steps)  # the gradients are read twice (their range, then their counts)
-        counts, small = [[] for _ in range(n)], [[] for _ in range(n)]
-        for s in steps:
-            for i, (dW, _) in enumerate(trace.gradients(s, exact=True)):
-                sizes = log_sizes(dW)  # (n_nonzero,)
-                kept = sizes[sizes >= edges[i][0]]
-                counts[i].append(histograms([kept], edges[i])[1][0])
-                small[i].append(1 - kept.size / max(dW.size, 1))
-        self.dW = [(edges[i], np.stack(counts[i])) for i in range(n)]
-        self.small = [np.asarray(share) for share in small]
+    def __init__(self, trace, spread):
+        self.trace, self.spread = trace, spread
+        self.W = list(zip(spread.W_edges, spread.W_counts))  # per layer: (edges, counts (n_snap, BINS))
+        self.dW = list(zip(spread.dW_edges, spread.dW_counts))
+        self.small = spread.small  # per layer: (n_snap,) the share of gradients not drawn
 
     def figure(self, dpi, width=5.2):
         """The figure at snapshot 0 (a :class:`BlitFigure`); :meth:`show` moves it to another snapshot."""
@@ -75,39 +56,3 @@ class Histograms:
             self._bars[2 * i].set_data(self.W[i][1][k])
             self._bars[2 * i + 1].set_data(self.dW[i][1][k])
             self._notes[i].set_text(f"not drawn: {self.small[i][k]:.0%} (0 or tiny)")
-
-
-def weight_edges(arrays):
-    """Bins symmetric about 0 wide enough for (nearly) every weight at every snapshot."""
-    top = max(float(np.percentile(np.abs(a), 99.9)) for a in arrays) or 1.0
-    return np.linspace(-top, top, BINS + 1)
-
-
-def log_sizes(dW):
-    """log10 |dW| of the non-zero gradients (a zero has no logarithm: a unit or pixel that did not learn)."""
-    return np.log10(np.abs(dW[dW != 0]))
-
-
-def log_edges(trace, steps):
-    """Per layer, bins over log10 |dW| from (nearly) the smallest to the largest gradient of any snapshot."""
-    lo, hi = np.full(trace.n_layers, np.inf), np.full(trace.n_layers, -np.inf)
-    for s in steps:
-        for i, (dW, _) in enumerate(trace.gradients(s, exact=True)):
-            sizes = log_sizes(dW)
-            if sizes.size:
-                lo[i], hi[i] = min(lo[i], float(np.percentile(sizes, 1))), max(hi[i], float(sizes.max()))
-    edges = []
-    for low, high in zip(lo, hi):
-        if not np.isfinite(high):  # no gradient at all
-            low, high = -8.0, 0.0
-        low = max(low, high - DECADES)
-        edges.append(np.linspace(low, max(high, low + 1), BINS + 1))
-    return edges
-
-
-def histograms(arrays, edges):
-    """``(edges, counts)``: one histogram per snapshot, values outside the edges counted in the end bins."""
-    # the edges are evenly spaced: given as a count and a range, numpy bins without sorting
-    lo, hi = edges[0], edges[-1]
-    counts = np.stack([np.histogram(np.clip(a, lo, hi), len(edges) - 1, (lo, hi))[0] for a in arrays])  # (n_snap, BINS)
-    return edges, counts

@@ -16,7 +16,7 @@ import numpy as np
 import traitlets
 from matplotlib.ticker import PercentFormatter
 
-from explainer import colours, figures, filter_layout, filter_range, snapshot_range
+from explainer import colours, figures, filter_layout, run_spread
 
 from .blit import BlitFigure
 from .common import TraceDashboard, filters_png, hold_sync, image_widget, shows_errors, step_controls
@@ -59,34 +59,35 @@ class TrainingDashboard(TraceDashboard):
     # -- once, when the dashboard opens ------------------------------------------
 
     def _precompute(self):
-        """Read every snapshot once: keep the first layer's W as images, and histograms of every W and dW."""
+        """The run's spread of W and dW and its colour range (explainer.run_spread: every snapshot read once, then
+        kept beside a finished trace); each snapshot's filters are read when it is first shown."""
         trace = self.trace
         self._steps = np.asarray(trace.snapshot_steps, dtype=np.int64)  # (n_snap,)
         if not len(self._steps):
             raise ValueError(f"{trace.path} holds no snapshot yet: nothing to scrub through")
-        steps = [int(s) for s in self._steps]
-        W = [[w for w, _ in trace.weights(s, exact=True)] for s in steps]  # [snap][layer] (n_out, n_in)
-        self._filters = np.stack([w[0] for w in W]).reshape(len(steps), -1, *trace.image_shape)  # (n_snap, n_hidden, h, w)
+        spread = run_spread(trace)
         # one colour range for the whole run, as in the figure and the scene: a weight's colour never changes
-        self._vmax = filter_range(trace, {s: snapshot_range(f) for s, f in zip(steps, self._filters)})
-        self._hist = Histograms(trace, steps, W)
-        del W
+        self._vmax = spread.vmax
+        self._hist = Histograms(trace, spread)
+        self._filters = _Filters(trace, self._steps)
 
     def _build(self, step):
         self._play, self._slider = step_controls(self._steps)
         self._slider.layout.width = "300px"
         traitlets.link((self._slider, "value"), (self, "step"))
         self._status = widgets.HTML()
-        self._png_cache = {}  # (snapshot index, page) -> (curves, histograms, filters) PNG bytes
+        self._png_cache = {}  # ("curves" | "histograms", snapshot index) or ("filters", index, page) -> PNG bytes
         self._silent = {}  # snapshot index -> the first-layer units silent for every probe digit
         self._curves_plot, self._cursors = self._curves_figure()
-        self._hist_plot = self._hist.figure(DPI, width=4.7)
+        self._hist_plot = None  # drawn when its tab is first opened: a third of the time to open the dashboard
         self._curves = image_widget(self._curves_plot.png())
-        self._hists = image_widget(self._hist_plot.png())
-        tabs = widgets.Tab(children=[self._curves, self._hists], layout=widgets.Layout(width="392px", flex="0 0 auto"))
+        self._hists = image_widget()
+        self._tabs = tabs = widgets.Tab(children=[self._curves, self._hists],
+                                        layout=widgets.Layout(width="392px", flex="0 0 auto"))
+        tabs.observe(lambda change: self._on_step(), names="selected_index")
         for i, title in enumerate(("curves", "histograms")):
             tabs.set_title(i, title)
-        self._n_units = self._filters.shape[1]
+        self._n_units = self.trace.sizes[1]
         h, w = self.trace.image_shape
         self._scale, _, _ = filter_layout(PAGE, (h, w), scale=max(1, TILE // max(h, w)), cols=COLS)
         self._filters_image = TilePicker()
@@ -206,12 +207,14 @@ class TrainingDashboard(TraceDashboard):
     @shows_errors
     def _on_step(self, change=None):
         k = self.trace.snapshot_index(self.step, exact=True)
-        curves, hists, filters = self._pictures(k, self.page)
+        curves, hists, filters = self._pictures(k, self.page, histograms=self._tabs.selected_index == 1)
         first = self.page * PAGE
         count = min(PAGE, self._n_units - first)
         with hold_sync(self._curves, self._hists, self._filters_image, self._filters_caption, self._status,
                        self._page_words):
-            self._curves.value, self._hists.value = curves, hists
+            self._curves.value = curves
+            if hists is not None:
+                self._hists.value = hists
             self._filters_image.show(filters, count=count, shape=self.trace.image_shape, scale=self._scale,
                                      cols=COLS, first=first)
             self._filters_caption.value = TEXT.format(f"<small>{self._filters_words(k)}</small>")
@@ -223,18 +226,25 @@ class TrainingDashboard(TraceDashboard):
     def _on_unit(self, change=None):
         self._unit_view.show(self.unit, self.trace.snapshot_index(self.step, exact=True))
 
-    def _pictures(self, k, page):
-        """The three PNGs of snapshot ``k`` (and filters page ``page``): drawn on their first visit, then kept."""
-        if (k, page) not in self._png_cache:
+    def _pictures(self, k, page, histograms=False):
+        """The PNGs of snapshot ``k``: the curves with their cursor, the histograms (None unless asked for) and
+        filters page ``page``; each drawn on its first visit, then kept."""
+        cache = self._png_cache
+        if ("curves", k) not in cache:
             for cursor in self._cursors:
                 cursor.set_xdata([self._steps[k], self._steps[k]])
+            cache["curves", k] = self._curves_plot.png()
+        if histograms and ("histograms", k) not in cache:
+            if self._hist_plot is None:
+                self._hist_plot = self._hist.figure(DPI, width=4.7)
             self._hist.show(k)
+            cache["histograms", k] = self._hist_plot.png()
+        if ("filters", k, page) not in cache:
             first = page * PAGE
             marked = [j - first for j in self._silent_at(k) if first <= j < first + PAGE]
-            self._png_cache[k, page] = (self._curves_plot.png(), self._hist_plot.png(),
-                                        filters_png(self._filters[k][first : first + PAGE], self._vmax,
-                                                    scale=self._scale, cols=COLS, marked=marked))
-        return self._png_cache[k, page]
+            cache["filters", k, page] = filters_png(self._filters[k][first : first + PAGE], self._vmax,
+                                                    scale=self._scale, cols=COLS, marked=marked)
+        return cache["curves", k], cache.get(("histograms", k)), cache["filters", k, page]
 
     def _filters_words(self, k):
         """The caption beside snapshot ``k``'s filters: their colour range, which units were silent, and blank tiles."""
@@ -273,3 +283,21 @@ def _epoch_means(ax, epochs, key):
         start = np.concatenate([[0], end[:-1]])
         ax.hlines(y, start, end, color=figures.COLORS["epoch"], lw=1.8, label="train, mean over each epoch")
         ax.plot(end, y, "o", color=figures.COLORS["epoch"], ms=4)
+
+
+class _Filters:
+    """The first layer's W as images at each snapshot, read from the trace when first asked for and kept
+    (the last ``KEEP`` snapshots visited): ``filters[k]`` is (n_units, height, width)."""
+
+    KEEP = 16
+
+    def __init__(self, trace, steps):
+        self.trace, self.steps, self._kept = trace, steps, {}
+
+    def __getitem__(self, k):
+        k = int(k)
+        if k not in self._kept:
+            if len(self._kept) >= self.KEEP:
+                self._kept.pop(next(iter(self._kept)))  # the oldest visit
+            self._kept[k] = self.trace.first_layer_filters(int(self.steps[k]), exact=True)
+        return self._kept[k]
