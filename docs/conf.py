@@ -68,7 +68,9 @@ explainer_gallery_chapters = os.environ.get("EXPLAINER_DOCS_CHAPTERS", "")
 
 html_theme = "sphinx_book_theme"
 html_title = "explainer: how a neural network learns"
-html_static_path = ["_static"]
+# _static, the widgets' JavaScript (filled at builder-inited) and the gallery's lecture files (the same)
+html_static_path = ["_static", str(build / "widget-static")]
+html_extra_path = [str(build / "gallery" / "site")]
 html_css_files = ["explainer.css"]
 html_theme_options = {
     "show_navbar_depth": 1,
@@ -84,9 +86,7 @@ html_show_sourcelink = False
 
 def _widget_assets(app):
     """require.js, html-manager and anywidget's module into a static folder the site serves (_static/widgets/)."""
-    folder = build / "widget-static"
-    widget_assets(folder)
-    app.config.html_static_path.append(str(folder))
+    widget_assets(build / "widget-static")
 
 
 def setup(app):

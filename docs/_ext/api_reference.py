@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 
 from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 
-__all__ = ["scene_names", "public_entries", "ApiDirective", "SceneDirective", "setup"]
+__all__ = ["scene_names", "public_entries", "escape_bars", "ApiDirective", "SceneDirective", "setup"]
 
 # kind -> (the autodoc directive, its options, the rubric above the group)
 KINDS = {
@@ -92,6 +93,25 @@ def _data_doc(module_name, name, value):
     return [*_doc_comment(module_name, name), "", holds]
 
 
+_BARS = re.compile(r"(?<![\\\w|`])\|(?=[^\s|`])([^|`]*?)(?<=[^\s|`])\|(?![\w|])")
+
+
+def escape_bars(app, what, name, obj, options, lines):
+    """``|dW|`` in a docstring is a norm, not a reStructuredText substitution: its bars are escaped.
+
+    The docstrings write norms as ``|x|``, which reStructuredText reads as a
+    reference to a substitution ``x`` (an error). Bars inside ````literals````
+    and lines that are tables or line blocks (starting with ``|`` or ``+``) are
+    left alone.
+    """
+    for number, line in enumerate(lines):
+        if line.lstrip().startswith(("|", "+")):
+            continue
+        parts = line.split("``")
+        parts[::2] = [_BARS.sub(r"\\|\1\\|", part) for part in parts[::2]]  # outside the literals
+        lines[number] = "``".join(parts)
+
+
 def _parse(directive, lines, source):
     holder = nodes.section()
     nested_parse_with_titles(directive.state, StringList(lines, source=source), holder)
@@ -145,4 +165,5 @@ class SceneDirective(SphinxDirective):
 def setup(app):
     app.add_directive("explainer-api", ApiDirective)
     app.add_directive("explainer-scenes", SceneDirective)
+    app.connect("autodoc-process-docstring", escape_bars)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -6,7 +6,8 @@ quality into ``explainer_gallery_dir`` (``docs/_build/gallery/lecture``): the
 lecture's own cache renders only the chapters whose inputs changed, so a
 second build renders nothing. The parts a reader opens -- the chapter videos,
 their posters, the figures, the slide deck, the handout, the lecture's index
--- are copied to ``lecture/`` at the site's root (an ``html_extra_path``);
+-- are copied to ``explainer_gallery_dir/site/lecture/``, which conf.py's
+``html_extra_path`` puts at the site's root as ``lecture/``;
 Manim's media and the PowerPoint file are not.
 
 The ``explainer-gallery`` directive draws the page from that folder: a card per
@@ -67,7 +68,6 @@ def build_gallery(app):
             shutil.copytree(source, site / name)
         elif source.is_file():
             shutil.copyfile(source, site / name)
-    app.config.html_extra_path.append(str(work / "site"))
     cards = []
     for number, scene in enumerate(chapters, 1):
         sample, step = plan_choices(scene, trace)
