@@ -68,9 +68,12 @@ explainer_gallery_chapters = os.environ.get("EXPLAINER_DOCS_CHAPTERS", "")
 
 html_theme = "sphinx_book_theme"
 html_title = "explainer: how a neural network learns"
-# _static, the widgets' JavaScript (filled at builder-inited) and the gallery's lecture files (the same)
+# _static, the widgets' JavaScript and the gallery's lecture files: filled at builder-inited, but they must exist
+# already (Sphinx drops a missing folder from these lists when the configuration is read)
 html_static_path = ["_static", str(build / "widget-static")]
 html_extra_path = [str(build / "gallery" / "site")]
+for folder in (*html_static_path[1:], *html_extra_path):
+    Path(folder).mkdir(parents=True, exist_ok=True)
 html_css_files = ["explainer.css"]
 html_theme_options = {
     "show_navbar_depth": 1,
