@@ -24,7 +24,7 @@ from . import colours
 from .activations import HIDDEN_ACTIVATIONS
 from .data import UNSURE_BELOW, is_unsure, prepare_image
 from .errors import DataError, DataUnavailableError, ExplainerError, OutputError, TrainingDivergedError
-from .experiment import PRESETS, Experiment, parse_hidden, run
+from .experiment import CNN_PRESETS, PRESETS, Experiment, parse_hidden, run
 from .filters import filter_layout, filter_mosaic, filter_palette, filter_range, filter_rgb, snapshot_range, tile_origin
 from .initializers import INITIALIZERS
 from .live import LiveRun
@@ -45,6 +45,7 @@ __all__ = [
     "fit",
     "Experiment",
     "PRESETS",
+    "CNN_PRESETS",
     "run",
     "ExplainerError",
     "DataError",
