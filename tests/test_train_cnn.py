@@ -73,3 +73,11 @@ def test_a_diverging_cnn_says_where_in_one_line(capsys):
                  "--no-progress"]) == 2
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert error.startswith("explainer: error: training diverged at step") and "layer" in error
+
+
+def test_help_shows_the_cnn_presets(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "mnist: conv 16,32 with 5x5 kernels (valid), hidden 128, lr 0.002 x0.6 an epoch" in text
+    assert "digits: conv 32,64 with 3x3 kernels (same)" in text and "--out is refused" in text

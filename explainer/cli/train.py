@@ -34,7 +34,8 @@ def _per_dataset(setting):
 def _cnn_presets():
     def show(p):
         return f"conv {','.join(map(str, p.conv))} with {p.kernel}x{p.kernel} kernels ({p.padding}), hidden " \
-               f"{','.join(map(str, p.hidden))}"
+               f"{','.join(map(str, p.hidden))}, lr {p.lr:g} x{p.lr_decay:g} an epoch, batch {p.batch_size}, " \
+               f"{p.epochs} epochs"
 
     return "; ".join(f"{name}: {show(p)}" for name, p in CNN_PRESETS.items())
 
@@ -60,7 +61,8 @@ def add_parser(subparsers):
     p.add_argument("--conv", type=str, metavar="F1,F2,...",
                    help="filters of each convolution, e.g. 16,32 (with --arch cnn; default: the CNN preset's)")
     p.add_argument("--kernel", type=int, metavar="K",
-                   help="the convolutions' kernel size, K x K (default: 5 on mnist, 3 on digits)")
+                   help="the convolutions' kernel size, K x K (default: "
+                   f"{', '.join(f'{p.kernel} on {name}' for name, p in CNN_PRESETS.items())})")
     p.add_argument("--padding", choices=PADDINGS,
                    help="the convolutions' padding: valid (maps shrink by K - 1) or same (default: the preset's)")
     p.add_argument("--hidden", type=str, metavar="W1,W2,...",
