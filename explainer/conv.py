@@ -20,9 +20,11 @@ With valid padding (the default) a 28x28 image and a 5x5 kernel give 24x24
 maps; with ``padding="same"`` the image is first framed with k // 2 zeros so
 the maps keep the image's size (odd k only). Stride 1.
 
-**Speed.** A batch is cut into micro-batches of :data:`MICRO_BATCH` images,
-small enough that one micro-batch's patches and maps stay in the CPU's cache;
-their gradients are summed, so the optimiser still sees the whole batch. A
+**Speed.** A batch is cut into micro-batches of 16 images, small enough that
+one micro-batch's patches and maps stay in the CPU's cache, each multiplied
+on one BLAS thread, shared out over threads of their own
+(:mod:`explainer.lanes`); their gradients are summed, so the optimiser still
+sees the whole batch. A
 one-channel image's patches (25 block copies for a 5x5 kernel) are kept from
 forward to backward when a batch's take at most :data:`KEEP_BYTES`; the others
 are cut again in backward, which costs less than keeping them. When a max-pooling layer
@@ -39,23 +41,18 @@ gradient go to the other of them (both are valid gradients). That fast pass
 keeps the pooled maps (on the pooling layer) and the gradients, not the
 full-resolution ``z``, ``a`` and ``delta`` of the convolution, which are None
 after it; :meth:`explainer.network.Network.inspect` computes every layer's.
-
-A micro-batch's products are small, so BLAS multiplies them on one thread:
-with two, on a busy two-core machine, its threads waited for each other and
-an 8x8 CNN's step took 15 times longer.
 """
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from .activations import get_activation
 from .im2col import add_patches, out_size, patches, window_patches
 from .initializers import get_initializer
+from .lanes import MICRO_BATCH, in_lanes, lanes_for, micro_batches, one_blas_thread
 from .pool import max_of_four, max_pool, unpool, unpool_four
 
-__all__ = ["Conv2D", "ConvPool", "MICRO_BATCH", "PADDINGS", "POOL_FIRST", "one_blas_thread"]
+__all__ = ["Conv2D", "ConvPool", "MICRO_BATCH", "KEEP_BYTES", "PADDINGS", "POOL_FIRST"]
 
-MICRO_BATCH = 16  # images per micro-batch: the patches of 16 MNIST digits take about 1 MB
 KEEP_BYTES = 16 * 2**20  # a batch's one-channel patches are kept for backward up to this size (128 MNIST digits: 7 MB)
 PADDINGS = ("valid", "same")
 # activations for which pooling first, then the bias and f, gives the values of the textbook order
@@ -115,8 +112,12 @@ class Conv2D:
         n, (ho, wo, n_out) = len(a_prev), self.out_shape
         self.z = np.empty((n, ho, wo, n_out), self.W.dtype)  # (batch, Ho, Wo, n_out)
         with one_blas_thread():
-            for i, mb in enumerate(self._start(n)):
-                self.z[mb] = self._u(a_prev[mb], i)
+            mbs = self._start(n)
+
+            def work(i, lane):
+                self.z[mbs[i]] = self._u(a_prev[mbs[i]], i, lane)
+
+            in_lanes(len(mbs), work)
         self.z += self.b
         self.a = self.activation.forward(self.z)  # (batch, Ho, Wo, n_out)
         return self.a
@@ -146,14 +147,19 @@ class Conv2D:
             right = np.empty((n, 2 * hp, wp, n_out), bool)  # which value won, as max_pool says it
             lower = np.empty(zp.shape, bool)
         with one_blas_thread():
-            for i, mb in enumerate(self._start(n)):  # each micro-batch start to end while it is in the cache
+            mbs = self._start(n)
+
+            def work(i, lane):  # each micro-batch start to end while it is in the cache
+                mb = mbs[i]
                 if windows:
-                    m, w = max_of_four(self._u(a_prev[mb], i, windows).reshape(4, -1))
+                    m, w = max_of_four(self._u(a_prev[mb], i, lane, windows).reshape(4, -1))
                     zp[mb], winner[mb] = m.reshape(zp[mb].shape), w.reshape(zp[mb].shape)
                 else:
-                    zp[mb], (right[mb], lower[mb]) = max_pool(self._u(a_prev[mb], i))
+                    zp[mb], (right[mb], lower[mb]) = max_pool(self._u(a_prev[mb], i, lane))
                 zp[mb] += self.b  # the pooled z: max over each window of z = W a + b
                 a[mb] = self.activation.forward(zp[mb])
+
+            in_lanes(len(mbs), work)
         pool.winner = winner if windows else (right, lower)
         pool.a_prev, self.z, self.a = None, None, None  # not kept at full resolution
         pool.z = pool.a = a  # max over each window of f(z), which is f(max z)
@@ -164,17 +170,20 @@ class Conv2D:
         """Back-propagate ``grad_a`` = d loss / d ``pool.a`` through f, the pooling and the convolution."""
         pool.delta, self.delta = grad_a, None  # (batch, Ho // 2, Wo // 2, n_out)
         windows = not isinstance(pool.winner, tuple)  # the forward pass cut the patches in pooling order
-        db = np.zeros_like(self.b)  # (n_out,)
+        db_parts = {}  # micro-batch -> its sum of d loss / d z, added in order at the end
 
         def delta_of(mb):  # one micro-batch's d loss / d z: at each window's winner, 0 at the other three
             d = self.activation.backward(self._zp[mb], pool.a[mb], grad_a[mb])  # (micro, Ho // 2, Wo // 2, n_out)
-            np.add(db, d.reshape(-1, len(db)).sum(axis=0), out=db)
+            db_parts[mb.start] = d.reshape(-1, d.shape[-1]).sum(axis=0)
             if windows:  # (4, micro * Ho // 2 * Wo // 2 * n_out): the rows of window_patches
-                return unpool_four(d.ravel(), pool.winner[mb].ravel()).reshape(-1, len(db))
+                return unpool_four(d.ravel(), pool.winner[mb].ravel()).reshape(-1, d.shape[-1])
             return unpool(d, (pool.winner[0][mb], pool.winner[1][mb]), (len(d), *self.out_shape))
 
         with one_blas_thread():
             grad_in = self._backward_u(len(grad_a), delta_of, need_grad_input, windows)
+        db = np.zeros_like(self.b)  # (n_out,)
+        for start in sorted(db_parts):
+            db += db_parts[start]
         self.db = db * db.dtype.type(1 / len(grad_a))
         return grad_in
 
@@ -184,53 +193,73 @@ class Conv2D:
         """The micro-batches of a forward pass over ``n`` images; decides whether their patches are kept."""
         ho, wo, _ = self.out_shape
         keep = self.in_shape[2] == 1 and n * ho * wo * self.W[0].size * self.W.itemsize <= KEEP_BYTES
-        self._kept = [] if keep else None
-        return _micro_batches(n)
+        mbs = micro_batches(n)
+        self._kept = [None] * len(mbs) if keep else None
+        self._reserve(len(mbs) if keep else lanes_for(len(mbs)))
+        return mbs
 
-    def _u(self, a_prev, i, windows=False):
+    def _u(self, a_prev, i, lane, windows=False):
         """``W a_p`` at every position of micro-batch ``i``: (micro, Ho, Wo, n_out), without the bias; with
         ``windows``, (4 * micro * Ho // 2 * Wo // 2, n_out) in the order of :func:`window_patches`."""
         x = self._padded(a_prev)
         cut = window_patches if windows else patches
-        cols = cut(x, self.k, out=self._buffer(x, i))  # (micro * Ho * Wo, k * k * c_in)
+        cols = cut(x, self.k, out=self._slot(i if self._kept is not None else lane))  # (micro * Ho * Wo, K)
         if self._kept is not None:
-            self._kept.append(cols)
+            self._kept[i] = cols
         u = cols @ self.W.reshape(len(self.W), -1).T  # (micro * Ho * Wo, n_out)
         return u if windows else u.reshape(len(a_prev), *self.out_shape)
 
     def _backward_u(self, n, delta_of, need_grad_input, windows=False):
         """``dW`` and the input gradient, micro-batch by micro-batch; ``delta_of(mb)`` gives one's ``delta``
         (with ``windows``, as rows in the order of :func:`window_patches`)."""
-        W = self.W
-        dW_T = np.zeros((W[0].size, len(W)), W.dtype)  # (k * k * c_in, n_out): dW transposed, see below
+        W, mbs = self.W, micro_batches(n)
+        parts = [None] * len(mbs)  # each micro-batch's dW, transposed (see below), added in order at the end
         grad_in = np.empty((n, *self.in_shape), W.dtype) if need_grad_input else None  # (batch, H, W, c_in)
-        for i, mb in enumerate(_micro_batches(n)):
+        if not self._kept:
+            self._reserve(lanes_for(len(mbs)))
+
+        def work(i, lane):
+            mb = mbs[i]
             d = delta_of(mb)  # (micro, Ho, Wo, n_out)
             x = self._padded(self.a_prev[mb])
             cut = window_patches if windows else patches
-            cols = self._kept[i] if self._kept else cut(x, self.k, out=self._buffer(x, 0))  # (micro * Ho * Wo, K)
+            cols = self._kept[i] if self._kept else cut(x, self.k, out=self._slot(lane))  # (micro * Ho * Wo, K)
             d2 = d.reshape(-1, len(W))  # (micro * Ho * Wo, n_out)
-            dW_T += cols.T @ d2  # (k * k * c_in, n_out); with one channel cols.T is contiguous: 2x faster than d2.T @ cols
-            if need_grad_input and windows:
-                d = self._full_maps(d, len(x))
-            if need_grad_input and not self.pad:
-                add_patches(d, W, x.shape[1:3], out=grad_in[mb])  # (micro, H, W, c_in)
-            elif need_grad_input:
-                g = add_patches(d, W, x.shape[1:3])  # (micro, H + 2 pad, W + 2 pad, c_in)
-                p, (h, w, _) = self.pad, self.in_shape
-                grad_in[mb] = g[:, p : p + h, p : p + w, :]
+            parts[i] = cols.T @ d2  # (k * k * c_in, n_out); with one channel cols.T is contiguous: 2x d2.T @ cols
+            if need_grad_input:
+                self._input_gradient(d, x, windows, grad_in[mb])
+
+        in_lanes(len(mbs), work)
+        dW_T = np.zeros((W[0].size, len(W)), W.dtype)  # (k * k * c_in, n_out)
+        for part in parts:
+            dW_T += part
         self.dW = np.ascontiguousarray(dW_T.T).reshape(W.shape)  # (n_out, k, k, c_in)
         self.dW *= W.dtype.type(1 / n)
         return grad_in
 
-    def _buffer(self, x, i):
-        """Where micro-batch ``i``'s patches go: a flat buffer, made once and reused (a batch's, when kept)."""
+    def _input_gradient(self, d, x, windows, out):
+        """One micro-batch's d loss / d a_prev from its ``d`` = d loss / d z, into ``out`` (micro, H, W, c_in)."""
+        if windows:  # rows in pooling order -> maps
+            d = self._full_maps(d, len(x))
+        if not self.pad:
+            add_patches(d, self.W, x.shape[1:3], out=out)  # (micro, H, W, c_in)
+        else:
+            g = add_patches(d, self.W, x.shape[1:3])  # (micro, H + 2 pad, W + 2 pad, c_in)
+            p, (h, w, _) = self.pad, self.in_shape
+            out[...] = g[:, p : p + h, p : p + w, :]
+
+    def _reserve(self, slots):
+        """Make the patch buffer hold ``slots`` micro-batches' patches (before the lanes share it out)."""
+        ho, wo, _ = self.out_shape
+        size = slots * MICRO_BATCH * ho * wo * self.W[0].size
+        if self._cols is None or self._cols.dtype != self.W.dtype or len(self._cols) < size:
+            self._cols = np.empty(size, self.W.dtype)
+
+    def _slot(self, k):
+        """Slot ``k`` of the patch buffer: a micro-batch's when kept, else a lane's."""
         ho, wo, _ = self.out_shape
         size = MICRO_BATCH * ho * wo * self.W[0].size
-        start = i * size if self._kept is not None else 0
-        if self._cols is None or self._cols.dtype != x.dtype or len(self._cols) < start + size:
-            self._cols = np.empty(start + size if self._kept is None else KEEP_BYTES // x.itemsize + size, x.dtype)
-        return self._cols[start : start + size]
+        return self._cols[k * size : (k + 1) * size]
 
     def _full_maps(self, rows, n):
         """Rows in pooling order (4 * n * Hp * Wp, n_out) as maps (n, Ho, Wo, n_out); 0 where no window reads."""
@@ -269,16 +298,3 @@ class ConvPool:
         return self.conv.backward_pooled(grad_a, self.pool, need_grad_input)
 
 
-_blas = None
-
-
-def one_blas_thread():
-    """A context in which NumPy's BLAS uses one thread (see the module's docstring)."""
-    global _blas
-    if _blas is None:
-        _blas = ThreadpoolController()
-    return _blas.limit(limits=1, user_api="blas")
-
-
-def _micro_batches(n):
-    return [slice(s, s + MICRO_BATCH) for s in range(0, n, MICRO_BATCH)]

@@ -27,8 +27,8 @@ import numpy as np
 
 from .activations import get_activation
 from .architecture import build_layers, image_shape_for, plan
-from .conv import one_blas_thread
 from .initializers import default_initializer, get_initializer
+from .lanes import one_blas_thread
 from .layers import Dense
 from .losses import get_loss, one_hot
 from .passes import Pass
@@ -225,7 +225,7 @@ class Network:
         )
 
     def _blas(self):
-        """A CNN's small products run on one BLAS thread (see :mod:`explainer.conv`); a dense network's as set."""
+        """A CNN's small products run on one BLAS thread each (see :mod:`explainer.lanes`); a dense network's as set."""
         return nullcontext() if self.specs is None else one_blas_thread()
 
     def _detached(self, fast=True):

@@ -203,3 +203,24 @@ def test_bad_layer_specs_say_what_is_allowed(spec, message):
 def test_bad_architectures_are_refused(settings, message):
     with pytest.raises(ValueError, match=message):
         Network([64, 10], **settings)
+
+
+def test_one_lane_or_two_give_the_same_weights_to_the_bit():
+    from threadpoolctl import threadpool_limits
+
+    from explainer.lanes import lanes_for, one_blas_thread
+
+    x, labels = batch(n=4 * MICRO_BATCH + 5, n_in=784, n_classes=10)
+    weights = {}
+    for threads in (1, 2):
+        with threadpool_limits(threads):
+            with one_blas_thread():
+                assert lanes_for(5) == threads  # the BLAS limit outside is the number of lanes inside
+            net = Network([784, 16, 10], layers=cnn_layers((4, 8), 5), seed=1)
+            for _ in range(2):  # two steps of plain gradient descent
+                net.forward(x.astype(np.float32))
+                net.backward(net.one_hot(labels))
+                for w, g in zip(net.params, net.grads):
+                    w -= 0.1 * g
+            weights[threads] = net.params
+    assert all(np.array_equal(a, b) for a, b in zip(weights[1], weights[2]))
