@@ -1,10 +1,14 @@
-"""How long the dashboards take, on the Python side, to follow one step change (target: under 50 ms).
+"""How long the dashboards take, on the Python side, to open (target: 0.3 s) and to follow one step change
+(target: under 50 ms).
 
 On a 28x28 (MNIST) trace, for TrainingDashboard, ForwardExplorer and
 BackpropExplorer: the time to open the dashboard, then the time of one
 ``dashboard.step = s`` (the observers, the pictures redrawn and PNG-encoded,
 the widget state serialised) for every snapshot step in a shuffled order,
-then again for the same steps (a step seen before). ForwardExplorer is timed
+then again for the same steps (a step seen before). TrainingDashboard is opened
+twice: the first time it may read every snapshot (explainer.run_spread, whose
+result it then keeps beside a finished trace), the second time it reads that;
+the cost of reading every snapshot is timed apart (run_spread without its cache). ForwardExplorer is timed
 with a probe digit and with a drawn digit (which runs the forward pass at
 every step); a drawing's own cost (picture -> prediction) is timed too. The
 browser's share (sending the PNG over the websocket, decoding it) is not in
@@ -14,6 +18,8 @@ Usage::
 
     .venv/bin/python bench/widgets.py                         # records an MNIST trace first (about 30 s)
     .venv/bin/python bench/widgets.py --trace runs/mnist.zarr # or times an existing one
+    explainer train --dataset mnist --out runs/mnist-preset.zarr && \
+        .venv/bin/python bench/widgets.py --trace runs/mnist-preset.zarr   # the MNIST preset's run (15 epochs)
 """
 
 import argparse
@@ -29,11 +35,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from explainer import Experiment, run
+from explainer import Experiment, run, run_spread
 from explainer.trace import Trace, TraceRecorder
 from explainer.widgets import BackpropExplorer, ForwardExplorer, TrainingDashboard
 
 TARGET_MS = 50
+TARGET_OPEN_S = 0.3
 
 
 def record_mnist(path, epochs):
@@ -94,7 +101,12 @@ def main():
                   f"(first visit), {statistics.median(again):.1f} ms (again)", flush=True)
             return dashboard
 
-        measure("TrainingDashboard", lambda: TrainingDashboard(trace))
+        start = time.perf_counter()
+        spread = run_spread(trace, use_cache=False)
+        uncached = time.perf_counter() - start
+        print(f"reading every snapshot's spread (run_spread, no cache): {uncached:.2f} s", flush=True)
+        measure("TrainingDashboard, first open", lambda: TrainingDashboard(trace))
+        measure("TrainingDashboard, opened again (cached spread)", lambda: TrainingDashboard(trace))
         measure("ForwardExplorer, probe digit", lambda: ForwardExplorer(trace))
         png = drawn_seven()
 
@@ -115,16 +127,21 @@ def main():
 
     print(f"\n{trace.dataset} {'-'.join(map(str, trace.sizes))}, {len(steps)} snapshots; "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average "
-          f"{os.getloadavg()[0]:.1f}; target < {TARGET_MS} ms per step change\n")
-    print("| dashboard | open (s) | step change, first visit: median / max (ms) | step change, again: "
-          "median / max (ms) | target |")
-    print("|---|---:|---:|---:|---|")
+          f"{os.getloadavg()[0]:.1f}; targets: open < {TARGET_OPEN_S} s, < {TARGET_MS} ms per step change; "
+          f"run_spread without its cache {uncached:.2f} s ({spread.note or 'computed'})\n")
+    print("| dashboard | open (s) | open / target | step change, first visit: median / max (ms) | step change, "
+          "again: median / max (ms) | step / target | targets |")
+    print("|---|---:|---:|---:|---:|---:|---|")
     for name, opened, first, again in rows:
-        met = "met" if max(statistics.median(first), statistics.median(again)) < TARGET_MS else "**not met**"
-        print(f"| {name} | {opened:.2f} | {statistics.median(first):.1f} / {max(first):.1f} | "
-              f"{statistics.median(again):.1f} / {max(again):.1f} | {met} |")
-    print(f"| a drawing -> its prediction (prepare, forward, redraw) | | {statistics.median(drawing):.1f} / "
-          f"{max(drawing):.1f} | | {'met' if statistics.median(drawing) < TARGET_MS else '**not met**'} |")
+        worst = max(statistics.median(first), statistics.median(again))
+        met = "met" if worst < TARGET_MS and opened < TARGET_OPEN_S else (
+            "step met, open **not met**" if worst < TARGET_MS else "**not met**")
+        print(f"| {name} | {opened:.2f} | {opened / TARGET_OPEN_S:.1f} | {statistics.median(first):.1f} / "
+              f"{max(first):.1f} | {statistics.median(again):.1f} / {max(again):.1f} | {worst / TARGET_MS:.2f} | "
+              f"{met} |")
+    print(f"| a drawing -> its prediction (prepare, forward, redraw) | | | {statistics.median(drawing):.1f} / "
+          f"{max(drawing):.1f} | | {statistics.median(drawing) / TARGET_MS:.2f} | "
+          f"{'met' if statistics.median(drawing) < TARGET_MS else '**not met**'} |")
 
 
 if __name__ == "__main__":

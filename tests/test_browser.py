@@ -28,6 +28,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TRAINING = "03_training_dashboard.ipynb"
 FORWARD = "01_forward_explorer.ipynb"
+COURSE_DASHBOARDS = [FORWARD, "02_backprop_explorer.ipynb", TRAINING, "04_live_training.ipynb"]
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,7 @@ def lab(tmp_path_factory):
     from explainer.trace import default_trace
 
     default_trace(progress=False)  # built here if missing, not by a notebook cell (its progress bar is stderr)
-    root = copy_notebooks([TRAINING, FORWARD], tmp_path_factory.mktemp("lab-root"))
+    root = copy_notebooks(COURSE_DASHBOARDS, tmp_path_factory.mktemp("lab-root"))
     with jupyter_lab(root, tmp_path_factory.mktemp("lab-state")) as server:
         yield server
 
@@ -287,7 +288,7 @@ def test_training_dashboard_on_a_laptop_screen(lab, page, shots):
 # ------------------------------------------------------------------ a class served the notebooks as pages
 
 
-def test_voila_serves_a_notebook_as_a_page_without_code(tmp_path_factory, shots):
+def test_voila_serves_a_notebook_as_a_page_without_code(tmp_path_factory, page, shots):
     """What a teacher serves a class: the forward explorer's notebook as a web page (Voila), no code cells,
     the dashboard working: a probe digit chosen in the page changes the prediction shown."""
     from jupyter_support import voila_server
@@ -298,8 +299,9 @@ def test_voila_serves_a_notebook_as_a_page_without_code(tmp_path_factory, shots)
     require_chromium()
     default_trace(progress=False)
     root = copy_notebooks([FORWARD], tmp_path_factory.mktemp("voila-root"))
-    with voila_server(root / FORWARD, tmp_path_factory.mktemp("voila-state")) as url, \
-            chromium_page(tmp_path_factory.mktemp("voila-profile"), width=1366, height=768) as page:
+    size = page.viewport_size
+    page.set_viewport_size({"width": 1366, "height": 768})
+    with voila_server(root / FORWARD, tmp_path_factory.mktemp("voila-state")) as url:
         page.goto(url, timeout=120_000)
         prediction = page.locator(".explainer-prediction").first
         expect(prediction).to_contain_text("predicted", timeout=120_000)
@@ -315,3 +317,28 @@ def test_voila_serves_a_notebook_as_a_page_without_code(tmp_path_factory, shots)
         menu.select_option(index=target)
         expect(prediction).not_to_have_text(before, timeout=30_000)
         page.screenshot(path=str(shots / "voila_forward_other_digit.png"))
+    page.set_viewport_size(size)
+
+
+@pytest.mark.parametrize("name", COURSE_DASHBOARDS)
+def test_each_notebooks_dashboard_fits_a_laptop_screen(lab, page, shots, name):
+    """At 1366x768 with JupyterLab's file browser open, each notebook's first dashboard fits the notebook's view:
+    nothing cut off at the sides, nothing below the fold once it is scrolled to the top."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": 1366, "height": 768})
+    try:
+        panel = open_and_run_all(page, *lab, name, timeout_ms=300_000)
+        dashboard = panel.locator(".explainer-dashboard").first
+        _bring_to_top(page, dashboard)
+        page.screenshot(path=str(shots / f"fits_{name[:2]}_1366x768.png"))
+        box = dashboard.bounding_box()
+        view = panel.locator(".jp-WindowedPanel-outer, .jp-Notebook").first.bounding_box()
+        assert box["x"] >= view["x"] and box["x"] + box["width"] <= view["x"] + view["width"], (box, view)
+        assert box["height"] <= view["height"], f"{name}: {box['height']:.0f} px tall, the view {view['height']:.0f}"
+        # and no part of it is wider than the dashboard (a picture cut off at its right edge)
+        widest = dashboard.evaluate("e => Math.max(...[...e.querySelectorAll('img, canvas')].map(i => "
+                                    "i.getBoundingClientRect().right))")
+        assert widest <= box["x"] + box["width"] + 1, f"{name}: a picture reaches {widest:.0f}, the dashboard ends at "\
+                                                      f"{box['x'] + box['width']:.0f}"
+    finally:
+        page.set_viewport_size(size)

@@ -15,6 +15,7 @@ from explainer.filters import FILTER_GAP, GAP_RGB, MARK_RGB, filter_layout, filt
 from explainer.live import available_datasets
 from explainer.trace import Trace, TraceRecorder
 from explainer.widgets import LiveTraining
+from explainer.widgets.live_training import COLS, TILE
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -74,7 +75,7 @@ def test_units_that_die_are_framed_and_named_as_they_die(tmp_path):
         listed = re.search(r"Framed in black: units? ([\d, ]+?), silent", live._filters_caption.value)
         assert listed and [int(j) for j in listed[1].split(",")] == silent
         picture = pixels(live._filters_image.value)
-        scale, cols, _ = filter_layout(16, (8, 8))
+        scale, cols = TILE // 8, COLS  # the dashboard's tiles: 8 a row, at most TILE pixels a side
         for j in range(16):
             y0 = FILTER_GAP + (j // cols) * (8 * scale + FILTER_GAP)
             x0 = FILTER_GAP + (j % cols) * (8 * scale + FILTER_GAP)
@@ -250,7 +251,7 @@ def test_the_filters_are_the_trace_s_latest_snapshot_on_the_run_s_range(live):
     assert last <= 30 and f"step {last}, the latest snapshot" in live._filters_caption.value
     picture = pixels(live._filters_image.value)
     expected = filter_rgb(trace.first_layer_filters(last), filter_range(trace))  # (16, 8, 8, 3)
-    scale, cols, _ = filter_layout(16, (8, 8))
+    scale, cols = TILE // 8, COLS
     for j in range(16):
         y, x = tile_origin(j, (8, 8), scale, cols, FILTER_GAP)
         np.testing.assert_array_equal(picture[y : y + 8 * scale : scale, x : x + 8 * scale : scale], expected[j])
@@ -337,7 +338,7 @@ def test_with_no_hidden_layer_the_output_tiles_stand_in_digit_order_labelled(tmp
     labels = re.findall(r">(\d)</span>", live._filters_labels.value)
     assert labels == [str(d) for d in range(10)]
     widths = {int(w) for w in re.findall(r"width:(\d+)px", live._filters_labels.value)}
-    scale, cols, rows = filter_layout(10, (8, 8), cols=10)
+    scale, cols, rows = filter_layout(10, (8, 8), scale=TILE // 8, cols=10)
     assert (cols, rows) == (10, 1) and pixels(live._filters_image.value).shape[1] == FILTER_GAP + 10 * (8 * scale + FILTER_GAP)
     assert widths == {8 * scale + FILTER_GAP}  # one label per tile, each as wide as a tile and its gap
     live.hidden = "16"

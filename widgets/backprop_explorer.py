@@ -120,7 +120,7 @@ class BackpropExplorer(TraceDashboard):
         """Per layer (output at the top): delta as a column, dW as a heatmap; right: ‖dW‖ per layer, log scale."""
         trace = self.trace
         L = trace.n_layers
-        fig = figures.new_figure(9.0, 1.35 * L + 1.3)
+        fig = figures.new_figure(8.1, 1.1 * L + 1.2)  # 648 px wide: the unit's row fits beside it at 1366x768
         fig.set_dpi(DPI)
         grid = fig.add_gridspec(L, 3, width_ratios=[0.25, 2.4, 1.7])
         self._delta_images, self._dW_images = [], []
@@ -162,7 +162,7 @@ class BackpropExplorer(TraceDashboard):
         ax.set_title("How big each layer's gradient is (log scale)", fontsize=9)
         ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=1, frameon=False)
         fig.supxlabel("Colours: red > 0, blue < 0, each panel on ± its own largest |value| (see the table for "
-                      "the sizes). δ: one number per unit; dW: one per weight.", fontsize=8)
+                      "the sizes).\nδ: one number per unit; dW: one per weight.", fontsize=8)
         return BlitFigure(fig, [*self._delta_images, *self._dW_images, *self._bars, self._updates])
 
     # -- each change -------------------------------------------------------------------------
@@ -200,12 +200,12 @@ class BackpropExplorer(TraceDashboard):
         with hold_sync(self._figure_image, self._table, self._row_image, self._row_words):
             self._row_image.value, self._row_words.value = row, row_words
             self._figure_image.value = self._plot.png()
-            self._table.value = (
-                f"<p>Probe digit {self.probe} (a {label}) at step {self.step}. The larger ‖dW‖, the more this "
-                "digit pulls on that layer's weights.</p>"
-                '<table style="border-collapse:collapse" cellpadding="4"><tr><th>layer</th><th>‖δ‖</th>'
+            self._table.value = (  # small print, tight rows: the dashboard fits a 1366x768 screen
+                f"<div style='line-height:1.3'><small>Probe digit {self.probe} (a {label}) at step {self.step}. "
+                "The larger ‖dW‖, the more this digit pulls on that layer's weights.<br>"
+                '<table style="border-collapse:collapse" cellpadding="2"><tr><th>layer</th><th>‖δ‖</th>'
                 "<th>max |δ|</th><th>‖dW‖ (this digit)</th><th>max |dW|</th><th>‖ΔW‖ applied (batch)</th></tr>"
-                + "".join(rows) + "</table>")
+                + "".join(rows) + "</table></small></div>")
 
 
     @traitlets.validate("unit")
@@ -228,8 +228,8 @@ class BackpropExplorer(TraceDashboard):
             sign = "red: dW > 0 on the inked pixels, so the update −η dW lowers these weights"
         else:
             sign = "all 0: this digit asks nothing of this unit's weights"
-        words = (f"<small><b>Unit {j}</b>'s row of dW<sub>1</sub> on the {h}×{w} pixels: δ = {delta[j]:.3g} times the "
-                 f"digit's pixels; {sign}. Colours on ± its largest |value|, {top:.3g}.</small>")
+        words = (f"<div style='line-height:1.35'><small><b>Unit {j}</b>'s row of dW<sub>1</sub> on the {h}×{w} pixels: δ = {delta[j]:.3g} times the "
+                 f"digit's pixels; {sign}. Colours on ± its largest |value|, {top:.3g}.</small></div>")
         return png_bytes(upscale(rgb, max(1, ROW_SIDE // max(h, w)))), words
 
 

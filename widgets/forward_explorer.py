@@ -95,7 +95,7 @@ class ForwardExplorer(TraceDashboard):
                                                                "the picture you uploaded"])
         self._source_buttons.style.button_width = "80px"
         traitlets.link((self._source_buttons, "value"), (self, "source"))
-        self.canvas = DrawingCanvas()
+        self.canvas = DrawingCanvas(size=180)  # the dashboard fits a 1366x768 laptop screen
         self.upload = PictureUpload()
         self._input_image = image_widget(layout=widgets.Layout(align_self="flex-start",
                                                                border=f"1px solid {colours.FRAME}"))
@@ -253,7 +253,7 @@ class ForwardExplorer(TraceDashboard):
         self._draw_activations(a, record, label)
         units_png, units_caption = self._top_units(x, z[0], weights[0][0])
         h, w = self.trace.image_shape
-        picture = upscale(colours.digit_rgb(x.reshape(h, w)), max(1, 140 // h))  # (H, W, 3): ink on paper
+        picture = upscale(colours.digit_rgb(x.reshape(h, w)), max(1, 112 // h))  # (H, W, 3): ink on paper
         with hold_sync(self._figure_image, self._input_image, self._input_caption, self._prediction,
                        self._confidence, self._units_image, self._units_caption):
             self._figure_image.value = self._plot.png()

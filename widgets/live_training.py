@@ -52,6 +52,8 @@ __all__ = ["LiveTraining", "SPEEDS", "REDRAW_SECONDS"]
 SPEEDS = {"10 steps/s": 10.0, "50 steps/s": 50.0, "200 steps/s": 200.0, "as fast as it can": 0.0}
 REDRAW_SECONDS = 0.25  # while playing, redraw at most this often (a redraw re-opens the trace: 20-70 ms)
 REDRAW_SHARE = 0.2  # ... and spend at most this share of the time redrawing
+TILE = 40  # screen pixels a filter tile's side may take (8x8 at 5 a weight, 28x28 at 1)
+COLS = 8  # tiles a row
 SETTINGS = ("dataset", "hidden", "activation", "init", "optimizer", "lr", "l2", "batch_size", "epochs", "seed")
 DEFAULT_INIT = "default"  # the init control's choice that lets the network pick (he for relu-like, xavier otherwise)
 
@@ -185,8 +187,9 @@ class LiveTraining(widgets.VBox):
             widgets.HBox(list(self._buttons.values())),
             self._status,
             self.errors,
-            widgets.HBox([self._loss_image, widgets.VBox([self._filters_image, self._filters_labels,
-                                                          self._filters_caption])],
+            # the filters' caption under the loss curve, where there is room: the dashboard fits 1366x768
+            widgets.HBox([widgets.VBox([self._loss_image, self._filters_caption], layout=widgets.Layout(width="470px")),
+                          widgets.VBox([self._filters_image, self._filters_labels], layout=widgets.Layout(width="430px"))],
                          layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start")),
             self._where,
         ]
@@ -405,8 +408,8 @@ class LiveTraining(widgets.VBox):
         self._draw(plan.total_steps, plan.steps_per_epoch, np.zeros(0), [], [],
                    _tiles_png(np.zeros((n, *shape)), 1.0, output=not experiment.hidden),
                    f"Press play or step to start a new run with these settings.{warning}",
-                   f"<small><b>First-layer filters</b>: {n} tiles, one per unit, drawn from the run's trace: the "
-                   "first snapshot (step 0) shows the random initial weights.</small>")
+                   f"<div style='line-height:1.35'><small><b>First-layer filters</b>: {n} tiles, one per unit, drawn "
+                   "from the run's trace: the first snapshot (step 0) shows the random initial weights.</small></div>")
 
     def _draw_safely(self, run):
         try:
@@ -443,9 +446,9 @@ class LiveTraining(widgets.VBox):
         which = f"all {n}" if n == n_units else f"the first {n} of {n_units}"
         when = "step 0: the random initial weights" if last == 0 else f"step {last}, the latest snapshot"
         note = "; with no hidden layer these are the output units, one per digit, labelled under each" if output else ""
-        caption = (f"<small><b>First-layer filters</b>, {when}: {which} rows of W<sub>1</sub> on the {h}×{w} pixels"
+        caption = (f"<div style='line-height:1.35'><small><b>First-layer filters</b>, {when}: {which} rows of W<sub>1</sub> on the {h}×{w} pixels"
                    f"{note}. Red: ink there raises the unit's z; blue: lowers it (±{vmax:.3g}, the same at every "
-                   f"step).{silent_words(silent, n, len(trace.probe_labels))}</small>")
+                   f"step).{silent_words(silent, n, len(trace.probe_labels))}</small></div>")
         self._filters_labels.value = _digit_labels(trace.image_shape, n) if output else ""
         return _tiles_png(images[:n], vmax, marked=[j for j in silent if j < n], output=output), caption
 
@@ -463,14 +466,22 @@ class LiveTraining(widgets.VBox):
             self._status.value = status
 
 
+def _tile_scale(shape):
+    """Screen pixels a weight: a tile at most TILE pixels a side, so the filters stand beside the loss curve."""
+    return max(1, TILE // max(shape))
+
+
 def _tiles_png(images, vmax, marked=(), output=False):
-    """The filters' PNG: with no hidden layer the ten output units stand in one row, in digit order."""
-    return filters_png(images, vmax, marked=marked, cols=len(images) if output else None)
+    """The filters' PNG, 8 tiles a row; with no hidden layer the ten output units stand in one row, in digit
+    order."""
+    images = np.asarray(images)
+    return filters_png(images, vmax, marked=marked, scale=_tile_scale(images.shape[1:]),
+                       cols=len(images) if output else min(COLS, len(images)))
 
 
 def _digit_labels(shape, n):
     """HTML: the digit of each of ``n`` output tiles in one row, each label centred under its tile."""
-    scale, _, _ = filter_layout(n, shape, cols=n)
+    scale, _, _ = filter_layout(n, shape, scale=_tile_scale(shape), cols=n)
     first, second = (tile_origin(j, shape, scale, n)[1] for j in (0, 1))
     cells = "".join(f"<span style='display:inline-block;width:{second - first}px;text-align:center'>{d}</span>"
                     for d in range(n))
