@@ -14,8 +14,8 @@ The implementations take turns, chunk by chunk (``--images`` training
 images each, after a warm-up chunk), their order rotating every round, so a
 noisy neighbour slows all of them alike: rely on the ratio. Threads are set
 with threadpoolctl for NumPy's BLAS and ``torch.set_num_threads`` for torch.
-(explainer multiplies a CNN's micro-batches on one BLAS thread whatever the
-limit: only its dense layers can use a second.)
+(explainer multiplies each micro-batch on one BLAS thread and shares the
+micro-batches out over as many threads as the limit: ``explainer/lanes.py``.)
 
 The roofline: the multiply-adds a training image needs (forward, the weight
 gradients, the input gradients of every layer but the first), counted from the
