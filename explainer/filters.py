@@ -56,14 +56,26 @@ def filter_range(trace, known=None):
 
     ``known`` (optional) is a dict ``{snapshot step: snapshot_range}`` kept by
     the caller between calls: a trace that grows (a live run) is read only at
-    its new snapshots.
+    its new snapshots. Without it, a finished trace's range is kept beside the
+    trace once computed (``runs/a.zarr.dashboard/``, checked against the trace
+    before it is trusted: :mod:`explainer.landscape_cache`), so the dashboards
+    and scenes that colour its filters open without reading every snapshot.
     """
+    steps = [int(s) for s in trace.snapshot_steps]
+    if known is None and steps and trace.complete:  # a finished run's range is read once, then kept beside it
+        from .landscape_cache import cached
+
+        entry = cached(trace, steps[-1], "range", "w1", {"percentile": PERCENTILE}, folder=".dashboard")
+        fields = entry.read()
+        if fields is None:
+            fields = {"vmax": filter_range(trace, {})}
+            entry.write(fields)
+        return float(fields["vmax"])
     known = {} if known is None else known
-    for s in trace.snapshot_steps:
-        s = int(s)
+    for s in steps:
         if s not in known:
             known[s] = snapshot_range(trace.weights(s, exact=True)[0][0])
-    return max((known[int(s)] for s in trace.snapshot_steps), default=1.0)
+    return max((known[s] for s in steps), default=1.0)
 
 
 def filter_shades(values, vmax):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .filters import snapshot_range
+from .filters import filter_range
 from .landscape_cache import cached
 
 __all__ = ["Spread", "run_spread", "BINS", "DECADES"]
@@ -76,17 +76,15 @@ def _compute(trace, steps):
     n = trace.n_layers
     top_W = np.zeros(n)  # per layer: the largest 99.9th percentile of |W| at any snapshot
     lo, hi = np.full(n, np.inf), np.full(n, -np.inf)  # per layer: the range of log10 |dW|
-    ranges = []  # the first layer's snapshot_range at each snapshot
     for s in steps:  # pass 1: the ranges
         weights = trace.weights(int(s), exact=True)
-        ranges.append(snapshot_range(weights[0][0]))
         for i, (W, _) in enumerate(weights):
             top_W[i] = max(top_W[i], float(np.quantile(np.abs(W), 0.999)))  # the bins span (nearly) every weight
         for i, (dW, _) in enumerate(trace.gradients(int(s), exact=True)):
             sizes = _log_sizes(dW)
             if sizes.size:
                 lo[i], hi[i] = min(lo[i], float(np.percentile(sizes, 1))), max(hi[i], float(sizes.max()))
-    fields = {"vmax": max(ranges, default=1.0)}
+    fields = {"vmax": filter_range(trace)}  # the run's one colour range: the filters' own rule (and cache)
     W_edges = [np.linspace(-(t or 1.0), t or 1.0, BINS + 1) for t in top_W]
     dW_edges = []
     for low, high in zip(lo, hi):

@@ -57,3 +57,14 @@ def test_a_trace_still_recording_is_read_afresh_and_nothing_is_written(tmp_path)
     assert spread.note.startswith("computed") and "not cached" in spread.note
     assert not (tmp_path / "live.zarr.dashboard").exists()
     recorder.close()
+
+
+def test_a_finished_runs_colour_range_is_read_once_then_kept(trace, monkeypatch):
+    expected = max(np.percentile(np.abs(trace.weights(int(s))[0][0]), 99) for s in trace.snapshot_steps)
+    assert filter_range(trace) == pytest.approx(expected)
+    again = Trace.open(trace.path)
+    reads = []
+    original = again.weights
+    monkeypatch.setattr(again, "weights", lambda step, exact=False: reads.append(step) or original(step, exact))
+    assert filter_range(again) == pytest.approx(expected)
+    assert len(trace.snapshot_steps) > 2 and len(reads) <= 1  # the cache's check reads the last snapshot, no more
