@@ -21,13 +21,13 @@ maps; with ``padding="same"`` the image is first framed with k // 2 zeros so
 the maps keep the image's size (odd k only). Stride 1.
 
 **Speed.** A batch is cut into micro-batches of 16 images, small enough that
-one micro-batch's patches and maps stay in the CPU's cache, each multiplied
-on one BLAS thread, shared out over threads of their own
-(:mod:`explainer.lanes`); their gradients are summed, so the optimiser still
-sees the whole batch. A
-one-channel image's patches (25 block copies for a 5x5 kernel) are kept from
-forward to backward when a batch's take at most :data:`KEEP_BYTES`; the others
-are cut again in backward, which costs less than keeping them. When a max-pooling layer
+one micro-batch's patches and maps stay in the CPU's cache; each is
+multiplied on one BLAS thread, and the micro-batches are shared out over
+threads of their own (:mod:`explainer.lanes`). Their gradients are summed,
+so the optimiser still sees the whole batch. A one-channel image's patches
+(25 block copies for a 5x5 kernel) are kept from forward to backward when a
+batch's take at most :data:`KEEP_BYTES`; the others are cut again in
+backward, which costs less than keeping them. When a max-pooling layer
 follows (:class:`ConvPool`) and the activation is ReLU, leaky ReLU or the
 identity, the network pools *before* adding the bias and applying ``f``::
 
