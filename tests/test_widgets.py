@@ -614,3 +614,13 @@ def test_backprop_shows_the_unit_the_digit_pulls_on_hardest_by_default(trace_pat
     picture = decode(explorer._row_image.value)
     assert picture.min() < 200, "the default unit's row is blank"  # (an all-zero row draws all near-white)
     assert k == 0
+
+
+def test_no_unit_is_read_until_a_tile_is_clicked(trace_path):
+    dashboard = TrainingDashboard(trace_path)
+    assert dashboard.unit == -1 and dashboard._unit_view._a is None  # every snapshot's probe record: not yet
+    assert "Click a tile" in dashboard._unit_view._title.value
+    dashboard._filters_image.picked = 3
+    assert dashboard.unit == 3 and dashboard._unit_view._a is not None
+    with pytest.raises(Exception, match="unit must be 0 to 15"):
+        dashboard.unit = 16

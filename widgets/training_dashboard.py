@@ -46,7 +46,7 @@ class TrainingDashboard(TraceDashboard):
 
     step = traitlets.Int(0, help="the snapshot step shown")
     page = traitlets.Int(0, help="which PAGE first-layer tiles are shown: units page*PAGE onwards")
-    unit = traitlets.Int(0, help="the first-layer unit shown large (the tile clicked last)")
+    unit = traitlets.Int(-1, help="the first-layer unit shown large (the tile clicked last); -1: none yet")
 
     def __init__(self, trace=None, step=None, **kwargs):
         super().__init__(**kwargs)
@@ -91,7 +91,7 @@ class TrainingDashboard(TraceDashboard):
         h, w = self.trace.image_shape
         self._scale, _, _ = filter_layout(PAGE, (h, w), scale=max(1, TILE // max(h, w)), cols=COLS)
         self._filters_image = TilePicker()
-        traitlets.dlink((self._filters_image, "picked"), (self, "unit"), transform=lambda j: max(j, 0))
+        traitlets.dlink((self._filters_image, "picked"), (self, "unit"))
         self._unit_view = UnitView(self.trace, self._steps, self._filters, self._vmax, DPI)
         self._filters_caption = widgets.HTML()
         self._pager = self._pager_controls()
@@ -138,8 +138,8 @@ class TrainingDashboard(TraceDashboard):
     @traitlets.validate("unit")
     def _valid_unit(self, proposal):
         n = getattr(self, "_n_units", None)
-        if n is not None and not 0 <= proposal["value"] < n:
-            raise traitlets.TraitError(f"unit must be 0 to {n - 1}, a first-layer unit; got {proposal['value']}")
+        if n is not None and not -1 <= proposal["value"] < n:
+            raise traitlets.TraitError(f"unit must be 0 to {n - 1}, a first-layer unit (or -1: none); got {proposal['value']}")
         return proposal["value"]
 
     def _curves_figure(self):
@@ -220,11 +220,13 @@ class TrainingDashboard(TraceDashboard):
             self._filters_caption.value = TEXT.format(f"<small>{self._filters_words(k)}</small>")
             self._page_words.value = f"units {first} to {first + count - 1} of {self._n_units}"
             self._status.value = self._describe(k)
-        self._unit_view.show(self.unit, k)
+        if self.unit >= 0:  # none until a tile is clicked: its curve reads every snapshot's probe record
+            self._unit_view.show(self.unit, k)
 
     @shows_errors
     def _on_unit(self, change=None):
-        self._unit_view.show(self.unit, self.trace.snapshot_index(self.step, exact=True))
+        if self.unit >= 0:
+            self._unit_view.show(self.unit, self.trace.snapshot_index(self.step, exact=True))
 
     def _pictures(self, k, page, histograms=False):
         """The PNGs of snapshot ``k``: the curves with their cursor, the histograms (None unless asked for) and
