@@ -9,7 +9,7 @@ from .. import colours
 from ..errors import ExplainerError
 from .style import COLORS, check_count, describe_step, new_figure, wrap
 
-__all__ = ["confusion", "probes", "NoEvaluationError", "require_evaluation"]
+__all__ = ["confusion", "draw_confusion", "probes", "NoEvaluationError", "require_evaluation"]
 
 
 class NoEvaluationError(ExplainerError, ValueError):
@@ -26,9 +26,24 @@ def confusion(trace):
     """
     ev = require_evaluation(trace)
     counts = np.asarray(ev.confusion)  # (n_classes, n_classes): rows true, columns predicted
-    k = len(counts)
     fig = new_figure(6.8, 6.2)
     ax = fig.subplots()
+    draw_confusion(ax, counts)
+    fig.legend(handles=[Patch(color=COLORS["right"], label="right: predicted = true (the diagonal)"),
+                        Patch(color=COLORS["wrong"], label="wrong: each count off the diagonal is a mistake")],
+               title="deeper colour: more test digits (square-root scale); white: none", title_fontsize=9,
+               loc="outside lower center", ncols=1, fontsize=9, frameon=False)
+    n_test, right = int(counts.sum()), int(np.trace(counts))
+    ax.set_title(f"Test accuracy {ev.test_accuracy:.1%}: {right:,} of {n_test:,} test digits on the diagonal;\n"
+                 f"{n_test - right:,} mistakes off it", fontsize=12)
+    return fig
+
+
+def draw_confusion(ax, counts):
+    """Draw a confusion matrix (rows true, columns predicted) on ``ax``: the diagonal in the colour of right
+    answers, mistakes in the colour of wrong ones, each cell with its count."""
+    counts = np.asarray(counts)  # (n_classes, n_classes)
+    k = len(counts)
     # each cell in the colour of right answers (the diagonal) or of mistakes, deeper with its count; on a
     # square-root scale, so that a handful of mistakes still shows against a diagonal of hundreds
     shade = colours.count_shade(counts)  # (k, k) from 0 (paper) to 1 (full colour)
@@ -49,14 +64,6 @@ def confusion(trace):
     ax.set_yticks(range(k))
     ax.set_xlabel("predicted digit")
     ax.set_ylabel("true digit")
-    fig.legend(handles=[Patch(color=COLORS["right"], label="right: predicted = true (the diagonal)"),
-                        Patch(color=COLORS["wrong"], label="wrong: each count off the diagonal is a mistake")],
-               title="deeper colour: more test digits (square-root scale); white: none", title_fontsize=9,
-               loc="outside lower center", ncols=1, fontsize=9, frameon=False)
-    n_test, right = int(counts.sum()), int(np.trace(counts))
-    ax.set_title(f"Test accuracy {ev.test_accuracy:.1%}: {right:,} of {n_test:,} test digits on the diagonal;\n"
-                 f"{n_test - right:,} mistakes off it", fontsize=12)
-    return fig
 
 
 def require_evaluation(trace):

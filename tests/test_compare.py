@@ -1,0 +1,130 @@
+"""`explainer compare`: one network, trained by explainer, scikit-learn and torch with the same settings."""
+
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from explainer import Experiment, run
+from explainer.cli import main
+from explainer.compare import LIBRARIES, compare
+from explainer.data import load_dataset
+
+SMALL = Experiment.preset("digits", hidden=(16,), epochs=3, lr=0.01, lr_decay=0.8, batch_size=64)
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    return compare(SMALL, progress=None)
+
+
+def test_explainers_row_is_the_run_explainer_train_makes(comparison):
+    result = run(SMALL, progress=False)
+    ours = comparison.runs[0]
+    assert ours.name == "explainer"
+    assert ours.test_accuracy == result.history.test_accuracy
+    assert ours.train_loss == [e["train_loss"] for e in result.history.epochs]
+    assert ours.val_accuracy == [e["val_accuracy"] for e in result.history.epochs]
+    np.testing.assert_array_equal(ours.predicted, result.net.predict(result.data.X_test))
+
+
+def test_every_library_learns_the_same_split(comparison):
+    data = load_dataset("digits", seed=SMALL.seed, progress=False)
+    np.testing.assert_array_equal(comparison.labels, data.y_test)
+    for r in comparison.ran:
+        assert len(r.train_loss) == len(r.val_accuracy) == len(r.seconds) == SMALL.epochs
+        assert r.train_loss[-1] < r.train_loss[0]  # each one really trains
+        assert r.test_accuracy > 0.5
+        assert r.confusion.sum() == len(data.y_test)
+        assert np.trace(r.confusion) == round(r.test_accuracy * len(data.y_test))
+
+
+def test_the_table_and_the_json_say_what_the_runs_did(comparison):
+    table = comparison.table()
+    first = comparison.ran[0]
+    answers = np.stack([r.predicted for r in comparison.ran])
+    disputed = int((answers != answers[0]).any(axis=0).sum())
+    assert f"disagree on {disputed:,} of {len(comparison.labels):,}" in table
+    for r in comparison.ran:
+        assert f"{r.test_accuracy:.4f}" in table
+        differs = int((r.predicted != first.predicted).sum())
+        assert comparison.disagreements().get((first.name, r.name), 0) == differs
+    summary = json.loads(json.dumps(comparison.to_dict()))
+    assert summary["disagree"] == disputed
+    assert [lib["name"] for lib in summary["libraries"]] == list(LIBRARIES)
+    assert "not installed" in comparison.runs[-1].skipped or comparison.runs[-1].ran  # keras
+
+
+def test_scikit_learn_gets_explainers_settings():
+    from explainer.compare import _SklearnRunner
+
+    data = load_dataset("digits", progress=False)
+    model = _SklearnRunner(SMALL, data).model
+    assert model.hidden_layer_sizes == SMALL.hidden
+    assert model.batch_size == SMALL.batch_size and model.learning_rate_init == SMALL.lr
+    assert model.alpha == pytest.approx(SMALL.l2 * SMALL.batch_size)  # its penalty is divided by the batch size
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed")
+def test_torch_gets_explainers_settings_and_the_decay():
+    from explainer.compare import _TorchRunner
+
+    data = load_dataset("digits", progress=False)
+    runner = _TorchRunner(SMALL, data)
+    shapes = [tuple(W.shape) for W in runner.weights]
+    assert shapes == [(16, 64), (10, 16)]  # W is (n_out, n_in), as explainer's
+    decay = [g["weight_decay"] for g in runner.optimizer.param_groups]
+    assert decay == [SMALL.l2, 0.0]  # the weights are penalised, the biases not
+    runner.epoch()
+    runner.epoch()
+    assert runner.optimizer.param_groups[0]["lr"] == pytest.approx(SMALL.lr * SMALL.lr_decay)
+
+
+def test_a_library_that_cannot_run_says_why_and_the_rest_carry_on(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    leaky = Experiment.preset("digits", hidden=(8,), epochs=1, activation="leaky_relu")
+    c = compare(leaky, progress=None)
+    rows = {r.name: r for r in c.runs}
+    assert "not installed" in rows["torch"].skipped
+    assert "leaky_relu" in rows["scikit-learn"].skipped
+    assert rows["explainer"].ran and [r.name for r in c.ran] == ["explainer"]
+    assert "not installed" in c.table() and "leaky_relu" in c.table()
+
+
+def test_the_command_draws_its_figures_and_replaces_only_its_own(tmp_path, capsys):
+    out = tmp_path / "figures"
+    args = ["compare", "--hidden", "8", "--epochs", "2", "--libraries", "explainer,scikit-learn", "--out", str(out),
+            "--json", "--no-progress"]
+    assert main(args) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert [lib["name"] for lib in summary["libraries"]] == ["explainer", "scikit-learn"]
+    assert summary["experiment"]["hidden"] == [8]
+    for name in ("compare_curves", "compare_confusion"):
+        with Image.open(out / f"{name}.png") as image:
+            assert image.info["Software"] == "explainer compare"
+    assert main(args) == 0  # its own figures are replaced
+    capsys.readouterr()
+    (out / "compare_curves.png").write_bytes(b"a student's file")
+    assert main(args) == 2
+    assert "compare_curves.png, which `explainer compare` did not write" in capsys.readouterr().err
+    assert (out / "compare_curves.png").read_bytes() == b"a student's file"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--libraries", "explainer,caffe"], "--libraries takes names from"),
+    (["--threads", "0"], "threads must be a whole number >= 1"),
+    (["--hidden", "8,x"], "--hidden takes widths"),
+])
+def test_bad_input_is_one_line(args, message, capsys):
+    assert main(["compare", "--epochs", "1", "--no-progress", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_cnn_is_refused():
+    with pytest.raises(ValueError, match="dense networks only"):
+        compare(Experiment.preset("digits", arch="cnn", epochs=1), progress=None)
