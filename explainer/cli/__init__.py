@@ -24,7 +24,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser():
-    from . import compare, data, export, landscape, lecture, plot, predict, render, trace, train, upgrade
+    from . import compare, compare_runs, data, export, landscape, lecture, plot, predict, render, trace, train, upgrade
 
     parser = Parser(
         prog="explainer",
@@ -32,7 +32,8 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"explainer {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
-    for module in (train, trace, plot, render, lecture, landscape, data, upgrade, predict, export, compare):
+    for module in (train, trace, plot, render, lecture, landscape, data, upgrade, predict, export, compare,
+                   compare_runs):
         module.add_parser(subparsers)
     return parser
 
