@@ -32,6 +32,7 @@ from .network import Network
 from .optimizers import OPTIMIZERS, default_lr, lr_advice
 from .passes import Pass
 from .probe_choice import probe_of_class
+from .run_pairs import matched_snapshots, matched_steps, open_runs, run_label, same_length
 from .spread import Spread, run_spread
 from .training import History, TrainConfig, Trainer, fit
 
@@ -70,6 +71,11 @@ __all__ = [
     "filter_rgb",
     "tile_origin",
     "probe_of_class",
+    "open_runs",
+    "matched_steps",
+    "matched_snapshots",
+    "run_label",
+    "same_length",
     "Spread",
     "run_spread",
     "colours",

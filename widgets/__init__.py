@@ -33,6 +33,11 @@ the last line of a cell):
     picture as a PNG data URL ("" when cleared). ``canvas.png`` is its bytes;
     assigning PNG bytes to ``canvas.png`` is what a test does instead of
     drawing.
+``CompareRuns(traces, fraction=None)``
+    Two or more runs scrubbed with one slider (matched by fraction of
+    training: step for step when equally long): their loss, accuracy and
+    first-layer gradient norm overlaid with a cursor, and each run's filters
+    at its matched snapshot. Traitlet ``fraction`` (0 to 1).
 ``LiveTraining(trace_path=None, **settings)``
     Trains in the notebook and records a trace these dashboards open: a view
     of an :class:`explainer.LiveRun` (which trains and records headless),
@@ -69,8 +74,9 @@ plumbing (opening the trace, PNG encoding, error area, step controls) is in
 
 from .backprop_explorer import BackpropExplorer
 from .canvas import DrawingCanvas
+from .compare_runs import CompareRuns
 from .forward_explorer import ForwardExplorer
 from .live_training import LiveTraining
 from .training_dashboard import TrainingDashboard
 
-__all__ = ["TrainingDashboard", "ForwardExplorer", "BackpropExplorer", "DrawingCanvas", "LiveTraining"]
+__all__ = ["TrainingDashboard", "ForwardExplorer", "BackpropExplorer", "DrawingCanvas", "LiveTraining", "CompareRuns"]

@@ -26,6 +26,7 @@ from pathlib import Path
 from ..trace import open_trace
 from .curves import dead_units, draw_dead_share, gradient_norms, loss_curves
 from .predictions import NoEvaluationError, confusion, probes, require_evaluation
+from .runs import RUN_FIGURES, run_colours, runs_dead_units, runs_filters, runs_gradient_norms, runs_loss
 from .style import (
     COLORS,
     LAYER_COLORS,
@@ -42,7 +43,9 @@ __all__ = ["FIGURES", "FORMATS", "loss_curves", "filters", "confusion", "probes"
            "save_all", "figure_names", "NoEvaluationError", "MAX_FILTERS",
            # the style, for pictures drawn like the figures
            "COLORS", "LAYER_COLORS", "new_figure", "layer_label", "plain_log_labels", "add_epoch_axis", "smooth",
-           "default_window", "draw_dead_share"]
+           "default_window", "draw_dead_share",
+           # two or more runs together (explainer compare-runs, the CompareRuns dashboard)
+           "RUN_FIGURES", "run_colours", "runs_loss", "runs_gradient_norms", "runs_dead_units", "runs_filters"]
 
 # name -> function; the name is also the file name that save_all writes
 FIGURES = {
