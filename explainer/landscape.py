@@ -216,6 +216,7 @@ def landscape_digits(trace, digits="train", n_digits=N_DIGITS, seed=0):
 def _check(trace, step, directions, resolution, digits, n_digits, seed):
     from .tables import lookup
 
+    trace.refuse_cnn("the loss landscape")
     lookup(DIRECTIONS, directions, "directions")
     lookup(DIGITS, digits, "digits")
     for name, value, low, high in (("resolution", resolution, 3, 201), ("n_digits", n_digits, 1, 10**6),

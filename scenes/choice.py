@@ -52,7 +52,9 @@ def fail(message):
 def chosen_trace():
     """The trace named by ``EXPLAINER_TRACE``, or the default one (:func:`~explainer.trace.open_trace`)."""
     try:
-        return open_trace(os.environ.get("EXPLAINER_TRACE"))
+        trace = open_trace(os.environ.get("EXPLAINER_TRACE"))
+        trace.refuse_cnn("the scenes")  # they draw dense layers only, for now
+        return trace
     except (TraceError, TypeError) as e:
         fail(f"EXPLAINER_TRACE: {e}")
 

@@ -109,6 +109,7 @@ class TraceDashboard(widgets.VBox):
         return whether both worked."""
         try:
             self.trace = open_trace(trace)
+            self.trace.refuse_cnn(type(self).__name__)
             setup()
         except Exception as error:  # noqa: BLE001 -- a damaged trace is a message in the dashboard
             self.errors.show(error)

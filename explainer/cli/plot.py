@@ -36,6 +36,7 @@ def plot_command(args):
     names = _split(args.only, "--only", tuple(FIGURES)) if args.only else None
     check_folder_out(args.out, "--out")
     trace = open_trace(args.trace)
+    trace.refuse_cnn("explainer plot")
     if args.step is not None or set(AT_A_STEP) & set(names or FIGURES):
         # one rule with `explainer render`: a step of the run (the nearest snapshot is drawn), and a trace
         # that holds a snapshot; checked before anything is drawn or said

@@ -144,6 +144,7 @@ def check_choices(scene, trace, sample=None, step=None, digit=None):
     if sample is not None and digit is not None:
         raise ValueError(f"--sample {sample} and --digit {digit} both choose the probe digit: give one of them")
     trace = open_trace(trace)
+    trace.refuse_cnn(f"explainer render {scene}")
     if sample is not None:
         trace.check_sample(sample, "--sample")
     if digit is not None:

@@ -47,7 +47,13 @@ def info_command(args):
     t = s["training"]
     print(f"trace        {s['path']}  ({s['status']})")
     print(f"data         {s['dataset']}, images of {s['image_shape'][0]}x{s['image_shape'][1]}")
-    print(f"network      {' -> '.join(map(str, s['sizes']))}  ({', '.join(s['activations'])})")
+    if s.get("layers"):  # a CNN: its convolutions and pooling, then the dense widths
+        shape = "x".join(map(str, s["image_shape"]))
+        print(f"network      {' -> '.join([shape, *s['layers'], *map(str, s['sizes'][1:])])}  "
+              f"({', '.join(s['activations'])})")
+        print(f"feature maps of {s['feature_map_probes']} of the {s['probe_size']} probe digits (trace.map_probes)")
+    else:
+        print(f"network      {' -> '.join(map(str, s['sizes']))}  ({', '.join(s['activations'])})")
     print(f"training     {t['optimizer']}, lr {t['lr']:g}, batch {t['batch_size']}, {t['epochs']} epochs, "
           f"seed {t['seed']}")
     print(f"recorded     {s['steps']} of {s['planned_steps']} steps, {s['epochs']} epochs, "
@@ -68,7 +74,7 @@ def _silent(s, listed=8):
     """The hidden units that were 0 for every probe digit at the last snapshot, layer by layer."""
     layers = []
     for i, units in enumerate(s["silent_units"]):
-        words = f"layer {i + 1}: {len(units)} of {s['sizes'][i + 1]}"
+        words = f"layer {i + 1}: {len(units)} of {s['units'][i]}"
         if 0 < len(units) <= listed:
             words += f" ({', '.join(map(str, units))})"
         layers.append(words)

@@ -57,7 +57,7 @@ def add_parser(subparsers):
     p.add_argument("--arch", choices=list(ARCHS),
                    help="mlp: dense layers only; cnn: convolutions (each followed by 2x2 max-pooling), then dense "
                    f"layers, the data set's CNN preset ({_cnn_presets()}). Default: mlp, or cnn with --conv, --kernel or "
-                   "--padding. A CNN's run is not recorded as a trace yet (--out is refused); --save keeps it")
+                   "--padding")
     p.add_argument("--conv", type=str, metavar="F1,F2,...",
                    help="filters of each convolution, e.g. 16,32 (with --arch cnn; default: the CNN preset's)")
     p.add_argument("--kernel", type=int, metavar="K",
@@ -168,9 +168,6 @@ def experiment_from_args(args):
 def train_command(args):
     experiment = experiment_from_args(args)
     # every output, and whether the run fits, are checked before anything is loaded or trained
-    if args.out and experiment.conv:
-        raise ValueError("--out: the trace recorder does not record convolutional networks yet; train without "
-                         "--out (--save FILE.npz keeps the trained network)")
     if args.out:
         check_trace_out(args.out, "--out", overwrite=args.force)
     if args.save:
@@ -187,8 +184,6 @@ def train_command(args):
     result = run(experiment, recorder=recorder, progress=not args.no_progress, data_dir=args.data_dir,
                  download=not args.no_download)
     report(result)
-    if experiment.conv:
-        print("trace        none: convolutional networks are not recorded as traces yet")
     if args.out:
         print(f"trace        {args.out}  ({len(recorder.steps)} snapshots; `explainer info {args.out}`)")
     if args.save:

@@ -120,6 +120,7 @@ def build_lecture(trace, out, *, quality="l", digit=None, sample=None, step=None
     from .revealjs import reveal_tarball
 
     trace = open_trace(trace)
+    trace.refuse_cnn("explainer lecture")
     out = check_lecture_out(out)
     unknown = [scene for scene in chapters if scene not in LECTURE]
     if unknown:

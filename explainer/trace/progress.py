@@ -75,7 +75,7 @@ def read_progress(attrs, run, path):
         raise damaged(f"its edges are {edges!r}")
     checked = {}
     for group, keys in COMMITTED_BY.items():
-        for key in keys:
+        for key in filter(specs.__contains__, keys):
             rows, per_chunk = committed[group], specs[key].chunks[0]
             if rows == 0:
                 continue

@@ -10,6 +10,7 @@
     W, b = trace.weights(120)[0]                     # first layer, nearest snapshot to step 120
     trace.network(120)                               # a Network holding those weights
     record = trace.probe_record(120)                 # z, a, delta, probabilities of the probe set
+    trace.is_cnn, trace.map_probes                   # a CNN's run; the probe digits with feature maps
     trace.evaluation.test_accuracy
 
 Opening reads the metadata and the probe set, and checks the metadata: against
@@ -35,6 +36,7 @@ from .records import Evaluation, Snapshot
 from .run import Run, TraceError, read_run
 from .schema import (
     EPOCH_FIELDS,
+    READABLE,
     SCHEMA,
     SCHEMA_VERSION,
     SNAPSHOT_PROBE,
@@ -42,6 +44,7 @@ from .schema import (
     STEP_SCALARS,
     WHOLE_NUMBERS,
     layout,
+    map_slices,
     parameter_slices,
     unit_slices,
 )
@@ -72,7 +75,11 @@ class Trace:
         self._files, self._root, self._nodes = files, root, {}
         path = self.path
         check_seal(attrs, path)
+        self.schema_version = attrs.get("schema_version")
         self.run: Run = read_run(attrs, path)
+        if self.run.is_cnn and self.schema_version < 5:
+            raise self._damaged(f"it records a convolutional network, which schema version {self.schema_version} "
+                                "cannot hold")
         self._progress = progress = read_progress(attrs, self.run, path)
         self.status = progress.status
         self.n_steps, self.n_snapshots, self.n_epochs = (progress.committed[name]
@@ -128,7 +135,7 @@ class Trace:
                 f"({SCHEMA_VERSION}; written by explainer {attrs.get('explainer_version')!r}): "
                 "upgrade explainer to read it"
             )
-        if version < SCHEMA_VERSION:
+        if version not in READABLE:
             raise TraceError(
                 f"{path} is a trace of schema version {version}, older than this explainer reads "
                 f"({SCHEMA_VERSION}, whose chunks carry checksums): copy it into the current layout with "
@@ -146,6 +153,24 @@ class Trace:
     @property
     def dataset(self):
         return self.run.dataset
+
+    @property
+    def is_cnn(self):
+        """True for a convolutional network's run (``trace.run.specs``: its convolution and pooling layers)."""
+        return self.run.is_cnn
+
+    @property
+    def map_probes(self):
+        """The probe digits (indices into ``probe_x``) whose feature maps were recorded: a CNN's ``probe_record``
+        holds its convolution, pooling and flatten layers' ``z``, ``a``, ``delta`` for these only. Empty for a
+        dense run."""
+        return list(self.run.map_probes)
+
+    def refuse_cnn(self, what):
+        """Raise a one-line :class:`TraceError` if this is a CNN's run, which ``what`` cannot show yet."""
+        if self.is_cnn:
+            raise TraceError(f"{what} cannot show a convolutional network's run yet ({self.path.name}: "
+                             f"{', '.join(self.run.specs)}); use a dense network's trace")
 
     @property
     def sizes(self):
@@ -174,7 +199,8 @@ class Trace:
         return self.run.training.lr * self.run.training.lr_decay ** self.run.epoch_of(step)
 
     def __repr__(self):
-        return (f"<Trace {self.path.name}: {self.dataset} {'-'.join(map(str, self.sizes))}, "
+        cnn = f"{', '.join(self.run.specs)}, " if self.is_cnn else ""
+        return (f"<Trace {self.path.name}: {self.dataset} {cnn}{'-'.join(map(str, self.sizes))}, "
                 f"{self.n_steps} steps, {self.n_snapshots} snapshots, {self.status}>")
 
     # -- every step --------------------------------------------------------
@@ -238,20 +264,34 @@ class Trace:
         return self._parameters("snapshots/grads", self.snapshot_index(step, exact))
 
     def network(self, step, exact=False):
-        """A :class:`~explainer.Network` holding the weights of the snapshot nearest to ``step``."""
+        """A :class:`~explainer.Network` holding the weights of the snapshot nearest to ``step`` (a CNN's too)."""
         from ..network import Network
 
         net = Network(**self.run.network_config())
-        for layer, (W, b) in zip(net.layers, self.weights(step, exact)):
+        for layer, (W, b) in zip(net.weighted, self.weights(step, exact)):
             layer.W[...], layer.b[...] = W, b
         return net
 
     def probe_record(self, step, exact=False):
-        """The probe set's pass (``z``, ``a``, ``delta``, probabilities, loss) at the snapshot nearest to ``step``."""
+        """The probe set's pass (``z``, ``a``, ``delta``, probabilities, loss) at the snapshot nearest to ``step``.
+
+        One entry per layer of the network. A CNN's convolution and pooling layers have their maps,
+        ``(n_maps, h, w, c)``, and its Flatten ``(n_maps, h * w * c)``, for the probe digits
+        :attr:`map_probes` only (its dense layers' are ``(n_probe, n_out)`` as a dense run's).
+        """
         k = self.snapshot_index(step, exact)
         row = self._row("snapshots/probe", k)  # (3, n_probe, n_units)
-        arrays = {name: [np.ascontiguousarray(row[j, :, units]) for units in unit_slices(self.run.shapes)]
-                  for j, name in enumerate(SNAPSHOT_PROBE)}
+        dense = [np.ascontiguousarray(row[j, :, units]) for j in range(len(SNAPSHOT_PROBE))
+                 for units in unit_slices(self.run.dense_shapes)]
+        n = len(self.run.dense_shapes)
+        arrays = {name: dense[j * n : (j + 1) * n] for j, name in enumerate(SNAPSHOT_PROBE)}
+        if self.is_cnn:
+            maps, parts = self._row("snapshots/maps", k), self.run.maps  # (3, n_maps, n_map_values)
+            for j, name in enumerate(SNAPSHOT_PROBE):
+                layers = [np.ascontiguousarray(maps[j, :, part]).reshape(len(maps[j]), *shape)
+                          for (_, _, shape), part in zip(parts, map_slices([s for _, _, s in parts]))]
+                flat = layers[-1].reshape(len(layers[-1]), -1)  # the Flatten's z, a and delta: the last maps'
+                arrays[name] = [*layers, flat, *arrays[name]]
         return Pass(step=int(self.snapshot_steps[k]), loss=float(self._row("snapshots/loss", k)), **arrays)
 
     def snapshot(self, step, exact=False):
@@ -262,8 +302,10 @@ class Trace:
         return Snapshot(step=s, W=list(W), b=list(b), dW=list(dW), db=list(db), probe=self.probe_record(s, exact=True))
 
     def first_layer_filters(self, step, exact=False):
-        """The first layer's weights as images: (n_hidden, height, width)."""
+        """The first layer's weights as images: (n_hidden, height, width); a CNN's first kernels, (n_out, k, k)."""
         W, _ = self.weights(step, exact)[0]
+        if self.is_cnn:
+            return W[..., 0] if W.shape[-1] == 1 else W  # (n_out, k, k), or (n_out, k, k, c_in)
         return W.reshape(len(W), *self.image_shape)
 
     def silent_units(self, step, layer=0, exact=False):
@@ -276,7 +318,12 @@ class Trace:
         layer = self._whole(layer, "layer")
         if not 0 <= layer < self.n_layers:
             raise TraceError(f"layer {layer} is not a layer of {self.path.name}: choose 0 to {self.n_layers - 1}")
-        return silent_units(self.probe_record(step, exact).a[layer])  # a: (n_probe, n_out)
+        a = self.probe_record(step, exact).a[self._layer_index(layer)]  # (n_probe, n_out); a CNN's maps: (n, h, w, c)
+        return silent_units(a.reshape(-1, a.shape[-1]))
+
+    def _layer_index(self, layer):
+        """Where weighted layer ``layer`` sits among the network's layers (a probe record's entries)."""
+        return [i for i, (_, _, w) in enumerate(self.run.network_layers) if w is not None][layer]
 
     def _parameters(self, key, k):
         """Row ``k`` of ``snapshots/params`` or ``grads``, cut into ``[(W, b), ...]`` per layer."""
@@ -347,12 +394,17 @@ class Trace:
             "snapshots": self.n_snapshots,
             "probe_size": len(self.probe_labels),
             "last_snapshot": last_snapshot,
-            "silent_units": None if a is None else [silent_units(a[i]).tolist() for i in range(self.n_layers - 1)],
+            "layers": list(self.run.specs) if self.is_cnn else None,
+            "units": [shape[0] for shape in self.run.shapes],  # per weighted layer (a convolution's: channels)
+            "feature_map_probes": len(self.run.map_probes) if self.is_cnn else None,
+            "silent_units": None if a is None else [
+                silent_units(a[j].reshape(-1, a[j].shape[-1])).tolist()
+                for j in map(self._layer_index, range(self.n_layers - 1))],
             "final_train_loss": last.get("train_loss"),
             "final_val_accuracy": last.get("val_accuracy"),
             "test_accuracy": ev.test_accuracy if ev else None,
             "explainer_version": self.run.explainer_version,
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": self.schema_version,
         }
 
     def verify(self):

@@ -35,6 +35,7 @@ from .schema import (  # noqa: F401  (SNAPSHOT_CHUNK, STEP_CHUNK: where readers 
     STEP_PER_LAYER,
     STEP_SCALARS,
     layout,
+    map_slices,
     parameter_slices,
     unit_slices,
 )
@@ -45,6 +46,15 @@ __all__ = ["TraceRecorder"]
 NON_NEGATIVE = {"relu", "sigmoid", "softmax"}  # activations whose a is never below 0
 
 EVALUATION_ARRAYS = ("confusion", "predicted", "confidence", "labels")
+
+
+def _map_probes(labels, n):
+    """The first ``n`` probe digits taken one per class in turn (the first of each class, then the second, ...)."""
+    rank = np.zeros(len(labels), dtype=np.int64)  # how many of the same class come before each digit
+    for c in np.unique(labels):
+        rank[labels == c] = np.arange(np.count_nonzero(labels == c))
+    order = np.lexsort((np.arange(len(labels)), rank))  # by rank, then by place in the probe set
+    return sorted(int(i) for i in order[:n])
 
 
 class TraceRecorder:
@@ -59,6 +69,10 @@ class TraceRecorder:
     n_probe : int
         Size of the probe set, drawn from the validation set with the run's
         seed and covering every class.
+    n_maps : int
+        For a convolutional network: how many of the probe digits keep their
+        feature maps (one per class first, then the next of each class); the
+        maps are the bulk of a CNN's trace (see docs/traces.md).
     flush_seconds : float
         Flush at least this often (wall-clock seconds): what a crash can lose.
     flush_every : int
@@ -67,14 +81,16 @@ class TraceRecorder:
         Replace an existing trace at ``path``; otherwise refuse to.
     """
 
-    def __init__(self, path, *, schedule=DEFAULT_SCHEDULE, n_probe=30, flush_seconds=5.0, flush_every=4096,
-                 overwrite=False):
+    def __init__(self, path, *, schedule=DEFAULT_SCHEDULE, n_probe=30, n_maps=10, flush_seconds=5.0,
+                 flush_every=4096, overwrite=False):
         self.path = Path(path)
         check_can_write(self.path, overwrite)  # before training starts, not after
         snapshot_steps(schedule, 1, 1)  # validates the schedule string now, not mid-run
         if not (isinstance(n_probe, int) and n_probe >= 1):
             raise ValueError(f"n_probe must be a whole number >= 1; got {n_probe!r}")
-        self.schedule, self.n_probe = schedule, n_probe
+        if isinstance(n_maps, bool) or not (isinstance(n_maps, int) and n_maps >= 1):
+            raise ValueError(f"n_maps must be a whole number >= 1; got {n_maps!r}")
+        self.schedule, self.n_probe, self.n_maps = schedule, n_probe, n_maps
         self.flush_seconds, self.flush_every = flush_seconds, flush_every
         self.overwrite = overwrite
         self._rows = []  # per-step numbers not yet flushed, raw (see record_step)
@@ -91,15 +107,18 @@ class TraceRecorder:
         index = choose_probe(data.X_val, data.y_val, self.n_probe, seed=net.seed)
         self.probe_x = np.ascontiguousarray(data.X_val[index], dtype=net.dtype)  # (n_probe, n_in)
         self.probe_labels = np.asarray(data.y_val[index], dtype=np.int64)
+        recording = {"schedule": self.schedule, "n_probe": len(index)}
+        if net.specs is not None:  # a CNN: the probe digits whose feature maps are kept
+            recording["map_probes"] = _map_probes(self.probe_labels, self.n_maps)
         attrs = {
             "schema": SCHEMA,
             "schema_version": SCHEMA_VERSION,
             "explainer_version": __version__,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "config": {**config, "recording": {"schedule": self.schedule, "n_probe": len(index)}},
+            "config": {**config, "recording": recording},
             "image_shape": list(data.image_shape),
             "sizes": list(net.sizes),
-            "layers": [{"activation": layer.activation.name, "shape": list(layer.W.shape)} for layer in net.layers],
+            "layers": [{"activation": layer.activation.name, "shape": list(layer.W.shape)} for layer in net.weighted],
             "total_steps": int(total_steps),
             "steps_per_epoch": int(steps_per_epoch),
             "planned_snapshots": self.steps.tolist(),
@@ -111,11 +130,17 @@ class TraceRecorder:
         self._writer = TraceWriter(self.path, attrs, layout(self.run), {
             "probe/x": self.probe_x, "probe/labels": self.probe_labels,
             "probe/index": np.asarray(index, dtype=np.int64)})
-        shapes = [layer.W.shape for layer in net.layers]
-        self._param_slices, self._unit_slices = parameter_slices(shapes), unit_slices(shapes)
+        run = self.run
+        self._param_slices, self._unit_slices = parameter_slices(run.shapes), unit_slices(run.dense_shapes)
+        self._dense = [i for i, (kind, _, _) in enumerate(run.network_layers) if kind == "dense"]
+        self._maps = [(i, part) for (i, _, _), part in zip(run.maps, map_slices([s for _, _, s in run.maps]))]
         self._dtype = net.dtype
-        self._w2 = [np.vdot(layer.W, layer.W) for layer in net.layers]  # ||W_0||^2
-        self._n_units = np.array([layer.W.shape[0] for layer in net.layers])
+        weighted = net.weighted
+        self._w2 = [np.vdot(layer.W, layer.W) for layer in weighted]  # ||W_0||^2
+        self._n_units = np.array([layer.W.shape[0] for layer in weighted])  # a convolution's: its channels
+        # where to look for a weighted layer's activations: its own a, or (a convolution run pooled, which
+        # keeps no full-size a) the pooling's after it, f(max z), zero exactly where every f(z) is
+        self._seen = [j + 1 for j, layer in enumerate(net.layers) if layer.W is not None]
         self._ones = {}  # (batch, dtype) -> a vector of ones, for counting live units
 
     @property
@@ -130,12 +155,15 @@ class TraceRecorder:
         probe = net.inspect(self.probe_x, self.probe_labels)
         buffer, j = self._writer.snapshot_row()  # row j of each snapshots/<name> waiting to be written
         buffer["step"][j], buffer["loss"][j] = step, probe.loss
-        for layer, (w, b), units, z, a, delta in zip(net.layers, self._param_slices, self._unit_slices,
-                                                     probe.z, probe.a, probe.delta):
+        for layer, (w, b) in zip(net.weighted, self._param_slices):
             buffer["params"][j, w], buffer["params"][j, b] = layer.W.ravel(), layer.b
             buffer["grads"][j, w], buffer["grads"][j, b] = layer.dW.ravel(), layer.db
-            for k, values in enumerate((z, a, delta)):  # the order of SNAPSHOT_PROBE
-                buffer["probe"][j, k, :, units] = values  # (n_probe, n_out)
+        for k, values in enumerate((probe.z, probe.a, probe.delta)):  # the order of SNAPSHOT_PROBE
+            for i, units in zip(self._dense, self._unit_slices):
+                buffer["probe"][j, k, :, units] = values[i]  # (n_probe, n_out)
+            for i, part in self._maps:  # a CNN's maps, of the chosen probe digits only
+                maps = values[i][self.run.map_probes, ...]  # (n_maps, h, w, c)
+                buffer["maps"][j, k, :, part] = maps.reshape(len(maps), -1)
         self._writer.snapshot_taken()
 
     def record_step(self, step, net, scalars, updates):
@@ -145,18 +173,22 @@ class TraceRecorder:
         # (||W_0||^2 comes from start). This runs every step, so it only gathers raw
         # numbers (vdot: the sum of products over every entry, i.e. a squared norm);
         # square roots and shares are taken for a whole block of rows at the flush.
-        row, w2, last = [scalars[name] for name in STEP_SCALARS], self._w2, len(net.layers) - 1
-        for i, (layer, u) in enumerate(zip(net.layers, updates[0::2])):
-            live = self._alive(layer) if i < last else layer.W.shape[0]  # softmax units never die
+        row, w2, layers = [scalars[name] for name in STEP_SCALARS], self._w2, net.layers
+        last = len(w2) - 1
+        for i, (layer, u) in enumerate(zip(net.weighted, updates[0::2])):
+            live = self._alive(layer, layers, i) if i < last else layer.W.shape[0]  # softmax units never die
             row += w2[i], np.vdot(layer.dW, layer.dW), np.vdot(u, u), live
             w2[i] = np.vdot(layer.W, layer.W)
         self._rows.append(row)
         if len(self._rows) >= self.flush_every or time.monotonic() - self._last_flush > self.flush_seconds:
             self._hand_over()  # written and committed while training goes on
 
-    def _alive(self, layer):
-        """How many of the layer's units were not zero for every sample of the batch."""
-        a = layer.a  # (batch, n_out)
+    def _alive(self, layer, layers, i):
+        """How many of the layer's units (a convolution's channels) were not zero for every sample of the batch."""
+        a = layer.a  # (batch, n_out), a convolution's (batch, h, w, n_out)
+        if a is None:  # a convolution run pooled first keeps no full-size a: f(max z) is zero where all f(z) are
+            a = layers[self._seen[i]].a
+        a = a.reshape(-1, a.shape[-1])  # (batch * h * w, n_out)
         if layer.activation.name not in NON_NEGATIVE:
             return np.count_nonzero(a.any(axis=0))
         # with no negative values to cancel, a column is all zeros exactly when it sums

@@ -8,6 +8,7 @@ settings, ...). Consumers ask ``trace.run`` and never index the JSON::
     trace.run.training.lr            # the learning rate of the first epoch
     trace.run.activations            # ('relu', 'relu', 'softmax'): one per layer
     trace.run.steps_per_epoch
+    trace.run.is_cnn                 # True for a convolutional network: trace.run.specs, .maps
     Network(**trace.run.network_config())
 
 Anything missing or of the wrong type is a :class:`TraceError` that names the
@@ -18,6 +19,7 @@ import math
 from dataclasses import asdict, dataclass
 
 from ..activations import ACTIVATIONS
+from ..architecture import feature_shape, parse_spec
 from ..data import DATASETS
 from ..errors import ExplainerError
 from ..initializers import INITIALIZERS
@@ -55,15 +57,40 @@ class Run:
     steps_per_epoch: int
     planned_snapshots: tuple  # the steps the schedule picked
     explainer_version: str
+    specs: tuple = ()  # a CNN's convolution and pooling layers: ('conv 16 5', 'pool 2', ...); () for a dense one
+    channels: int = 1  # channels of an input image (a CNN's)
+    map_probes: tuple = ()  # the probe digits (indices into the probe set) whose feature maps were recorded
+
+    @property
+    def is_cnn(self):
+        """True for a convolutional network's run (one with layer ``specs``)."""
+        return bool(self.specs)
+
+    @property
+    def network_layers(self):
+        """Every layer of the network in order, as ``(kind, out_shape, W shape or None)``; kind is
+        ``"conv"``, ``"pool"``, ``"flatten"`` or ``"dense"`` (a dense network's are all ``"dense"``)."""
+        return _network_layers(self.specs, (*self.image_shape, self.channels), self.sizes)
 
     @property
     def shapes(self):
-        """Each layer's ``W`` shape, ``(n_out, n_in)``."""
-        return [(n_out, n_in) for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])]
+        """Each weighted layer's ``W`` shape: ``(n_out, n_in)``, a convolution's ``(n_out, k, k, c_in)``."""
+        return [w for _, _, w in self.network_layers if w is not None]
+
+    @property
+    def dense_shapes(self):
+        """The dense layers' ``W`` shapes, ``(n_out, n_in)``: all of a dense network's layers."""
+        return [w for kind, _, w in self.network_layers if kind == "dense"]
+
+    @property
+    def maps(self):
+        """A CNN's convolution and pooling layers: ``[(index in network_layers, kind, (h, w, c)), ...]``."""
+        return [(i, kind, shape) for i, (kind, shape, _) in enumerate(self.network_layers) if kind in ("conv", "pool")]
 
     @property
     def n_layers(self):
-        return len(self.sizes) - 1
+        """The layers with weights (a CNN's convolutions and dense layers; every layer of a dense network)."""
+        return len(self.shapes)
 
     @property
     def hidden(self):
@@ -81,8 +108,9 @@ class Run:
 
     def network_config(self):
         """Keyword arguments that rebuild the (untrained) network: ``Network(**run.network_config())``."""
+        cnn = {"layers": list(self.specs), "image_shape": [*self.image_shape, self.channels]} if self.specs else {}
         return {"sizes": list(self.sizes), "activation": self.activation, "output": self.activations[-1], "loss": self.loss, "init": self.init, "l1": self.l1,
-                "l2": self.l2, "seed": self.seed, "dtype": self.dtype}
+                "l2": self.l2, "seed": self.seed, "dtype": self.dtype, **cnn}
 
     def epoch_of(self, step):
         """The epoch (from 0) that step ``step`` belongs to."""
@@ -92,6 +120,9 @@ class Run:
         """The run as plain JSON-able values."""
         d = asdict(self)
         d["training"] = self.training.to_dict()
+        if not self.specs:  # a dense run's description, as before CNNs were recorded
+            for key in ("specs", "channels", "map_probes"):
+                d.pop(key)
         return {key: list(value) if isinstance(value, tuple) else value for key, value in d.items()}
 
 
@@ -142,6 +173,43 @@ def _whole_numbers(value, n=None, low=1):
             and all(_is(v, int) and v >= low for v in value))
 
 
+def _network_layers(specs, image_shape, sizes):
+    """``(kind, out_shape, W shape or None)`` of every layer (see :attr:`Run.network_layers`)."""
+    if not specs:
+        return [("dense", (n_out,), (n_out, n_in)) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    layers, shape = [], tuple(image_shape)
+    for spec in specs:
+        kind, *args = parse_spec(spec)
+        out = feature_shape([spec], shape)
+        layers.append((kind, out, (args[0], args[1], args[1], shape[2]) if kind == "conv" else None))
+        shape = out
+    widths = [math.prod(shape), *sizes[1:]]
+    return [*layers, ("flatten", (widths[0],), None),
+            *(("dense", (n_out,), (n_out, n_in)) for n_in, n_out in zip(widths[:-1], widths[1:]))]
+
+
+def _read_cnn(network, recording, image_shape, sizes, path):
+    """A CNN's layer specs, input channels and the probe digits with maps; ``((), 1, ())`` for a dense run."""
+    if network.value.get("layers") is None:
+        if recording.value.get("map_probes", []) != []:
+            raise _damaged(path, "'config.recording.map_probes' names feature maps, but the run has no convolutions")
+        return (), 1, ()
+    specs = network.get("layers", list, lambda v: len(v) >= 1 and all(isinstance(x, str) for x in v),
+                        "a list of layer specs")
+    shape = network.get("image_shape", list, lambda v: _whole_numbers(v, 3) and v[:2] == image_shape
+                        and math.prod(v) == sizes[0], f"[{image_shape[0]}, {image_shape[1]}, channels] of "
+                        f"{sizes[0]} inputs")
+    try:
+        _network_layers(specs, shape, sizes)
+    except ValueError as e:
+        raise _damaged(path, f"'config.network.layers' {specs} do not fit its images ({e})") from None
+    n_probe = recording.get("n_probe", int)
+    probes = recording.get("map_probes", list, lambda v: len(v) >= 1 and _whole_numbers(v, low=0)
+                           and all(a < b for a, b in zip(v, v[1:])) and v[-1] < n_probe,
+                           f"ascending probe digits from 0 to {n_probe - 1}")
+    return tuple(specs), shape[2], tuple(probes)
+
+
 def read_run(attrs, path):
     """The :class:`Run` described by a trace's root attributes; :class:`TraceError` if they are damaged."""
     root = _Fields(attrs, "", path)
@@ -149,12 +217,14 @@ def read_run(attrs, path):
     network, training, data, recording = (config.sub(name) for name in ("network", "training", "data", "recording"))
     sizes = root.get("sizes", list, lambda v: len(v) >= 2 and _whole_numbers(v), "at least two widths >= 1")
     image_shape = root.get("image_shape", list, lambda v: _whole_numbers(v, 2), "[height, width]")
-    layers = root.get("layers", list, lambda v: len(v) == len(sizes) - 1, f"{len(sizes) - 1} layers")
+    specs, channels, map_probes = _read_cnn(network, recording, image_shape, sizes, path)
+    shapes = [w for _, _, w in _network_layers(specs, (*image_shape, channels), sizes) if w is not None]
+    layers = root.get("layers", list, lambda v: len(v) == len(shapes), f"{len(shapes)} layers")
     activations = []
-    for i, (layer, n_in, n_out) in enumerate(zip(layers, sizes[:-1], sizes[1:])):
+    for i, (layer, shape) in enumerate(zip(layers, shapes)):
         fields = _Fields(layer, f"layers[{i}]", path)
         activations.append(fields.get("activation", str, ACTIVATIONS.__contains__, "an activation's name"))
-        fields.get("shape", list, lambda v, n_out=n_out, n_in=n_in: v == [n_out, n_in], f"[{n_out}, {n_in}]")
+        fields.get("shape", list, lambda v, shape=shape: v == list(shape), str(list(shape)))
     activation = network.get("activation", str, ACTIVATIONS.__contains__, "an activation's name")
     output = network.get("output", str, ACTIVATIONS.__contains__, "an activation's name")
     if activations != [activation] * (len(activations) - 1) + [output]:
@@ -167,7 +237,7 @@ def read_run(attrs, path):
         raise _damaged(path, f"'image_shape' {image_shape} and {sizes[-1]} classes are not those of {dataset!r}")
     if data.value.get("image_shape", image_shape) != image_shape:
         raise _damaged(path, f"'config.data.image_shape' differs from 'image_shape' {image_shape}")
-    if math.prod(image_shape) != sizes[0]:
+    if math.prod(image_shape) * channels != sizes[0]:
         raise _damaged(path, f"'image_shape' {image_shape} does not hold the {sizes[0]} inputs of 'sizes'")
     total_steps = root.get("total_steps", int, lambda v: v >= 1, "a whole number >= 1")
     steps_per_epoch = root.get("steps_per_epoch", int, lambda v: 1 <= v <= total_steps,
@@ -206,5 +276,8 @@ def read_run(attrs, path):
         steps_per_epoch=steps_per_epoch,
         planned_snapshots=tuple(planned),
         explainer_version=root.get("explainer_version", str),
+        specs=specs,
+        channels=channels,
+        map_probes=map_probes,
     )
 

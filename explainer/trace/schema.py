@@ -21,8 +21,15 @@
                                     to end in the order of ``net.params``: W0, b0, W1, b1, ...
       snapshots/grads               (n_snapshots, n_params) the batch's dW, db, laid out alike
       snapshots/probe               (n_snapshots, 3, n_probe, n_units) the probe set's z, a,
-                                    delta (in that order along axis 1), every layer's units
-                                    side by side: layer 0's n_out columns first, then layer 1's
+                                    delta (in that order along axis 1), every dense layer's
+                                    units side by side: layer 0's n_out columns first, then
+                                    layer 1's
+      snapshots/maps                a CNN's only: (n_snapshots, 3, n_maps, n_map_values) the z, a,
+                                    delta of every convolution and pooling layer, for the
+                                    probe digits ``config.recording.map_probes`` names (one
+                                    per class by default), each layer's (height, width,
+                                    channels) values flattened and laid side by side; one
+                                    snapshot per chunk, compressed
       epochs/metrics                (n_epochs, 7) one row per epoch: epoch, step, train_loss,
                                     train_accuracy, val_loss, val_accuracy, seconds
       evaluation/<name>             confusion (n_classes, n_classes); predicted,
@@ -50,6 +57,14 @@ trust only the rows below ``committed``, so a run killed mid-flush still
 opens with everything that was committed before. Layers are numbered from 0
 (the first hidden layer).
 
+A convolutional network's run (version 5) has the same arrays, and more: its
+layer specs in ``config.network.layers``; in ``layers``, ``params`` and
+``grads``, and along the last axis of ``steps/layers``, its *weighted* layers
+(each convolution's ``W`` of shape (n_out, k, k, c_in), then the dense ones);
+in ``snapshots/probe``, the dense layers after the Flatten; and the feature
+maps in ``snapshots/maps``. A dense run's trace is laid out exactly as in
+version 4, which is read as it is.
+
 Earlier versions (1 to 3, without checksums) are not read; ``explainer
 upgrade`` copies one into the current layout.
 """
@@ -62,6 +77,7 @@ from zarr.codecs import BytesCodec, Crc32cCodec, ZstdCodec
 __all__ = [
     "ArraySpec",
     "layout",
+    "READABLE",
     "STEP_CHUNK",
     "SNAPSHOT_CHUNK",
     "SCHEMA",
@@ -74,10 +90,12 @@ __all__ = [
     "WHOLE_NUMBERS",
     "parameter_slices",
     "unit_slices",
+    "map_slices",
 ]
 
 SCHEMA = "explainer-trace"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
+READABLE = (4, 5)  # the versions the reader opens in place: 4 is 5 without convolutional networks
 STEP_CHUNK = 4096  # rows of per-step numbers per chunk
 SNAPSHOT_CHUNK = 8  # snapshots per chunk
 
@@ -92,22 +110,23 @@ WHOLE_NUMBERS = ("epoch", "step")  # columns that hold counts: read back as inte
 def parameter_slices(shapes):
     """Where each layer's ``W`` and ``b`` sit in a row of ``snapshots/params``.
 
-    ``shapes`` are the layers' ``W`` shapes, ``(n_out, n_in)``. For 64-16-10::
+    ``shapes`` are the layers' ``W`` shapes: ``(n_out, n_in)``, or a convolution's
+    ``(n_out, k, k, c_in)``; ``b`` has ``n_out`` values. For 64-16-10::
 
         >>> parameter_slices([(16, 64), (10, 16)])
         [(slice(0, 1024, None), slice(1024, 1040, None)), (slice(1040, 1200, None), slice(1200, 1210, None))]
     """
     slices, start = [], 0
-    for n_out, n_in in shapes:
-        w = slice(start, start + n_out * n_in)
-        b = slice(w.stop, w.stop + n_out)
+    for shape in shapes:
+        w = slice(start, start + math.prod(shape))
+        b = slice(w.stop, w.stop + shape[0])
         slices.append((w, b))
         start = b.stop
     return slices
 
 
 def unit_slices(shapes):
-    """Which columns of ``snapshots/probe`` hold each layer's units.
+    """Which columns of ``snapshots/probe`` hold each layer's units (``shapes``: the dense layers' ``W`` shapes).
 
         >>> unit_slices([(16, 64), (10, 16)])
         [slice(0, 16, None), slice(16, 26, None)]
@@ -116,6 +135,19 @@ def unit_slices(shapes):
     for n_out, _ in shapes:
         slices.append(slice(start, start + n_out))
         start += n_out
+    return slices
+
+
+def map_slices(shapes):
+    """Which columns of ``snapshots/maps`` hold each convolution's or pooling's maps (``shapes``: (h, w, c) each).
+
+        >>> map_slices([(6, 6, 4), (3, 3, 4)])
+        [slice(0, 144, None), slice(144, 180, None)]
+    """
+    slices, start = [], 0
+    for shape in shapes:
+        slices.append(slice(start, start + math.prod(shape)))
+        start = slices[-1].stop
     return slices
 
 
@@ -149,13 +181,13 @@ def layout(run, n_test=None):
     """
     shapes, dtype, n_probe = run.shapes, run.dtype, run.n_probe
     n_params = parameter_slices(shapes)[-1][1].stop
-    n_units = unit_slices(shapes)[-1].stop
+    n_units = unit_slices(run.dense_shapes)[-1].stop
     n_snap, n_epochs, n_layers = len(run.planned_snapshots), run.training.epochs, run.n_layers
 
     def parts(W, b):  # what sits where in a row of params or grads, for readers of the raw store
         return [{"name": f"layer{i}/{name}", "shape": list(shape), "start": part.start}
-                for i, ((n_out, n_in), (w, b_)) in enumerate(zip(shapes, parameter_slices(shapes)))
-                for name, shape, part in ((W, (n_out, n_in), w), (b, (n_out,), b_))]
+                for i, (shape_w, (w, b_)) in enumerate(zip(shapes, parameter_slices(shapes)))
+                for name, shape, part in ((W, shape_w, w), (b, shape_w[:1], b_))]
 
     def whole(shape, dtype, **options):  # one chunk
         return ArraySpec(shape, tuple(max(1, n) for n in shape), dtype, **options)
@@ -182,6 +214,15 @@ def layout(run, n_test=None):
                              attributes={"axis1": list(STEP_PER_LAYER)}),
         "epochs/metrics": whole((n_epochs, len(EPOCH_FIELDS)), "float64", attributes={"columns": list(EPOCH_FIELDS)}),
     }
+    if run.specs:  # a CNN's feature maps: one snapshot per chunk, so that showing one reads one
+        maps = run.maps
+        n_values = map_slices([shape for _, _, shape in maps])[-1].stop
+        parts = [{"name": f"{kind}{i}", "layer": i, "shape": list(shape), "start": part.start}
+                 for (i, kind, shape), part in zip(maps, map_slices([shape for _, _, shape in maps]))]
+        specs["snapshots/maps"] = ArraySpec((n_snap, len(SNAPSHOT_PROBE), len(run.map_probes), n_values),
+                                            (1, len(SNAPSHOT_PROBE), len(run.map_probes), n_values), dtype,
+                                            compressed=True, attributes={"axis1": list(SNAPSHOT_PROBE), "parts": parts,
+                                                                         "probes": list(run.map_probes)})
     if n_test is not None:
         n_classes = run.n_classes
         specs.update({
@@ -195,5 +236,5 @@ def layout(run, n_test=None):
 
 COMMITTED_BY = {"steps": ("steps/scalars", "steps/layers"),  # which arrays each committed count covers
                 "snapshots": ("snapshots/step", "snapshots/loss", "snapshots/params", "snapshots/grads",
-                              "snapshots/probe"),
+                              "snapshots/probe", "snapshots/maps"),  # (maps: a CNN's only)
                 "epochs": ("epochs/metrics",)}

@@ -29,6 +29,7 @@ from .replace import check_can_write
 from .run import TraceError, read_run
 from .schema import (
     EPOCH_FIELDS,
+    READABLE,
     SCHEMA,
     SCHEMA_VERSION,
     SNAPSHOT_PROBE,
@@ -59,11 +60,12 @@ def upgrade_trace(old, new=None):
     except Exception as e:
         raise TraceError(f"{old} cannot be read as a trace ({type(e).__name__}); nothing to upgrade") from None
     version = attrs.get("schema_version")
-    if attrs.get("schema") != SCHEMA or version not in (*UPGRADABLE, SCHEMA_VERSION):
+    if attrs.get("schema") != SCHEMA or version not in (*UPGRADABLE, *READABLE):
         raise TraceError(f"{old} is not a trace of schema version {', '.join(map(str, UPGRADABLE))}: "
                          "nothing to upgrade")
-    if version == SCHEMA_VERSION:
-        raise TraceError(f"{old} is already of schema version {SCHEMA_VERSION}: nothing to upgrade")
+    if version in READABLE:
+        raise TraceError(f"{old} is already of schema version {version}, which this explainer reads: "
+                         "nothing to upgrade")
     static = {key: attrs[key] for key in STATIC if key in attrs}
     run = read_run(static, old)
     committed = attrs.get("committed", {})

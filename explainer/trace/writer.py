@@ -28,7 +28,7 @@ from .store import Files, chunk_key, rows_digest, seal
 
 __all__ = ["TraceWriter"]
 
-SNAPSHOT_ARRAYS = ("step", "loss", "params", "grads", "probe")  # snapshots/<name>
+SNAPSHOT_ARRAYS = ("step", "loss", "params", "grads", "probe", "maps")  # snapshots/<name> (maps: a CNN's only)
 
 
 class TraceWriter:
@@ -54,7 +54,8 @@ class TraceWriter:
             self.arrays[key][...] = values
         self._touched = {key: {0} for key in data}
         self._commit(self.committed)
-        self._snapshots = {name: self.arrays[f"snapshots/{name}"] for name in SNAPSHOT_ARRAYS}
+        self._snapshots = {name: self.arrays[f"snapshots/{name}"] for name in SNAPSHOT_ARRAYS
+                           if f"snapshots/{name}" in self.arrays}
         # snapshots not yet written wait in one buffer, rows of the arrays above
         self._buffer, self._spare = ({name: np.zeros((SNAPSHOT_CHUNK, *array.shape[1:]), dtype=array.dtype)
                                       for name, array in self._snapshots.items()} for _ in range(2))
@@ -94,7 +95,7 @@ class TraceWriter:
         if snapshots:
             start, n = counts["snapshots"], self.n_snapshots
             writes += [(f"snapshots/{name}", slice(start, start + n), self._buffer[name][:n])
-                       for name in SNAPSHOT_ARRAYS]
+                       for name in self._snapshots]
             counts["snapshots"] = start + n
             self.n_snapshots = 0
             # the next snapshots go to the spare buffer while these rows are written,
@@ -148,7 +149,7 @@ class TraceWriter:
         # a write that failed may have replaced the chunk holding the first uncommitted
         # rows (its committed rows intact: Zarr replaces files whole): take their checksums anew
         for group, keys in COMMITTED_BY.items():
-            for key in keys:
+            for key in filter(self.arrays.__contains__, keys):
                 per_chunk, rows = self.arrays[key].chunks[0], self.committed[group]
                 if rows % per_chunk:
                     self._touched.setdefault(key, set()).add(rows // per_chunk)
