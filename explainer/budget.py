@@ -32,7 +32,11 @@ steps in whole chunks of 4096, as they are written)::
     + epochs x 9 x 8                            every epoch's metrics
     + n_test x 24 + n_probe x n_in x p + 64 kB  the test set's predictions, the probe images, metadata
 
-Both are upper bounds within a small factor: the probe values are compressed
+A convolutional network counts its convolutions' weights in ``P``, every
+layer's values (convolution, pooling and Flatten maps too) in ``U``, and in
+each snapshot ``3 x n_probe`` numbers per dense unit plus ``3 x n_maps`` per
+value of its convolution and pooling maps (the feature maps a trace keeps for
+``n_maps`` probe digits, 10 by default). Both are upper bounds within a small factor: the probe values are compressed
 on disk, and the schedule's snapshot count is taken as the sum of its parts.
 The machine has ``SC_PHYS_PAGES x SC_PAGE_SIZE`` bytes of memory (``os.sysconf``)
 and ``shutil.disk_usage(...).free`` bytes of disk where the trace goes.
@@ -82,8 +86,9 @@ class Estimate:
         return sum(self.disk.values())
 
 
-def estimate(experiment, *, schedule=None, n_probe=None, names=API_NAMES):
-    """What ``experiment`` needs, and with ``schedule`` and ``n_probe``, its trace too.
+def estimate(experiment, *, schedule=None, n_probe=None, n_maps=None, names=API_NAMES):
+    """What ``experiment`` needs, and with ``schedule`` and ``n_probe``, its trace too (a CNN's: with the feature
+    maps of ``n_maps`` probe digits, default 10).
 
     >>> from explainer import Experiment
     >>> e = estimate(Experiment.preset("digits"), schedule="log:48+epochs", n_probe=30)
@@ -92,6 +97,7 @@ def estimate(experiment, *, schedule=None, n_probe=None, names=API_NAMES):
     """
     # here, not above: explainer.trace imports explainer.experiment, which imports this module
     from .trace.recorder import SNAPSHOT_CHUNK, STEP_CHUNK
+    from .trace.run import network_layers
     from .trace.schedule import check_count
 
     info = DATASETS[experiment.dataset]
@@ -100,6 +106,14 @@ def estimate(experiment, *, schedule=None, n_probe=None, names=API_NAMES):
     sizes = [n_in, *experiment.hidden, n_classes]
     n_params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))  # W and b of every layer
     n_units = sum(sizes[1:])
+    probe_units, map_units, n_weighted = n_units, 0, len(sizes) - 1  # a snapshot's numbers per probe digit
+    if experiment.conv:  # a CNN: its convolutions' and dense layers' weights, every layer's units, the maps
+        layers = network_layers(experiment.layers(), (*info.image_shape, 1), sizes)
+        n_params = sum(math.prod(w) + w[0] for _, _, w in layers if w is not None)
+        n_units = sum(math.prod(out) for _, out, _ in layers)
+        probe_units = sum(out[0] for kind, out, _ in layers if kind == "dense")
+        map_units = sum(math.prod(out) for kind, out, _ in layers if kind in ("conv", "pool"))
+        n_weighted = sum(w is not None for _, _, w in layers)
     p = np.dtype(experiment.dtype).itemsize
     steps_per_epoch = math.ceil(split["train"] / experiment.batch_size)
     total_steps = steps_per_epoch * experiment.epochs
@@ -114,13 +128,14 @@ def estimate(experiment, *, schedule=None, n_probe=None, names=API_NAMES):
     disk, n_snapshots = {}, 0
     if schedule is not None:
         n_snapshots = check_count(schedule, total_steps, steps_per_epoch, names["schedule"])
-        snapshot = (2 * n_params + 3 * (n_probe or 0) * n_units) * p  # one snapshot's numbers
+        n_maps = min(10 if n_maps is None else n_maps, n_probe or 0) if map_units else 0
+        snapshot = (2 * n_params + 3 * (n_probe or 0) * probe_units + 3 * n_maps * map_units) * p  # one snapshot's
         memory["snapshots"] = 3 * SNAPSHOT_CHUNK * snapshot + n_snapshots * SNAPSHOT_STEP_BYTES
         memory["network"] += n_params * p  # the probe digits' own gradients, at every snapshot
         memory["history"] += experiment.epochs * 3 * 9 * 8  # the per-epoch table, written as one chunk
         disk = {  # whole chunks are written: 8 snapshots, 4096 steps
             "snapshots": _whole(n_snapshots, SNAPSHOT_CHUNK) * snapshot,
-            "steps": _whole(total_steps, STEP_CHUNK) * (4 + 4 * len(sizes[1:])) * p,
+            "steps": _whole(total_steps, STEP_CHUNK) * (4 + 4 * n_weighted) * p,
             "epochs": experiment.epochs * 9 * 8,
             "other": split["test"] * 24 + (n_probe or 0) * n_in * p + METADATA_BYTES,
         }
@@ -136,7 +151,7 @@ def check_probe(n_probe, dataset, name="n_probe"):
     return int(n_probe)
 
 
-def check_run(experiment, *, schedule=None, n_probe=None, out=None, names=API_NAMES):
+def check_run(experiment, *, schedule=None, n_probe=None, n_maps=None, out=None, names=API_NAMES):
     """Refuse, with a ValueError that says how to fix it, a run the machine cannot hold.
 
     ``schedule``, ``n_probe`` and ``out`` describe the trace to record (None:
@@ -145,7 +160,7 @@ def check_run(experiment, *, schedule=None, n_probe=None, out=None, names=API_NA
     """
     if n_probe is not None:
         check_probe(n_probe, experiment.dataset, names["n_probe"])
-    need = estimate(experiment, schedule=schedule, n_probe=n_probe, names=names)
+    need = estimate(experiment, schedule=schedule, n_probe=n_probe, n_maps=n_maps, names=names)
     have = physical_memory()
     if have is not None and need.memory_total > have:
         part = max(need.memory, key=need.memory.get)

@@ -204,6 +204,7 @@ def run(experiment, *, recorder=None, progress=True, data_dir=None, download=Tru
     more disk than is free where the trace goes: see :mod:`explainer.budget`.
     """
     check_run(experiment, schedule=getattr(recorder, "schedule", None), n_probe=getattr(recorder, "n_probe", None),
+              n_maps=getattr(recorder, "n_maps", None),
               out=getattr(recorder, "path", None))
     data = load_dataset(experiment.dataset, seed=experiment.seed, data_dir=data_dir, download=download,
                         progress=progress)

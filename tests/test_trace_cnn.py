@@ -187,3 +187,43 @@ def test_a_dashboard_shows_the_refusal_in_its_error_area(recorded, name):
                   "BackpropExplorer": BackpropExplorer}
     dashboard = dashboards[name](str(recorded))
     assert "cannot show a convolutional network's run yet" in dashboard.errors.message
+
+
+def test_maps_sets_how_many_probe_digits_keep_their_maps(tmp_path, capsys):
+    path = tmp_path / "two.zarr"
+    assert main(["train", *CNN, "--no-progress", "--out", str(path), "--maps", "2", "--schedule", "every:20"]) == 0
+    trace = open_trace(path)
+    assert len(trace.map_probes) == 2 and trace.probe_record(20, exact=True).a[0].shape == (2, 6, 6, 4)
+    assert main(["train", *CNN, "--no-progress", "--out", str(tmp_path / "none.zarr"), "--maps", "0"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "--maps must be a whole number >= 1" in lines[0]
+    assert not (tmp_path / "none.zarr").exists()
+
+
+@pytest.mark.slow
+def test_the_damage_sweep_finds_no_cnn_trace_read_wrong(tmp_path, monkeypatch):
+    # bench/trace_damage.py's sweep (see tests/test_trace_damage.py), its traces recorded from a tiny CNN
+    import importlib.util
+    from pathlib import Path
+
+    damage = sys.modules.get("trace_damage")
+    if damage is None:
+        bench = Path(__file__).resolve().parents[1] / "bench" / "trace_damage.py"
+        spec = importlib.util.spec_from_file_location("trace_damage", bench)
+        damage = sys.modules["trace_damage"] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(damage)
+    monkeypatch.setattr(damage, "EXPERIMENT", {"conv": (3,), "kernel": 3, "padding": "valid", "hidden": (8,),
+                                               "epochs": 2})
+    copies = damage.sweep(tmp_path, 40, seed=1, cli=set(), schedule="every:10")
+    assert open_trace(tmp_path / "sources" / "float32.zarr").is_cnn
+    assert any("snapshots/maps" in copy.damage.what for copy in copies)
+    bad = [copy for copy in copies if copy.outcome.outcome in damage.FAILURES]
+    assert not bad, "\n".join(copy.line() for copy in bad)
+
+
+def test_the_figures_api_refuses_a_cnn(recorded, tmp_path):
+    from explainer.figures import save_all
+
+    with pytest.raises(TraceError, match="the figures cannot show a convolutional network's run yet"):
+        save_all(recorded, tmp_path / "figures")
+    assert not (tmp_path / "figures").exists()

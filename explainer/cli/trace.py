@@ -78,7 +78,8 @@ def _silent(s, listed=8):
         if 0 < len(units) <= listed:
             words += f" ({', '.join(map(str, units))})"
         layers.append(words)
-    return (f"{'; '.join(layers)}\n             (a = 0 for all {s['probe_size']} probe digits at step "
+    maps = f"; a convolution's channels: for the {s['feature_map_probes']} with maps" if s.get("layers") else ""
+    return (f"{'; '.join(layers)}\n             (a = 0 for all {s['probe_size']} probe digits{maps} at step "
             f"{s['last_snapshot']})")
 
 

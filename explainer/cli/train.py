@@ -109,6 +109,9 @@ def add_parser(subparsers):
                      f"(default: {DEFAULT_SCHEDULE})")
     rec.add_argument("--probe", type=int, default=30, metavar="N",
                      help="how many validation digits to follow through every snapshot (default: 30)")
+    rec.add_argument("--maps", type=int, default=10, metavar="N",
+                     help="a CNN's run: how many of the probe digits keep their feature maps at every snapshot, one "
+                     "of each class first (default: 10; the maps are most of a CNN's trace)")
     rec.add_argument("--force", action="store_true",
                      help="replace an existing trace at --out, and a network saved earlier at --save (only "
                      "those: never other files or folders)")
@@ -168,19 +171,23 @@ def experiment_from_args(args):
 def train_command(args):
     experiment = experiment_from_args(args)
     # every output, and whether the run fits, are checked before anything is loaded or trained
+    if isinstance(args.maps, bool) or args.maps < 1:
+        raise ValueError(f"--maps must be a whole number >= 1 (probe digits with feature maps); got {args.maps}")
     if args.out:
         check_trace_out(args.out, "--out", overwrite=args.force)
     if args.save:
         check_file_out(args.save, "--save", overwrite=args.force, kind="saved network", is_kind=is_saved_network,
                        example="model.npz")
-    check_run(experiment, schedule=args.schedule if args.out else None, n_probe=args.probe, out=args.out,
+    check_run(experiment, schedule=args.schedule if args.out else None, n_probe=args.probe, n_maps=args.maps,
+              out=args.out,
               names=FLAGS)
     advice = lr_advice(experiment.optimizer, experiment.lr)
     if advice:
         print(f"explainer: warning: {advice}", file=sys.stderr)
     recorder = None
     if args.out:
-        recorder = TraceRecorder(args.out, schedule=args.schedule, n_probe=args.probe, overwrite=args.force)
+        recorder = TraceRecorder(args.out, schedule=args.schedule, n_probe=args.probe, n_maps=args.maps,
+                                 overwrite=args.force)
     result = run(experiment, recorder=recorder, progress=not args.no_progress, data_dir=args.data_dir,
                  download=not args.no_download)
     report(result)

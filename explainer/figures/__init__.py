@@ -92,6 +92,7 @@ def save_all(trace, out_dir, formats=("png", "svg"), step=None, names=None, dpi=
         documents; 300 for print).
     """
     trace = open_trace(trace)
+    trace.refuse_cnn("the figures")
     if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not 10 <= dpi <= 1200:
         raise ValueError(f"dpi must be a number from 10 to 1200; got {dpi!r}")
     formats = _check_choices("formats", formats, FORMATS)

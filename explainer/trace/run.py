@@ -26,7 +26,7 @@ from ..initializers import INITIALIZERS
 from ..losses import LOSSES
 from ..training import TrainConfig
 
-__all__ = ["Run", "TraceError", "read_run", "STATUSES"]
+__all__ = ["Run", "TraceError", "read_run", "network_layers", "STATUSES"]
 
 STATUSES = ("running", "interrupted", "complete")  # a killed run stays "running"
 
@@ -70,7 +70,7 @@ class Run:
     def network_layers(self):
         """Every layer of the network in order, as ``(kind, out_shape, W shape or None)``; kind is
         ``"conv"``, ``"pool"``, ``"flatten"`` or ``"dense"`` (a dense network's are all ``"dense"``)."""
-        return _network_layers(self.specs, (*self.image_shape, self.channels), self.sizes)
+        return network_layers(self.specs, (*self.image_shape, self.channels), self.sizes)
 
     @property
     def shapes(self):
@@ -173,8 +173,9 @@ def _whole_numbers(value, n=None, low=1):
             and all(_is(v, int) and v >= low for v in value))
 
 
-def _network_layers(specs, image_shape, sizes):
-    """``(kind, out_shape, W shape or None)`` of every layer (see :attr:`Run.network_layers`)."""
+def network_layers(specs, image_shape, sizes):
+    """``(kind, out_shape, W shape or None)`` of every layer of a network of ``specs`` (conv and pool layers,
+    or none) over images of ``image_shape`` (h, w, c) and dense ``sizes`` (see :attr:`Run.network_layers`)."""
     if not specs:
         return [("dense", (n_out,), (n_out, n_in)) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
     layers, shape = [], tuple(image_shape)
@@ -200,7 +201,7 @@ def _read_cnn(network, recording, image_shape, sizes, path):
                         and math.prod(v) == sizes[0], f"[{image_shape[0]}, {image_shape[1]}, channels] of "
                         f"{sizes[0]} inputs")
     try:
-        _network_layers(specs, shape, sizes)
+        network_layers(specs, shape, sizes)
     except ValueError as e:
         raise _damaged(path, f"'config.network.layers' {specs} do not fit its images ({e})") from None
     n_probe = recording.get("n_probe", int)
@@ -218,7 +219,7 @@ def read_run(attrs, path):
     sizes = root.get("sizes", list, lambda v: len(v) >= 2 and _whole_numbers(v), "at least two widths >= 1")
     image_shape = root.get("image_shape", list, lambda v: _whole_numbers(v, 2), "[height, width]")
     specs, channels, map_probes = _read_cnn(network, recording, image_shape, sizes, path)
-    shapes = [w for _, _, w in _network_layers(specs, (*image_shape, channels), sizes) if w is not None]
+    shapes = [w for _, _, w in network_layers(specs, (*image_shape, channels), sizes) if w is not None]
     layers = root.get("layers", list, lambda v: len(v) == len(shapes), f"{len(shapes)} layers")
     activations = []
     for i, (layer, shape) in enumerate(zip(layers, shapes)):
