@@ -32,7 +32,7 @@ from .network import Network
 from .optimizers import OPTIMIZERS, default_lr, lr_advice
 from .passes import Pass
 from .probe_choice import probe_of_class
-from .run_pairs import matched_snapshots, matched_steps, open_runs, run_label, same_length
+from .run_pairs import default_versus, matched_snapshots, matched_steps, open_runs, run_label, same_length
 from .spread import Spread, run_spread
 from .training import History, TrainConfig, Trainer, fit
 
@@ -76,6 +76,7 @@ __all__ = [
     "matched_snapshots",
     "run_label",
     "same_length",
+    "default_versus",
     "Spread",
     "run_spread",
     "colours",

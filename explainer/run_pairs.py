@@ -19,13 +19,20 @@ different batch sizes is also the same epoch.
     run_label(runs[0])                # 'sigmoid: 64-32 sigmoid, sgd lr 0.5'
 """
 
+import hashlib
+import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from .trace import open_trace
+from .data import cache_dir
+from .trace import SCHEMA_VERSION, Trace, TraceError, TraceRecorder, open_trace
 
-__all__ = ["open_runs", "matched_steps", "matched_snapshots", "run_label", "same_length", "FILTER_FRACTIONS"]
+__all__ = ["open_runs", "matched_steps", "matched_snapshots", "run_label", "same_length", "FILTER_FRACTIONS",
+           "versus_experiment", "default_versus"]
 
 # where the side-by-side filters are drawn: the first snapshot, four points of the first quarter (where the
 # filters change fastest) and the end
@@ -42,6 +49,7 @@ def open_runs(paths, name="runs"):
         raise ValueError(f"{name}: name two or more traces to compare; got {len(paths)}")
     runs = [open_trace(p) for p in paths]
     for trace in runs:
+        trace.refuse_cnn(name)
         if trace.n_steps < 1 or not len(trace.snapshot_steps):
             raise ValueError(f"{trace.path} has no step recorded yet: nothing to compare")
     return runs
@@ -79,3 +87,42 @@ def run_label(trace, short=False):
     run = trace.run
     hidden = "-".join(map(str, run.hidden)) or "no hidden layer"
     return f"{name}: {hidden} {run.activation}, {run.training.optimizer} lr {run.training.lr:g}"
+
+
+def versus_experiment():
+    """The run the default trace is compared with when no second run is named (the TwoRuns scene): the
+    8x8 digits preset with sigmoid units instead of relu, everything else the same."""
+    from .experiment import Experiment
+
+    return Experiment.preset("digits", activation="sigmoid")
+
+
+def default_versus(progress=True):
+    """The path of the :func:`versus_experiment` run's trace, recorded once into the cache (like the default
+    trace: built beside its place, then moved in) and reused."""
+    experiment = versus_experiment()
+    tag = hashlib.sha256(json.dumps(experiment.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
+    path = cache_dir() / "traces" / f"digits-sigmoid-v{SCHEMA_VERSION}-{tag}.zarr"
+    if path.exists():
+        try:
+            if Trace.open(path).complete:
+                return path
+        except TraceError:
+            pass
+        shutil.rmtree(path, ignore_errors=True)  # a broken or half-built one: build it again
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if progress:
+        print(f"explainer: building the sigmoid run to compare the default trace with, at {path} ...")
+    tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=path.parent))
+    try:
+        from .experiment import run
+
+        with TraceRecorder(tmp / "trace.zarr") as recorder:
+            run(experiment, recorder=recorder, progress=progress)
+        os.replace(tmp / "trace.zarr", path)
+    except OSError:
+        if not path.exists():  # another process may have won the race; otherwise re-raise
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path

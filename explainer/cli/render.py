@@ -32,7 +32,8 @@ from ..outputs import check_folder_out
 from ..probe_choice import probe_of_class
 from ..trace import open_trace
 
-__all__ = ["add_parser", "SCENES", "SAMPLE_SCENES", "scenes_folder", "available_scenes", "scene_file", "check_choices", "plan_choices",
+__all__ = ["add_parser", "SCENES", "SAMPLE_SCENES", "scenes_folder", "available_scenes", "scene_file", "check_choices",
+           "check_versus", "plan_choices",
            "output_name", "render_scene", "WHOLE_RUN_SCENES"]
 
 # scene name -> file in scenes/, and what it shows
@@ -52,13 +53,15 @@ SCENES = {  # in lecture order: a neuron, the forward pass, the loss and its des
                     "gradient: a noisy step downhill"),
     "FirstLayerFilters": ("first_layer_filters.py", "the first layer's weights from noise to strokes, with the loss"),
     "TrainingStory": ("training_story.py", "loss and accuracy over training, probe guesses flipping, the confusion matrix"),
+    "TwoRuns": ("two_runs.py", "two runs side by side (--versus names the second): both loss curves drawn together, "
+                "both first layers' filters forming"),
     "Recap": ("lecture_cards.py", "the run's own formulas in order (forward, loss, backward, update) and its result"),
 }
 # the scenes that follow one probe digit (they call chosen_sample): --sample and --digit choose it, and the
 # video's name carries it; the others show the whole run or every probe digit (tests/test_cli.py checks)
 SAMPLE_SCENES = ("ForwardPass", "Backprop", "OneNeuron", "GradientDescent", "ChainRule")
 # the scenes that show the whole run, at no one step (they call no chosen_step): their video's name has no step
-WHOLE_RUN_SCENES = ("TitleCard",)
+WHOLE_RUN_SCENES = ("TitleCard", "TwoRuns")
 QUALITY = {"l": "-ql", "m": "-qm", "h": "-qh"}
 
 
@@ -101,6 +104,9 @@ def add_parser(subparsers):
     p.add_argument("--step", type=int, metavar="S",
                    help="which training step; the nearest snapshot is shown (default: the scene's own, the last for "
                    "most, early in training for Backprop, ChainRule, GradientDescent and MiniBatches)")
+    p.add_argument("--versus", metavar="TRACE",
+                   help="TwoRuns only: the second run, shown beside --trace's (default, beside the default trace: the "
+                   "same network with sigmoid units, built once)")
     p.add_argument("-q", "--quality", choices=list(QUALITY), default="l",
                    help="l: 480p15 (fast), m: 720p30, h: 1080p60 (default: l)")
     p.add_argument("--media-dir", type=Path, default=Path("media"), metavar="DIR",
@@ -118,6 +124,7 @@ def render_command(args):
         return 0
     check_folder_out(args.media_dir, "--media-dir")
     trace = check_choices(args.scene, args.trace, args.sample, args.step, args.digit)
+    versus = check_versus(args.scene, args.trace, args.versus)
     scene_file(args.scene)  # a scene this install does not have: one line, before anything is said
     if args.digit is not None:
         sample, others = probe_of_class(trace, args.digit, "--digit")
@@ -125,7 +132,7 @@ def render_command(args):
               + (f" (the others: {', '.join(map(str, others))}; choose one with --sample N)" if others else ""))
     print(f"rendering {args.scene} from {trace.path} ...", flush=True)
     out = render_scene(args.scene, trace, quality=args.quality, media_dir=args.media_dir, last_frame=args.last_frame,
-                       sample=args.sample, step=args.step, digit=args.digit, progress=not args.quiet)
+                       sample=args.sample, step=args.step, digit=args.digit, progress=not args.quiet, versus=versus)
     print(f"wrote {out}")
     return 0
 
@@ -157,6 +164,26 @@ def check_choices(scene, trace, sample=None, step=None, digit=None):
     return trace
 
 
+def check_versus(scene, trace, versus):
+    """The second run of TwoRuns (``--versus``), opened and checked; beside the default trace, when none is
+    named, the default trace's sigmoid twin (:func:`explainer.default_versus`, built once); None for the
+    other scenes."""
+    if scene != "TwoRuns":
+        if versus is not None:
+            raise ValueError(f"{scene} shows one run, so it takes no --versus; TwoRuns shows two")
+        return None
+    if versus is None:
+        if not (isinstance(trace, str) and trace.strip() in ("", "default")):
+            raise ValueError("TwoRuns shows two runs: name the second with --versus TRACE")
+        from .. import default_versus
+
+        versus = default_versus()
+    other = open_trace(versus)
+    other.refuse_cnn("explainer render TwoRuns")
+    other.check_step(max(other.n_steps - 1, 0), "--versus")
+    return other
+
+
 def plan_choices(scene, trace, sample=None, step=None, digit=None):
     """``(sample, step)`` that ``scene`` will show: the probe digit (None for a scene that follows none; the
     first of class ``digit``; or 0) and the snapshot step (the nearest to ``step``, or the scene's default)."""
@@ -182,7 +209,7 @@ def output_name(scene, sample, step):
 
 
 def render_scene(scene, trace, *, quality="l", media_dir="media", last_frame=False, sample=None, step=None,
-                 digit=None, progress=False):
+                 digit=None, progress=False, versus=None):
     """Render ``scene`` from ``trace`` (a path, ``"default"`` or a :class:`~explainer.trace.Trace`) with
     Manim; return the video (or PNG) written.
 
@@ -191,14 +218,16 @@ def render_scene(scene, trace, *, quality="l", media_dir="media", last_frame=Fal
     explicitly (whatever ``EXPLAINER_SAMPLE``, ``EXPLAINER_DIGIT`` or
     ``EXPLAINER_STEP`` the shell holds), so the file's name
     (:func:`output_name`) says what it shows. With ``progress``, Manim's output
-    is passed through to stderr while it renders.
+    is passed through to stderr while it renders. ``versus``: TwoRuns' second run (``EXPLAINER_VERSUS``).
     """
     sample, step = plan_choices(scene, trace, sample, step, digit)
     trace = open_trace(trace)
     path = scene_file(scene)
     env = {name: value for name, value in os.environ.items()
-           if name not in ("EXPLAINER_SAMPLE", "EXPLAINER_DIGIT", "EXPLAINER_STEP")}
+           if name not in ("EXPLAINER_SAMPLE", "EXPLAINER_DIGIT", "EXPLAINER_STEP", "EXPLAINER_VERSUS")}
     env["EXPLAINER_TRACE"] = str(trace.path.resolve())
+    if versus is not None:
+        env["EXPLAINER_VERSUS"] = str(open_trace(versus).path.resolve())
     if progress and sys.stderr.isatty():  # Manim writes into a pipe: keep its colours and our width
         env.setdefault("FORCE_COLOR", "1")
         env.setdefault("COLUMNS", str(shutil.get_terminal_size().columns))
