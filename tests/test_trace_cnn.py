@@ -140,6 +140,7 @@ def test_a_dense_trace_of_schema_4_opens_as_it_is(tmp_path):
     assert trace.schema_version == 4 and not trace.is_cnn and trace.map_probes == []
     assert "specs" not in trace.run.to_dict()  # a dense run is described as before
     trace.refuse_cnn("anything")  # a dense run is never refused
+    assert main(["upgrade", str(path), "--out", str(tmp_path / "new.zarr")]) == 2  # nothing to upgrade
 
 
 def test_a_cnn_trace_marked_schema_4_is_refused(recorded, tmp_path):
