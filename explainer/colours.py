@@ -90,7 +90,10 @@ MESSAGE = {"text": "#A1240A", "background": "#FFF4EF", "border": OKABE_ITO["verm
 # -- pages: the lecture's handout and index, dark text on white (they print) ---------------------
 PAGE = {"ink": "#1B1B1B", "paper": "#FFFFFF", "text": "#444444", "label": "#555555", "rule": "#BBBBBB",
         "frame": "#CCCCCC", "border": "#888888", "print-border": "#999999", "accent": "#8A6D00",
-        "accent-paper": "#FAF7EC"}
+        "accent-paper": "#FAF7EC",
+        # the exported drawing page (explainer export --html): the grey page behind its cards, the empty part
+        # of a probability bar, a bar's fill, the thin lines round the pad
+        "backdrop": "#F3F4F6", "track": "#E3E5E8", "fill": "#9AA0A6", "line": "#C4C7CC"}
 
 
 def page_css():

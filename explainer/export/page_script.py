@@ -20,11 +20,13 @@ for (const layer of NET.layers) { layer.W = decodeFloats(layer.W); layer.b = dec
 const pad = document.getElementById("pad"), ctx = pad.getContext("2d", { willReadFrequently: true });
 const seen = document.getElementById("seen"), seenCtx = seen.getContext("2d");
 const SIDE = pad.width, PEN = Math.round(SIDE * 0.08);
+const STYLE = getComputedStyle(document.documentElement);  // the colours come from explainer.colours, as CSS
+const PAPER = STYLE.getPropertyValue("--pad-paper").trim(), INK = STYLE.getPropertyValue("--pen").trim();
 
 function blank() {
-  ctx.fillStyle = "#ffffff";
+  ctx.fillStyle = PAPER;
   ctx.fillRect(0, 0, SIDE, SIDE);
-  seenCtx.fillStyle = "#ffffff";
+  seenCtx.fillStyle = PAPER;
   seenCtx.fillRect(0, 0, seen.width, seen.height);
   show(null);
 }
@@ -56,7 +58,7 @@ for (const end of ["pointerup", "pointercancel"]) {
 document.getElementById("clear").addEventListener("click", blank);
 
 function stroke(from, to) {
-  Object.assign(ctx, { strokeStyle: "#000000", lineWidth: PEN, lineCap: "round", lineJoin: "round" });
+  Object.assign(ctx, { strokeStyle: INK, lineWidth: PEN, lineCap: "round", lineJoin: "round" });
   ctx.beginPath();
   ctx.moveTo(from[0], from[1]);
   ctx.lineTo(to[0] + 0.01, to[1]);  // a tap draws a dot

@@ -17,6 +17,7 @@ import json
 
 import numpy as np
 
+from .. import colours
 from ..activations import LEAKY_RELU_SLOPE
 from ..data import own_image
 from ..data.digits import DIGITS_MAX_VALUE
@@ -56,6 +57,7 @@ def to_html(net, path=None, *, image_shape, description=""):
     data = "MNIST's 28×28 digits" if shape == (28, 28) else "scikit-learn's 8×8 digits"
     page = _TEMPLATE.format(
         generator=GENERATOR,
+        css=_css(),
         description=html.escape(description or f"explainer network {arrow}"),
         arrow=arrow, data=data, side=PAD_SIDE, h=shape[0], w=shape[1],
         bars="".join(f'<li><span class="label">{k}</span><span class="bar"><span class="fill"></span></span>'
@@ -67,6 +69,15 @@ def to_html(net, path=None, *, image_shape, description=""):
         with open(path, "w", encoding="utf-8") as f:
             f.write(page)
     return page
+
+
+def _css():
+    """The page's colours as CSS custom properties, all from :mod:`explainer.colours`: the pages' palette, the
+    muted text, right (the answer) and wrong-orange ("not sure"), and the pad's paper and the pen's ink, which
+    are the digits' own (what the preparation reads)."""
+    extra = {"muted": colours.PAGE["label"], "accent": colours.RIGHT, "unsure": colours.WRONG,
+             "pad-paper": colours.PAPER, "pen": colours.INK}
+    return colours.page_css().strip() + " :root { " + " ".join(f"--{k}: {v};" for k, v in extra.items()) + " }"
 
 
 def _floats(array):
@@ -83,23 +94,23 @@ _TEMPLATE = """<!DOCTYPE html>
 <meta name="description" content="{description}">
 <title>Draw a digit</title>
 <style>
-  :root {{ --ink: #1a1a1a; --paper: #ffffff; --muted: #5f6368; --accent: #009e73; --unsure: #e69f00; }}
+  {css}
   * {{ box-sizing: border-box; }}
   body {{ margin: 0; font: 16px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
-         background: #f3f4f6; }}
+         background: var(--backdrop); }}
   main {{ max-width: 760px; margin: 0 auto; padding: 12px; display: flex; flex-wrap: wrap; gap: 16px;
          justify-content: center; }}
   header {{ width: 100%; }}
   h1 {{ font-size: 22px; margin: 0; }}
   header p {{ margin: 2px 0 0; color: var(--muted); font-size: 13px; }}
   .pad {{ flex: 0 1 340px; display: flex; flex-direction: column; gap: 8px; }}
-  #pad {{ width: 100%; aspect-ratio: 1; background: var(--paper); border: 2px solid #c4c7cc; border-radius: 10px;
+  #pad {{ width: 100%; aspect-ratio: 1; background: var(--paper); border: 2px solid var(--line); border-radius: 10px;
          touch-action: none; cursor: crosshair; display: block; }}
-  button {{ font: inherit; padding: 8px 16px; border-radius: 8px; border: 1px solid #c4c7cc; background: #fff; }}
+  button {{ font: inherit; padding: 8px 16px; border-radius: 8px; border: 1px solid var(--line); background: var(--paper); }}
   .result {{ flex: 1 1 300px; max-width: 360px; display: flex; flex-direction: column; gap: 8px; }}
   .answer {{ display: flex; align-items: center; gap: 12px; }}
   .seen {{ display: flex; flex-direction: column; align-items: center; font-size: 11px; color: var(--muted); }}
-  #seen {{ width: 56px; height: 56px; image-rendering: pixelated; border: 1px solid #c4c7cc; background: #fff; }}
+  #seen {{ width: 56px; height: 56px; image-rendering: pixelated; border: 1px solid var(--line); background: var(--paper); }}
   #digit {{ font-size: 48px; font-weight: 700; width: 1.2em; text-align: center; color: var(--accent); }}
   #digit.unsure {{ color: var(--unsure); }}
   #verdict {{ flex: 1; font-size: 15px; }}
@@ -107,8 +118,8 @@ _TEMPLATE = """<!DOCTYPE html>
   #bars[hidden] {{ display: none; }}
   #bars li {{ display: grid; grid-template-columns: 1.2em 1fr 3.6em; align-items: center; gap: 6px;
              font-size: 14px; font-variant-numeric: tabular-nums; }}
-  .bar {{ height: 14px; background: #e3e5e8; border-radius: 4px; overflow: hidden; }}
-  .fill {{ display: block; height: 100%; width: 0; background: #9aa0a6; }}
+  .bar {{ height: 14px; background: var(--track); border-radius: 4px; overflow: hidden; }}
+  .fill {{ display: block; height: 100%; width: 0; background: var(--fill); }}
   #bars li.best .fill {{ background: var(--accent); }}
   #bars li.best .label {{ font-weight: 700; }}
   .pct {{ text-align: right; color: var(--muted); }}
