@@ -176,7 +176,11 @@ def test_notebook_runs_headless(name, dataset, tmp_path, request):
     assert models, f"{name} displayed no widget"
 
     # every picture any widget holds is a real PNG
-    images = {mid: m for mid, m in models.items() if m["model_name"] == "ImageModel"}
+    def hidden(model):  # an image hidden on the page (display: none) is not a picture shown
+        layout = models.get(str(model["state"].get("layout", "")).removeprefix("IPY_MODEL_"), {})
+        return layout.get("state", {}).get("display") == "none"
+
+    images = {mid: m for mid, m in models.items() if m["model_name"] == "ImageModel" and not hidden(m)}
     assert images, f"{name} shows no image"
     for mid, model in images.items():
         assert model["state"].get("format", "png") == "png", f"image {mid} is {model['state'].get('format')}"

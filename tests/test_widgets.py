@@ -190,9 +190,11 @@ def test_only_the_cursor_moves_on_the_curves(training, trace):
 
 def test_histograms_are_drawn_when_their_tab_opens_and_follow_the_step(trace_path, trace):
     training = TrainingDashboard(trace_path)
-    assert training._hist_plot is None and not training._hists.value  # not drawn at opening: it costs time
+    assert training._hist_plot is None  # not drawn at opening: it costs time; a hint says when it will be
+    hint = bytes(training._hists.value)
     training._tabs.selected_index = 1  # the student opens the histograms' tab
     assert training._hist_plot is not None and bytes(training._hists.value).startswith(PNG_SIGNATURE)
+    assert bytes(training._hists.value) != hint
     training.step = int(trace.snapshot_steps[0])
     start = training._hists.value
     training.step = int(trace.snapshot_steps[-1])

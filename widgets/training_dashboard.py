@@ -19,7 +19,7 @@ from matplotlib.ticker import PercentFormatter
 from explainer import colours, figures, filter_layout, run_spread
 
 from .blit import BlitFigure
-from .common import TraceDashboard, filters_png, hold_sync, image_widget, shows_errors, step_controls
+from .common import TraceDashboard, filters_png, hold_sync, image_widget, png_bytes, shows_errors, step_controls
 from .histograms import Histograms
 from .tile_picker import TilePicker
 from .unit_view import UnitView
@@ -81,7 +81,7 @@ class TrainingDashboard(TraceDashboard):
         self._curves_plot, self._cursors = self._curves_figure()
         self._hist_plot = None  # drawn when its tab is first opened: a third of the time to open the dashboard
         self._curves = image_widget(self._curves_plot.png())
-        self._hists = image_widget()
+        self._hists = image_widget(_tab_hint())  # until the tab is opened (and what a saved notebook shows)
         self._tabs = tabs = widgets.Tab(children=[self._curves, self._hists],
                                         layout=widgets.Layout(width="392px", flex="0 0 auto"))
         tabs.observe(lambda change: self._on_step(), names="selected_index")
@@ -303,3 +303,16 @@ class _Filters:
                 self._kept.pop(next(iter(self._kept)))  # the oldest visit
             self._kept[k] = self.trace.first_layer_filters(int(self.steps[k]), exact=True)
         return self._kept[k]
+
+
+def _tab_hint():
+    """A small picture saying that the histograms are drawn when their tab is opened: what the tab holds until
+    then, and all it can hold in a notebook saved or published without its kernel."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    picture = Image.new("RGB", (376, 64), colours.PAPER)
+    draw = ImageDraw.Draw(picture)
+    font = ImageFont.load_default(size=13)
+    for i, line in enumerate(("The histograms of W and dW are drawn when", "this tab is first opened in a running notebook.")):
+        draw.text((12, 12 + 20 * i), line, fill=colours.PAGE["label"], font=font)
+    return png_bytes(np.asarray(picture))

@@ -35,6 +35,8 @@ class UnitView(widgets.VBox):
         self._title = widgets.HTML(_TEXT.format("Click a tile to see its unit here, large."))
         self._picture = image_widget()
         self._curve = image_widget()
+        for image in (self._picture, self._curve):  # hidden until a unit is shown: no empty pictures on the page
+            image.layout.display = "none"
         self.children = [self._title, self._picture, self._curve]
 
     def show(self, unit, k):
@@ -55,6 +57,7 @@ class UnitView(widgets.VBox):
                 f"{' (silent)' if not a.any() else ''}.")
             self._picture.value = picture
             self._curve.value = self._plot.png()
+            self._picture.layout.display = self._curve.layout.display = None
 
     def _activations(self):
         if self._a is None:
