@@ -89,7 +89,11 @@ REPORT_CELL = """
 import json as _json, gc as _gc, ipywidgets as _widgets, traitlets as _traitlets
 _report = {}
 for _obj in _gc.get_objects():
-    if isinstance(_obj, _widgets.Widget) and type(_obj).__module__.startswith("explainer.widgets."):
+    try:  # a weak proxy whose object is gone raises on any look at it
+        _ours = isinstance(_obj, _widgets.Widget) and type(_obj).__module__.startswith("explainer.widgets.")
+    except ReferenceError:
+        continue
+    if _ours:
         _trait = _obj.traits().get("step")
         _report[f"{type(_obj).__name__}@{id(_obj)}"] = {
             "class": type(_obj).__name__,
