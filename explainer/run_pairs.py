@@ -21,15 +21,13 @@ different batch sizes is also the same epoch.
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from .data import cache_dir
-from .trace import SCHEMA_VERSION, Trace, TraceError, TraceRecorder, open_trace
+from .trace import SCHEMA_VERSION, open_trace
+from .trace.default import build_once
 
 __all__ = ["open_runs", "matched_steps", "matched_snapshots", "run_label", "same_length", "FILTER_FRACTIONS",
            "versus_experiment", "default_versus"]
@@ -103,26 +101,4 @@ def default_versus(progress=True):
     experiment = versus_experiment()
     tag = hashlib.sha256(json.dumps(experiment.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
     path = cache_dir() / "traces" / f"digits-sigmoid-v{SCHEMA_VERSION}-{tag}.zarr"
-    if path.exists():
-        try:
-            if Trace.open(path).complete:
-                return path
-        except TraceError:
-            pass
-        shutil.rmtree(path, ignore_errors=True)  # a broken or half-built one: build it again
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if progress:
-        print(f"explainer: building the sigmoid run to compare the default trace with, at {path} ...")
-    tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=path.parent))
-    try:
-        from .experiment import run
-
-        with TraceRecorder(tmp / "trace.zarr") as recorder:
-            run(experiment, recorder=recorder, progress=progress)
-        os.replace(tmp / "trace.zarr", path)
-    except OSError:
-        if not path.exists():  # another process may have won the race; otherwise re-raise
-            raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return path
+    return build_once(path, experiment, "the sigmoid run to compare the default trace with", progress)

@@ -17,7 +17,7 @@ from .recorder import TraceRecorder
 from .schedule import DEFAULT_SCHEDULE
 from .schema import SCHEMA_VERSION
 
-__all__ = ["default_trace_path", "default_trace"]
+__all__ = ["default_trace_path", "default_trace", "build_once"]
 
 
 def default_experiment(dataset="digits"):
@@ -42,7 +42,17 @@ def default_trace_path(dataset="digits"):
 def default_trace(progress=True, dataset="digits"):
     """Return the path of a default trace (``dataset``: "digits" or "mnist"), building it first if needed:
     a few seconds on the 8x8 digits; on MNIST about 20 s, after its files are fetched once if missing."""
-    path = default_trace_path(dataset)
+    what = f"the default trace ({'8x8 digits' if dataset == 'digits' else dataset})"
+    return build_once(default_trace_path(dataset), default_experiment(dataset), what, progress)
+
+
+def build_once(path, experiment, what, progress=True):
+    """``path``, recording ``experiment``'s run there first unless a complete trace is there already.
+
+    The run is recorded beside its place, then moved in: a crash never leaves a half-built trace, and a
+    broken or half-built one found there is built again. ``what`` names it in the progress line.
+    """
+    path = Path(path)
     if path.exists():
         try:
             if Trace.open(path).complete:
@@ -52,13 +62,11 @@ def default_trace(progress=True, dataset="digits"):
         shutil.rmtree(path, ignore_errors=True)  # a broken or half-built one: build it again
     path.parent.mkdir(parents=True, exist_ok=True)
     if progress:
-        print(f"explainer: building the default trace ({'8x8 digits' if dataset == 'digits' else dataset}) at "
-              f"{path} ...")
-    # build beside the final place, then move it in: a crash never leaves a half-built default
+        print(f"explainer: building {what} at {path} ...")
     tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=path.parent))
     try:
         with TraceRecorder(tmp / "trace.zarr") as recorder:
-            run(default_experiment(dataset), recorder=recorder, progress=progress)
+            run(experiment, recorder=recorder, progress=progress)
         os.replace(tmp / "trace.zarr", path)
     except OSError:
         if not path.exists():  # another process may have won the race; otherwise re-raise
