@@ -3,7 +3,7 @@ order against the textbook one, ties in max-pooling, repeatability, saving and t
 
 import numpy as np
 import pytest
-from test_gradients import HIDDEN, numeric_gradient, relative_error
+from test_gradients import HIDDEN, assert_central_differences, numeric_gradient, relative_error
 
 from explainer.architecture import cnn_layers, parse_spec
 from explainer.conv import MICRO_BATCH, POOL_FIRST
@@ -31,19 +31,8 @@ def test_cnn_gradients_match_central_differences(activation, fast):
     net = small_net(activation, l2=0.01)
     if not fast:
         net = net._detached(fast=False)  # the textbook order, as inspect runs it
-    x, labels = batch(n=MICRO_BATCH + 3)  # two micro-batches, whose gradients must add up
-    y = net.one_hot(labels)
-    net.forward(x)
-    net.backward(y)
-    analytic = [g.copy() for g in net.grads]
+    analytic = assert_central_differences(net, *batch(n=MICRO_BATCH + 3))  # two micro-batches, which must add up
     assert len(analytic) == 8  # two convolutions and two dense layers, each W and b
-
-    def loss_value():
-        return net.loss(net.forward(x), y)
-
-    for k, (w, g) in enumerate(zip(net.params, analytic)):
-        err = relative_error(numeric_gradient(loss_value, w), g)
-        assert err < TOLERANCE, f"param {k} ({'W' if k % 2 == 0 else 'b'}{k // 2 + 1}): {err:.2e}"
 
 
 @pytest.mark.parametrize("layers", [
@@ -57,18 +46,7 @@ def test_other_architectures_match_central_differences(layers, keep, monkeypatch
         monkeypatch.setattr("explainer.conv.KEEP_BYTES", 0)
     # identity: fused with the pooling (patches in pooling order), and no kinks for the central differences to cross
     net = Network([196, 5, 3], layers=layers, activation="identity", seed=6, dtype="float64")
-    x, labels = batch(n=MICRO_BATCH + 2, n_in=196)
-    y = net.one_hot(labels)
-    net.forward(x)
-    net.backward(y)
-    analytic = [g.copy() for g in net.grads]
-
-    def loss_value():
-        return net.loss(net.forward(x), y)
-
-    for k, (w, g) in enumerate(zip(net.params, analytic)):
-        err = relative_error(numeric_gradient(loss_value, w), g)
-        assert err < TOLERANCE, f"param {k}: {err:.2e}"
+    assert_central_differences(net, *batch(n=MICRO_BATCH + 2, n_in=196))
 
 
 def test_input_gradient_of_a_convolution_matches_central_differences():

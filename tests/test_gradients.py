@@ -29,6 +29,23 @@ def relative_error(numeric, analytic):
     return np.linalg.norm(numeric - analytic) / max(np.linalg.norm(numeric) + np.linalg.norm(analytic), 1e-12)
 
 
+def assert_central_differences(net, x, labels, tolerance=TOLERANCE):
+    """Every parameter's gradient from ``net.backward`` equals central differences of ``net.loss``; returns the
+    analytic gradients."""
+    y = net.one_hot(labels)
+    net.forward(x)
+    net.backward(y)
+    analytic = [g.copy() for g in net.grads]
+
+    def loss_value():
+        return net.loss(net.forward(x), y)
+
+    for k, (w, g) in enumerate(zip(net.params, analytic)):
+        err = relative_error(numeric_gradient(loss_value, w), g)
+        assert err < tolerance, f"param {k} ({'W' if k % 2 == 0 else 'b'}{k // 2 + 1}): {err:.2e}"
+    return analytic
+
+
 def numeric_gradient(f, w):
     """Central differences of the scalar function f() with respect to array w, in place."""
     grad = np.zeros_like(w)
@@ -55,31 +72,13 @@ def batch(n_in=5, n_classes=3, n=4, seed=1):
 def test_every_layer_gradient_matches_central_differences(hidden, output, loss):
     net = Network([5, 4, 3, 3], activation=hidden, output=output, loss=loss, init="xavier", seed=3,
                   dtype="float64")
-    x, labels = batch()
-    y = net.one_hot(labels)
-    net.forward(x)
-    net.backward(y)
-    analytic = [g.copy() for g in net.grads]
-
-    def loss_value():
-        return net.loss(net.forward(x), y)
-
-    for k, (w, g) in enumerate(zip(net.params, analytic)):
-        err = relative_error(numeric_gradient(loss_value, w), g)
-        assert err < TOLERANCE, f"param {k} ({'W' if k % 2 == 0 else 'b'}{k // 2 + 1}): {err:.2e}"
+    assert_central_differences(net, *batch())
 
 
 @pytest.mark.parametrize("penalty", [{"l2": 0.1}, {"l1": 0.05}, {"l1": 0.02, "l2": 0.3}])
 def test_penalty_gradients_match_central_differences(penalty):
     net = Network([5, 4, 3], activation="tanh", seed=4, dtype="float64", **penalty)
-    x, labels = batch()
-    y = net.one_hot(labels)
-    net.forward(x)
-    net.backward(y)
-    analytic = [g.copy() for g in net.grads]
-    for w, g in zip(net.params, analytic):
-        err = relative_error(numeric_gradient(lambda: net.loss(net.forward(x), y), w), g)
-        assert err < TOLERANCE
+    assert_central_differences(net, *batch())
 
 
 @pytest.mark.parametrize("name", list(ACTIVATIONS))
