@@ -4,7 +4,7 @@ Above, each run's first-layer filters (its first 32 units) form from their
 random start; below, both runs' loss curves are drawn together as training
 goes, one colour each. The runs are matched by their fraction of training
 (:func:`explainer.matched_steps`): step for step when they are equally long.
-At the end each run's last loss and test accuracy are written under its
+At the end each run's last batch loss and test accuracy are written under its
 filters. Each phase ends with its speaker notes.
 
 Which two runs: ``EXPLAINER_TRACE`` (the first) and ``EXPLAINER_VERSUS`` (the
@@ -61,11 +61,11 @@ def run_caption(trace, tint):
 
 
 def final_words(trace, smoothed):
-    """What is written under a run's filters at the end: its last drawn loss (the curve's end) and its test
-    accuracy."""
+    """What is written under a run's filters at the end: its last drawn batch loss (the curve's end: a mean of
+    the last training batches' losses, not the test loss) and its test accuracy."""
     ev = trace.evaluation
     test = f"test accuracy {ev.test_accuracy:.1%}" if ev is not None else "no test: the run stopped early"
-    return f"loss {smoothed[-1]:.3f} · {test}"
+    return f"batch loss {smoothed[-1]:.3f} · {test}"
 
 
 class TwoRuns(LectureScene):
