@@ -131,7 +131,8 @@ class TwoRuns(LectureScene):
                   rate_func=linear)
         self.wait(0.5)
         self.next_slide(notes=notes_sweep(runs, curves.smoothed))
-        self.finals = VGroup(*(Text(final_words(t, s), font_size=20, color=tints[i]).move_to(self.counters[i])
+        # small enough that two runs' words, side by side on one line each, never run together
+        self.finals = VGroup(*(Text(final_words(t, s), font_size=16, color=tints[i]).move_to(self.counters[i])
                                for i, (t, s) in enumerate(zip(runs, curves.smoothed))))
         for counter in self.counters:
             counter.clear_updaters()  # (an updater would redraw it at full opacity)
