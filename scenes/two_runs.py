@@ -60,11 +60,13 @@ def run_caption(trace, tint):
         DOWN, buff=0.1)
 
 
-def final_words(trace, smoothed):
+def final_words(trace, smoothed, short=False):
     """What is written under a run's filters at the end: its last drawn batch loss (the curve's end: a mean of
-    the last training batches' losses, not the test loss) and its test accuracy."""
+    the last training batches' losses, not the test loss) and its test accuracy ("test acc." when ``short``: two
+    runs' lines side by side must not run together)."""
     ev = trace.evaluation
-    test = f"test accuracy {ev.test_accuracy:.1%}" if ev is not None else "no test: the run stopped early"
+    test = (f"test {'acc.' if short else 'accuracy'} {ev.test_accuracy:.1%}" if ev is not None
+            else "no test: stopped early")
     return f"batch loss {smoothed[-1]:.3f} · {test}"
 
 
@@ -131,8 +133,7 @@ class TwoRuns(LectureScene):
                   rate_func=linear)
         self.wait(0.5)
         self.next_slide(notes=notes_sweep(runs, curves.smoothed))
-        # small enough that two runs' words, side by side on one line each, never run together
-        self.finals = VGroup(*(Text(final_words(t, s), font_size=16, color=tints[i]).move_to(self.counters[i])
+        self.finals = VGroup(*(Text(final_words(t, s, short=True), font_size=20, color=tints[i]).move_to(self.counters[i])
                                for i, (t, s) in enumerate(zip(runs, curves.smoothed))))
         for counter in self.counters:
             counter.clear_updaters()  # (an updater would redraw it at full opacity)

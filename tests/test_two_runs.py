@@ -41,7 +41,7 @@ def test_the_numbers_on_screen_are_the_traces_numbers(pair, monkeypatch, tmp_pat
     for trace in runs:
         loss = np.asarray(trace.scalars["loss"], dtype=float)
         drawn = smooth(loss, max(1, len(loss) // 60), centred=False)[-1]  # the curve's last point
-        assert f"batch loss {drawn:.3f} · test accuracy {trace.evaluation.test_accuracy:.1%}" in on_screen
+        assert f"batch loss {drawn:.3f} · test acc. {trace.evaluation.test_accuracy:.1%}" in on_screen
     # after the sweep each counter shows its run's last step
     swept = {what for what, _ in texts(shots[2].mobjects)}
     for trace in runs:
