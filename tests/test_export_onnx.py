@@ -1,5 +1,7 @@
 """`explainer export --onnx`: the network as Gemm (transB=1) + activation per layer + Softmax, checked with
-onnxruntime (an optional test dependency: these tests skip without it, like the torch oracle's)."""
+onnxruntime (an optional test dependency: these tests skip without it, like the torch oracle's). A CNN's
+convolutions, pooling and channels-last Flatten too: tiny ones on the 8x8 digits, 'valid' and 'same'
+padding, and MNIST's preset architecture with random weights on random pictures."""
 
 import sys
 
@@ -9,7 +11,7 @@ import pytest
 from explainer import HIDDEN_ACTIVATIONS, Experiment, Network, run
 from explainer.cli import main
 from explainer.data import load_dataset
-from explainer.export import check_exportable, to_onnx
+from explainer.export import check_exportable, onnx_model, to_onnx
 from explainer.trace import Trace, TraceRecorder
 
 onnx = pytest.importorskip("onnx")
@@ -72,8 +74,6 @@ def test_export_from_a_trace_at_a_step(tmp_path, X, capsys):
 
 
 def test_what_onnx_cannot_express_is_refused_in_one_line(monkeypatch, tmp_path, capsys):
-    from explainer.export import onnx_model
-
     net = Network([64, 8, 10], activation="sigmoid")
     monkeypatch.delitem(onnx_model.ONNX_OPS, "sigmoid")  # as a new activation without an ONNX operator would be
     with pytest.raises(ValueError, match="activation 'sigmoid' has no ONNX operator here; exportable: relu"):
@@ -84,9 +84,66 @@ def test_what_onnx_cannot_express_is_refused_in_one_line(monkeypatch, tmp_path, 
     assert len(err.strip().splitlines()) == 1 and "sigmoid" in err
     assert not (tmp_path / "m.onnx").exists()
     monkeypatch.undo()
-    net.layers.insert(0, object())  # as a convolution layer would be
-    with pytest.raises(ValueError, match="only dense networks can be exported for now, and layer 1 is object"):
+    net.layers.insert(0, object())  # as a layer the graph has no form for would be
+    with pytest.raises(ValueError, match="layer 1 is object, which has no ONNX form here; exportable: Dense, Conv2D"):
         check_exportable(net)
+
+
+def random_biases(net, seed=3):
+    """Every bias away from 0, so that a bias added in the wrong place (or not at all) would show."""
+    rng = np.random.default_rng(seed)
+    for layer in net.layers:
+        if layer.b is not None:
+            layer.b[...] = rng.normal(0, 0.3, layer.b.shape)
+    return net
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_a_trained_cnn_exports_and_onnxruntime_agrees(padding, tmp_path, X, capsys):
+    """A tiny CNN trained one epoch by `explainer train --conv 4 --kernel 3`, exported by `explainer export`."""
+    model, out = tmp_path / "cnn.npz", tmp_path / "cnn.onnx"
+    assert main(["train", "--conv", "4", "--kernel", "3", "--padding", padding, "--hidden", "12", "--epochs", "1",
+                 "--no-progress", "--save", str(model)]) == 0
+    assert main(["export", "--onnx", str(out), "--model", str(model)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    net = Network.load(model)
+    p, q = onnx_probabilities(out, X), net.predict_proba(X)
+    np.testing.assert_allclose(p, q, atol=1e-5)
+    assert (p.argmax(axis=1) == q.argmax(axis=1)).all()
+    graph = onnx.load(str(out)).graph
+    conv = next(node for node in graph.node if node.op_type == "Conv")
+    assert {a.name: list(a.ints) for a in conv.attribute}["pads"] == [1 if padding == "same" else 0] * 4
+    props = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    assert props["layers"] == f"conv 4 3{' same' if padding == 'same' else ''},pool 2"
+
+
+# two convolutions of several channels (the Flatten's order shows only with more than one), an odd map that
+# pooling cuts (7 -> 3), 'valid' and 'same' in one network, a convolution with no pooling after it
+LAYERS = ["conv 4 2", "pool 2", "conv 5 3 same"]  # 8x8 -> 7x7x4 -> 3x3x4 -> 3x3x5 -> 45
+
+
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+def test_every_activation_in_a_cnn_and_the_graph_it_makes(activation, X):
+    net = random_biases(Network([64, 12, 10], layers=LAYERS, activation=activation, seed=4))
+    model = to_onnx(net)
+    np.testing.assert_allclose(onnx_probabilities(model, X), net.predict_proba(X), atol=1e-5)
+    ops = [node.op_type for node in model.graph.node]
+    f = onnx_model.ONNX_OPS[activation][0]
+    assert ops == ["Reshape", "Transpose", "Conv", f, "MaxPool", "Conv", f, "Transpose", "Reshape",
+                   "Gemm", f, "Gemm", "Softmax"]
+    weights = {t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer}
+    assert weights["W1"].shape == (4, 1, 2, 2) and weights["W3"].shape == (5, 4, 3, 3)  # (n_out, c_in, k, k)
+    np.testing.assert_array_equal(weights["W3"][2, 1], net.layers[2].W[2, :, :, 1])  # filter 2, input channel 1
+
+
+def test_mnists_cnn_architecture_on_28x28_pictures():
+    """The MNIST preset's layers (conv 16 5, pool, conv 32 5, pool, 128, 10) with random weights and biases,
+    on random pictures: 4x4x32 maps flattened in (h, w, c) order into 512 values."""
+    net = random_biases(Network([784, 128, 10], layers=["conv 16 5", "pool 2", "conv 32 5", "pool 2"], seed=7))
+    x = np.random.default_rng(8).random((64, 784), dtype=np.float32)
+    p, q = onnx_probabilities(to_onnx(net), x), net.predict_proba(x)
+    np.testing.assert_allclose(p, q, atol=1e-5)
+    assert q.max(axis=1).min() < 0.99  # not every row saturated, which would hide a wrong order
 
 
 def test_without_the_onnx_package_one_line_says_how_to_install_it(monkeypatch, tmp_path, capsys):

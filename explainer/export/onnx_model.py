@@ -1,4 +1,4 @@
-"""A dense network as an ONNX graph: one ``Gemm`` per layer, its activation, ``Softmax`` at the end.
+"""A network as an ONNX graph: one ``Gemm`` per dense layer, its activation, ``Softmax`` at the end.
 
 For ``sizes`` [64, 32, 10] with ReLU the graph is::
 
@@ -9,6 +9,9 @@ For ``sizes`` [64, 32, 10] with ReLU the graph is::
 it is. Activations are looked up in :data:`ONNX_OPS`; one that ONNX has no operator for is refused
 before anything is written. The graph is float32 (a float64 network is rounded to it).
 
+A convolutional network's layers before the dense ones (``Conv``, its activation, ``MaxPool``, and the
+Flatten in our channels-last order) come from :mod:`~explainer.export.onnx_conv`.
+
 The ``onnx`` package (its helper API writes the protobuf) is needed only here: ``pip install onnx``.
 """
 
@@ -16,6 +19,7 @@ import numpy as np
 
 from ..activations import LEAKY_RELU_SLOPE
 from ..layers import Dense
+from .onnx_conv import CONV_LAYERS, conv_nodes, describe_layers
 
 __all__ = ["to_onnx", "check_exportable", "ONNX_OPS", "OPSET", "IR_VERSION"]
 
@@ -34,12 +38,13 @@ INSTALL_HINT = "`explainer export --onnx` needs the onnx package: pip install on
 
 
 def check_exportable(net):
-    """Raise ValueError (one line: what cannot be exported and what can) unless ``net`` is a dense network
-    whose activations are all in :data:`ONNX_OPS`."""
+    """Raise ValueError (one line: what cannot be exported and what can) unless every layer of ``net`` is a
+    dense, convolution, 2x2 max-pooling or flatten layer and every activation is in :data:`ONNX_OPS`."""
+    known = (Dense, *CONV_LAYERS)
     for i, layer in enumerate(net.layers, 1):
-        if not isinstance(layer, Dense):
-            raise ValueError(f"only dense networks can be exported for now, and layer {i} is {type(layer).__name__}: "
-                             "export a network trained without --arch cnn")
+        if not isinstance(layer, known):
+            raise ValueError(f"layer {i} is {type(layer).__name__}, which has no ONNX form here; exportable: "
+                             f"{', '.join(kind.__name__ for kind in known)}")
         name = layer.activation.name
         if name not in ONNX_OPS:
             raise ValueError(f"layer {i}'s activation {name!r} has no ONNX operator here; exportable: "
@@ -58,9 +63,10 @@ def to_onnx(net, path=None, *, description=""):
         from onnx import TensorProto, helper, numpy_helper
     except ImportError:
         raise ImportError(INSTALL_HINT) from None
-    nodes, weights = [], []
-    a = "x"
-    for i, layer in enumerate(net.layers, 1):
+    nodes, weights, a, done = [], [], "x", 0
+    if getattr(net, "specs", None) is not None:  # a CNN: x -> the maps -> the Flatten's vector
+        nodes, weights, a, done = conv_nodes(net, ONNX_OPS, helper, numpy_helper)
+    for i, layer in enumerate(net.layers[done:], done + 1):
         W, b = f"W{i}", f"b{i}"
         weights += [numpy_helper.from_array(np.asarray(layer.W, np.float32), W),  # (n_out, n_in), as stored
                     numpy_helper.from_array(np.asarray(layer.b, np.float32), b)]  # (n_out,)
@@ -77,10 +83,13 @@ def to_onnx(net, path=None, *, description=""):
         initializer=weights,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="explainer",
-                              doc_string=description or f"explainer network {' -> '.join(map(str, net.sizes))}")
+                              doc_string=description or f"explainer network {describe_layers(net, ' -> ')}")
     model.ir_version = IR_VERSION
-    helper.set_model_props(model, {"sizes": ",".join(map(str, net.sizes)),
-                                   "input": "pixels prepared by explainer.prepare_image, ink 1, paper 0"})
+    props = {"sizes": ",".join(map(str, net.sizes)),
+             "input": "pixels prepared by explainer.prepare_image, ink 1, paper 0"}
+    if getattr(net, "specs", None) is not None:
+        props.update(layers=",".join(net.specs), image_shape=",".join(map(str, net.image_shape)))
+    helper.set_model_props(model, props)
     onnx.checker.check_model(model)
     if path is not None:
         onnx.save(model, str(path))

@@ -40,6 +40,8 @@ def to_html(net, path=None, *, image_shape, description=""):
     ``image_shape`` is (28, 28) or (8, 8), the inputs it was trained on.
     """
     check_exportable(net)
+    if getattr(net, "specs", None) is not None:
+        raise ValueError("the web page runs dense networks only for now; export a CNN with --onnx")
     shape = tuple(int(n) for n in image_shape)
     if shape not in ((28, 28), (8, 8)) or shape[0] * shape[1] != net.sizes[0]:
         raise ValueError(f"image_shape must be (28, 28) or (8, 8) and match the network's {net.sizes[0]} inputs; "
