@@ -16,6 +16,7 @@ setup-dev:
 	@tools/bootstrap.sh dev
 	@tools/optional-torch.sh $(PY)
 	@tools/optional-onnx.sh $(PY)
+	@tools/optional-keras.sh $(PY)
 
 setup-docs:
 	@tools/bootstrap.sh docs

@@ -28,8 +28,13 @@ Matching the settings, library by library:
   on the logits, the L2 penalty as weight decay on the weights only (as
   explainer's; the loss it reports adds the penalty, as the others' do), ``SGD`` (with momentum 0.9), ``RMSprop`` (``alpha`` is rho) or
   ``Adam``; imported only here, and only when asked for.
-- Keras 3: when it is importable (it is an optional extra, not installed by
-  the package); otherwise its row says so.
+- Keras 3 (when importable: the optional ``[keras]`` extra), always on its
+  torch backend: ``Dense`` layers, ``SparseCategoricalCrossentropy`` on the
+  logits, the L2 penalty as an ``L2(l2 / 2)`` kernel regulariser (explainer's
+  ``l2 / 2 |W|^2``), the same optimizers as torch's (Adam's epsilon set to
+  1e-8, Keras's own is 1e-7), the batches in an order drawn from the seed.
+
+The runners are in :mod:`explainer.libraries`.
 
 Each library's epoch is timed by the wall clock, together with its
 validation accuracy (which explainer's epoch computes too), and every library
@@ -39,9 +44,7 @@ machine shared with other work, more threads than free cores make the small
 8x8 network's epochs many times slower and the times meaningless.
 """
 
-import importlib.util
 import time
-import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -49,8 +52,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .data import load_dataset
+from .libraries import LIBRARIES
 from .metrics import confusion_matrix
-from .training import Trainer
 
 __all__ = ["LIBRARIES", "LibraryRun", "Comparison", "compare", "check_comparable"]
 
@@ -145,172 +148,6 @@ class Comparison:
         }
 
 
-# -- the libraries --------------------------------------------------------------------------------------
-# Each runner is made with (experiment, data), trains one epoch per ``epoch()`` call (returning the mean
-# training loss of its batches, and the validation accuracy if it measured it) and answers ``predict(X) -> (n,) digits``. ``skip(experiment)`` says why a
-# library cannot run this experiment ("" if it can).
-
-
-class _ExplainerRunner:
-    name = "explainer"
-
-    @staticmethod
-    def version():
-        from . import __version__
-
-        return __version__
-
-    @staticmethod
-    def skip(experiment):
-        return ""
-
-    def __init__(self, experiment, data):
-        self.net = experiment.network(data.X_train.shape[1], data.n_classes)
-        self.trainer = Trainer(self.net, data, experiment.train_config())
-
-    def epoch(self):
-        metrics = self.trainer.epoch()  # the trainer measures the validation accuracy itself
-        return metrics["train_loss"], metrics.get("val_accuracy")
-
-    def predict(self, X):
-        return self.net.predict(X)
-
-
-class _SklearnRunner:
-    name = "scikit-learn"
-    ACTIVATIONS = {"relu": "relu", "sigmoid": "logistic", "tanh": "tanh", "identity": "identity"}
-    SOLVERS = {"sgd": ("sgd", 0.0), "momentum": ("sgd", 0.9), "adam": ("adam", 0.0)}  # (solver, momentum)
-
-    @staticmethod
-    def version():
-        import sklearn
-
-        return sklearn.__version__
-
-    @classmethod
-    def skip(cls, experiment):
-        if experiment.activation not in cls.ACTIVATIONS:
-            return f"MLPClassifier has no {experiment.activation} (it has {', '.join(cls.ACTIVATIONS)})"
-        if experiment.optimizer not in cls.SOLVERS:
-            return f"MLPClassifier has no {experiment.optimizer} (it has {', '.join(cls.SOLVERS)})"
-        if (experiment.output, experiment.loss) != ("softmax", "cross_entropy") or experiment.l1:
-            return "MLPClassifier always ends in softmax with cross-entropy, and has no L1 penalty"
-        return ""
-
-    def __init__(self, experiment, data):
-        from sklearn.neural_network import MLPClassifier
-
-        solver, momentum = self.SOLVERS[experiment.optimizer]
-        self.model = MLPClassifier(
-            hidden_layer_sizes=experiment.hidden, activation=self.ACTIVATIONS[experiment.activation],
-            solver=solver, momentum=momentum, nesterovs_momentum=False, learning_rate_init=experiment.lr,
-            alpha=experiment.l2 * experiment.batch_size,  # sklearn's penalty is alpha / 2 |W|^2 / batch size
-            batch_size=experiment.batch_size, shuffle=True, random_state=experiment.seed)
-        self.experiment, self.data, self.epochs_done = experiment, data, 0
-        self.classes = np.arange(data.n_classes)
-
-    def epoch(self):
-        from sklearn.exceptions import ConvergenceWarning
-
-        lr = self.experiment.lr * self.experiment.lr_decay ** self.epochs_done
-        optimizer = getattr(self.model, "_optimizer", None)
-        if optimizer is not None:  # the learning rate's decay: partial_fit reads it from its optimizer
-            optimizer.learning_rate_init = optimizer.learning_rate = lr
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            self.model.partial_fit(self.data.X_train, self.data.y_train, classes=self.classes)
-        self.epochs_done += 1
-        return self.model.loss_curve_[-1], None
-
-    def predict(self, X):
-        return self.model.predict(X)
-
-
-class _TorchRunner:
-    name = "torch"
-
-    @staticmethod
-    def version():
-        import torch
-
-        return torch.__version__.split("+")[0]
-
-    @staticmethod
-    def skip(experiment):
-        if importlib.util.find_spec("torch") is None:
-            return "not installed (optional: pip install torch)"
-        if (experiment.output, experiment.loss) != ("softmax", "cross_entropy") or experiment.l1:
-            return "compared only with softmax and cross-entropy, without an L1 penalty"
-        return ""
-
-    def __init__(self, experiment, data):
-        import torch
-        from torch import nn
-
-        self.torch, self.experiment, self.data, self.epochs_done = torch, experiment, data, 0
-        torch.manual_seed(experiment.seed)
-        activation = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.01), "sigmoid": nn.Sigmoid,
-                      "tanh": nn.Tanh, "identity": nn.Identity}[experiment.activation]
-        sizes = [data.X_train.shape[1], *experiment.hidden, data.n_classes]
-        layers = []
-        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-            layers += [nn.Linear(n_in, n_out), activation()]
-        self.model = nn.Sequential(*layers[:-1])  # logits out: cross_entropy applies the softmax
-        self.weights = [p for name, p in self.model.named_parameters() if name.endswith("weight")]
-        biases = [p for name, p in self.model.named_parameters() if name.endswith("bias")]
-        groups = [{"params": self.weights, "weight_decay": experiment.l2}, {"params": biases, "weight_decay": 0.0}]
-        lr = experiment.lr
-        self.optimizer = {
-            "sgd": lambda: torch.optim.SGD(groups, lr=lr),
-            "momentum": lambda: torch.optim.SGD(groups, lr=lr, momentum=0.9),
-            "rmsprop": lambda: torch.optim.RMSprop(groups, lr=lr, alpha=0.9, eps=1e-8),
-            "adam": lambda: torch.optim.Adam(groups, lr=lr, betas=(0.9, 0.999), eps=1e-8),
-        }[experiment.optimizer]()
-        self.X = torch.from_numpy(data.X_train)  # (n, d) float32, shares memory
-        self.y = torch.from_numpy(data.y_train)  # (n,) int64
-        self.generator = torch.Generator().manual_seed(experiment.seed)
-
-    def epoch(self):
-        torch, e = self.torch, self.experiment
-        for group in self.optimizer.param_groups:
-            group["lr"] = e.lr * e.lr_decay ** self.epochs_done
-        order = torch.randperm(len(self.X), generator=self.generator)
-        total = 0.0
-        for first in range(0, len(order), e.batch_size):
-            batch = order[first:first + e.batch_size]
-            loss = torch.nn.functional.cross_entropy(self.model(self.X[batch]), self.y[batch])
-            self.optimizer.zero_grad()
-            loss.backward()
-            if e.l2:  # reported like explainer's and scikit-learn's loss: with the penalty weight decay stands for
-                with torch.no_grad():
-                    loss = loss + e.l2 / 2 * sum((W * W).sum() for W in self.weights)
-            self.optimizer.step()
-            total += loss.item() * len(batch)
-        self.epochs_done += 1
-        return total / len(order), None
-
-    def predict(self, X):
-        with self.torch.no_grad():
-            return self.model(self.torch.from_numpy(X)).argmax(dim=1).numpy()
-
-
-class _KerasRunner:
-    name = "keras"
-
-    @staticmethod
-    def version():
-        return ""
-
-    @staticmethod
-    def skip(experiment):
-        if importlib.util.find_spec("keras") is None:
-            return "not installed (optional: Keras 3 on its torch backend)"
-        return "installed, but not compared yet"
-
-
-LIBRARIES = {runner.name: runner for runner in (_ExplainerRunner, _SklearnRunner, _TorchRunner, _KerasRunner)}
-
-
 def check_comparable(experiment):
     """Refuse, in one line, an experiment no library but explainer could train (a CNN)."""
     if experiment.conv:
@@ -361,7 +198,7 @@ def compare(experiment, *, libraries=tuple(LIBRARIES), threads=1, data_dir=None,
 @contextmanager
 def _torch_threads(name, threads):
     """torch's intra-op threads set to ``threads`` while it trains (and put back after)."""
-    if name != "torch":
+    if name not in ("torch", "keras"):  # Keras runs on torch
         yield
         return
     import torch

@@ -1,4 +1,4 @@
-"""`explainer compare`: one network, trained by explainer, scikit-learn and torch with the same settings."""
+"""`explainer compare`: one network, trained by explainer, scikit-learn, torch and Keras with the same settings."""
 
 import importlib.util
 import json
@@ -14,6 +14,7 @@ from explainer.data import load_dataset
 
 SMALL = Experiment.preset("digits", hidden=(16,), epochs=3, lr=0.01, lr_decay=0.8, batch_size=64)
 HAS_TORCH = importlib.util.find_spec("torch") is not None
+HAS_KERAS = HAS_TORCH and importlib.util.find_spec("keras") is not None
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +57,11 @@ def test_the_table_and_the_json_say_what_the_runs_did(comparison):
     assert summary["disagree"] == disputed
     assert [lib["name"] for lib in summary["libraries"]] == list(LIBRARIES)
     assert "not installed" in comparison.runs[-1].skipped or comparison.runs[-1].ran  # keras
+    assert comparison.runs[-1].ran == HAS_KERAS
 
 
 def test_scikit_learn_gets_explainers_settings():
-    from explainer.compare import _SklearnRunner
+    from explainer.libraries import _SklearnRunner
 
     data = load_dataset("digits", progress=False)
     model = _SklearnRunner(SMALL, data).model
@@ -70,7 +72,7 @@ def test_scikit_learn_gets_explainers_settings():
 
 @pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed")
 def test_torch_gets_explainers_settings_and_the_decay():
-    from explainer.compare import _TorchRunner
+    from explainer.libraries import _TorchRunner
 
     data = load_dataset("digits", progress=False)
     runner = _TorchRunner(SMALL, data)
@@ -81,6 +83,29 @@ def test_torch_gets_explainers_settings_and_the_decay():
     runner.epoch()
     runner.epoch()
     assert runner.optimizer.param_groups[0]["lr"] == pytest.approx(SMALL.lr * SMALL.lr_decay)
+
+
+@pytest.mark.skipif(not HAS_KERAS, reason="keras (or its torch backend) is not installed")
+def test_keras_gets_explainers_settings_and_the_decay_and_repeats_itself():
+    import keras
+
+    from explainer.libraries import _KerasRunner
+
+    data = load_dataset("digits", progress=False)
+    runner = _KerasRunner(SMALL, data)
+    assert keras.backend.backend() == "torch"
+    dense = [layer for layer in runner.model.layers if isinstance(layer, keras.layers.Dense)]
+    assert [tuple(layer.kernel.shape) for layer in dense] == [(64, 16), (16, 10)]  # Keras's W is (n_in, n_out)
+    assert [layer.kernel_regularizer.l2 for layer in dense] == pytest.approx([SMALL.l2 / 2] * 2)  # l2/2 |W|^2
+    assert all(layer.bias_regularizer is None for layer in dense)
+    optimizer = runner.model.optimizer
+    assert isinstance(optimizer, keras.optimizers.Adam) and optimizer.epsilon == 1e-8
+    losses = [runner.epoch()[0], runner.epoch()[0]]
+    assert float(optimizer.learning_rate) == pytest.approx(SMALL.lr * SMALL.lr_decay)
+    assert losses[1] < losses[0]
+    again = _KerasRunner(SMALL, data)  # the same seed: the same weights and batches, the same run
+    assert [again.epoch()[0], again.epoch()[0]] == pytest.approx(losses, rel=1e-6)
+    np.testing.assert_array_equal(again.predict(data.X_test), runner.predict(data.X_test))
 
 
 def test_a_library_that_cannot_run_says_why_and_the_rest_carry_on(monkeypatch):
