@@ -164,9 +164,8 @@ def _one_line(capsys, *args):
     return lines[0]
 
 
-def test_plot_render_and_lecture_refuse_a_cnn_in_one_line(recorded, tmp_path, capsys):
-    assert "explainer plot" in _one_line(capsys, "plot", str(recorded), "--out", str(tmp_path / "figures"))
-    assert not (tmp_path / "figures").exists() or not any((tmp_path / "figures").iterdir())
+def test_render_of_a_dense_scene_and_lecture_refuse_a_cnn_in_one_line(recorded, tmp_path, capsys):
+    # (explainer plot draws a CNN's kernels and feature maps: tests/test_figures_cnn.py)
     assert "explainer render ForwardPass" in _one_line(capsys, "render", "ForwardPass", "--trace", str(recorded))
     assert "explainer lecture" in _one_line(capsys, "lecture", "--trace", str(recorded), "--out",
                                             str(tmp_path / "lecture"))
@@ -222,9 +221,9 @@ def test_the_damage_sweep_finds_no_cnn_trace_read_wrong(tmp_path, monkeypatch):
     assert not bad, "\n".join(copy.line() for copy in bad)
 
 
-def test_the_figures_api_refuses_a_cnn(recorded, tmp_path):
+def test_the_figures_api_refuses_a_dense_figure_for_a_cnn(recorded, tmp_path):
     from explainer.figures import save_all
 
-    with pytest.raises(TraceError, match="the figures cannot show a convolutional network's run yet"):
-        save_all(recorded, tmp_path / "figures")
+    with pytest.raises(TraceError, match="which filters cannot show: draw kernels instead"):
+        save_all(recorded, tmp_path / "figures", names=["filters"])
     assert not (tmp_path / "figures").exists()

@@ -121,8 +121,13 @@ def describe_step(trace, step):
 
 
 def layer_label(trace, i):
-    """How layer ``i`` (0-based, as in the code) is named on a figure: "layer 1 (64→128, relu)"."""
-    n_out, n_in = trace.run.shapes[i]
+    """How weighted layer ``i`` (0-based, as in the code) is named on a figure: "layer 1 (64→128, relu)";
+    a convolution's: "layer 1 (conv 16 5x5, relu)"."""
+    shape = trace.run.shapes[i]
+    if len(shape) == 4:  # a convolution's W: (n_out, k, k, c_in)
+        n_out, k = shape[0], shape[1]
+        return f"layer {i + 1} (conv {n_out} {k}x{k}, {trace.run.activations[i]})"
+    n_out, n_in = shape
     return f"layer {i + 1} ({n_in}→{n_out}, {trace.run.activations[i]})"
 
 

@@ -22,6 +22,7 @@ from matplotlib.colors import ListedColormap, Normalize
 
 from .. import colours
 from ..filters import PERCENTILE, SHADES, filter_palette, filter_range, filter_rgb
+from ..trace import TraceError
 from .style import check_count, describe_step, new_figure, wrap
 
 __all__ = ["filters", "MAX_FILTERS"]
@@ -52,6 +53,9 @@ def filters(trace, step=None, n=None):
         bar shows. The title of a unit that was silent (``a = 0``) for every
         probe digit at that step says so.
     """
+    if trace.is_cnn:
+        raise TraceError(f"the filters figure shows a dense first layer's rows of W, and {trace.path.name} is a "
+                         "convolutional network's run: use the kernels figure (explainer.figures.kernels)")
     s, words = describe_step(trace, step)
     images = trace.first_layer_filters(s)  # (n_hidden, height, width): W reshaped
     n_hidden = len(images)
