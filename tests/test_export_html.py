@@ -3,7 +3,8 @@
 A digit is drawn on the page with the mouse (and a stroke with touch pointers); the page's own reading
 is read back: the pad's grey levels, the input it prepared and the probabilities. Python then prepares
 the same grey levels with own_image.py and runs the NumPy network on the page's input: the two
-preparations agree, and so do the probabilities (within 1e-5) and the prediction. A tap (a dot) is
+preparations agree, and so do the probabilities (within 1e-5) and the prediction, for dense networks and
+for CNNs (the page runs their convolutions, pooling and Flatten in plain JavaScript). A tap (a dot) is
 refused with the words prepare_image uses. The screenshot at 390x844 (a phone) is kept in
 screenshot_dir.
 """
@@ -23,13 +24,20 @@ FOUR = [(0.62, 0.84), (0.62, 0.14), (0.25, 0.6), (0.8, 0.6)]
 
 @pytest.fixture(scope="module")
 def networks(tmp_path_factory):
-    """An 8x8 network trained a little, and a 28x28 one with random weights and biases (no MNIST here)."""
+    """An 8x8 network trained a little, and a 28x28 one with random weights and biases (no MNIST here); tiny
+    8x8 CNNs trained one epoch ('valid' and 'same' padding), and MNIST's CNN architecture with random weights."""
     folder = tmp_path_factory.mktemp("html")
     run(Experiment.preset("digits", hidden=(32,), epochs=15), progress=False).net.save(folder / "digits.npz")
     mnist = Network([784, 24, 10], activation="tanh", seed=5)
-    for layer in mnist.layers:
-        layer.b[...] = np.random.default_rng(6).normal(0, 0.3, layer.b.shape)
-    mnist.save(folder / "mnist.npz")
+    cnn_mnist = Network([784, 128, 10], layers=["conv 16 5", "pool 2", "conv 32 5 same", "pool 2"], seed=5)
+    for net, name in ((mnist, "mnist"), (cnn_mnist, "cnn-mnist")):
+        for layer in net.layers:
+            if layer.b is not None:
+                layer.b[...] = np.random.default_rng(6).normal(0, 0.3, layer.b.shape)
+        net.save(folder / f"{name}.npz")
+    for padding in ("valid", "same"):
+        assert main(["train", "--conv", "4", "--kernel", "3", "--padding", padding, "--hidden", "12", "--epochs", "1",
+                     "--no-progress", "--save", str(folder / f"cnn-{padding}.npz")]) == 0
     return folder
 
 
@@ -61,7 +69,9 @@ def export_page(networks, tmp_path, name):
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("name, shape, strokes", [("digits", (8, 8), SEVEN), ("mnist", (28, 28), FOUR)])
+@pytest.mark.parametrize("name, shape, strokes", [("digits", (8, 8), SEVEN), ("mnist", (28, 28), FOUR),
+                                                  ("cnn-valid", (8, 8), SEVEN), ("cnn-same", (8, 8), FOUR),
+                                                  ("cnn-mnist", (28, 28), SEVEN)])
 def test_a_drawn_digit_is_read_as_numpy_reads_it(networks, tmp_path, shots, name, shape, strokes):
     require_chromium()
     page_path = export_page(networks, tmp_path, name)
@@ -85,6 +95,9 @@ def test_a_drawn_digit_is_read_as_numpy_reads_it(networks, tmp_path, shots, name
         np.testing.assert_allclose(widths, 100 * p, atol=0.06)  # one bar per digit, as long as its probability
         if name == "digits":
             assert shown == "7"  # a trained network reads the drawn 7
+        if name.startswith("cnn"):  # the page says which network it runs
+            conv = f"conv {len(net.layers[0].W)} {net.layers[0].k}×{net.layers[0].k}"
+            assert conv in page.locator("header p").inner_text()
         # a phone: everything fits the width, the pad and every bar are on the first screen
         assert page.evaluate("() => document.scrollingElement.scrollWidth") <= 390
         for selector in ("#pad", "#bars li:last-child", "#digit"):

@@ -1,4 +1,4 @@
-"""The web page's JavaScript, part 1: :mod:`explainer.data.own_image` and the network's forward pass, ported.
+"""The web page's JavaScript, part 1: :mod:`explainer.data.own_image`, ported (the network: :mod:`.network_js`).
 
 ``PREPARE_JS`` is plain JavaScript with no DOM in it (so that it also runs under Node for a test). It
 follows ``own_image.py`` step for step, with the same names, and keeps its float32 arithmetic
@@ -317,39 +317,5 @@ function digitsStyle(ink, C) {  // the 8x8 digits' way: 32x32 black and white, s
     }
   }
   return counts.map(c => c / C.DIGITS_MAX_VALUE);
-}
-
-const ACTIVATIONS = {  // explainer.activations, each a = f(z)
-  relu: z => z.map(v => Math.max(v, 0)),
-  leaky_relu: z => z.map(v => (v > 0 ? v : v * LEAKY_RELU_SLOPE)),
-  sigmoid: z => z.map(v => 0.5 * (Math.tanh(0.5 * v) + 1)),
-  tanh: z => z.map(Math.tanh),
-  identity: z => z.slice(),
-  softmax: z => {
-    const top = Math.max(...z), e = z.map(v => Math.exp(v - top)), sum = e.reduce((s, v) => s + v, 0);
-    return e.map(v => v / sum);
-  },
-};
-let LEAKY_RELU_SLOPE = 0.01;
-
-function forward(net, x) {  // z = W a + b, a = f(z), layer by layer; returns the probabilities
-  let a = Float64Array.from(x);
-  for (const layer of net.layers) {
-    const [nOut, nIn] = layer.shape, z = new Float64Array(nOut);
-    for (let j = 0; j < nOut; j++) {
-      let s = layer.b[j];
-      for (let i = 0; i < nIn; i++) s += layer.W[j * nIn + i] * a[i];
-      z[j] = s;
-    }
-    a = ACTIVATIONS[layer.activation](z);
-  }
-  return a;
-}
-
-function decodeFloats(base64) {  // little-endian float32s, written by NumPy
-  const bytes = Uint8Array.from(atob(base64), c => c.charCodeAt(0));
-  const view = new DataView(bytes.buffer), out = new Float32Array(bytes.length / 4);
-  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(4 * i, true);
-  return out;
 }
 """

@@ -1,6 +1,7 @@
-"""The web page's JavaScript, part 2: the drawing pad and what the page shows.
+"""The web page's JavaScript, part 3: the drawing pad and what the page shows.
 
-``PAGE_JS`` runs after ``PREPARE_JS`` (:mod:`explainer.export.own_image_js`), in the page only. It
+``PAGE_JS`` runs after ``PREPARE_JS`` (:mod:`explainer.export.own_image_js`) and ``NETWORK_JS``
+(:mod:`explainer.export.network_js`), in the page only. It
 decodes the network written into the page, lets a finger, a pen or the mouse draw on the 280x280 pad
 (pointer events; ``touch-action: none`` keeps the page from scrolling under the finger), and, while
 drawing (once a frame) and when the pen is lifted, reads the pad: Pillow's grey levels of its pixels,
@@ -15,7 +16,9 @@ PAGE_JS = r"""
 const NET = JSON.parse(document.getElementById("network").textContent);
 const C = NET.constants;
 LEAKY_RELU_SLOPE = C.LEAKY_RELU_SLOPE;
-for (const layer of NET.layers) { layer.W = decodeFloats(layer.W); layer.b = decodeFloats(layer.b); }
+for (const layer of NET.layers) {  // pooling and flatten layers have no weights
+  if (layer.W) { layer.W = decodeFloats(layer.W); layer.b = decodeFloats(layer.b); }
+}
 
 const pad = document.getElementById("pad"), ctx = pad.getContext("2d", { willReadFrequently: true });
 const seen = document.getElementById("seen"), seenCtx = seen.getContext("2d");

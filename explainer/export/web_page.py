@@ -1,9 +1,10 @@
 """One self-contained web page that reads a digit drawn with a finger or a mouse.
 
 Everything is in the one HTML file: the network's weights (float32, base64), the JavaScript that
-prepares the drawing exactly as :func:`explainer.prepare_image` does and runs the network
-(:mod:`~explainer.export.own_image_js`), the drawing pad's (:mod:`~explainer.export.page_script`),
-the styles. It needs no server and no internet: open it from a folder, or copy it to a phone. The
+prepares the drawing exactly as :func:`explainer.prepare_image` does
+(:mod:`~explainer.export.own_image_js`), the JavaScript that runs the network, dense or convolutional
+(:mod:`~explainer.export.network_js`), the drawing pad's (:mod:`~explainer.export.page_script`), the
+styles. It needs no server and no internet: open it from a folder, or copy it to a phone. The
 drawing pad is 280x280 pixels whatever its size on screen, and the page shows the input the network
 sees, its answer (or why the drawing is not a digit, or "not sure", by own_image's rules and
 numbers) and a bar for each digit's probability.
@@ -11,16 +12,15 @@ numbers) and a bar for each digit's probability.
     to_html(net, "digits.html", image_shape=(28, 28))
 """
 
-import base64
 import html
 import json
-
-import numpy as np
 
 from .. import colours
 from ..activations import LEAKY_RELU_SLOPE
 from ..data import own_image
 from ..data.digits import DIGITS_MAX_VALUE
+from .network_js import NETWORK_JS, network_layers
+from .onnx_conv import describe_layers
 from .onnx_model import check_exportable
 from .own_image_js import PREPARE_JS
 from .page_script import PAGE_JS
@@ -36,12 +36,11 @@ _CONSTANTS = ("MIN_SIDE", "MAX_SIDE", "MIN_CONTRAST", "INK_LEVEL", "MAX_INK_SHAR
 def to_html(net, path=None, *, image_shape, description=""):
     """The page as a string, written to ``path`` (UTF-8) when one is given.
 
-    ``net`` is a dense network (as for ONNX: the page's JavaScript knows the same activations);
+    ``net`` is a dense or a convolutional network (as for ONNX: the page's JavaScript knows the same layers
+    and activations);
     ``image_shape`` is (28, 28) or (8, 8), the inputs it was trained on.
     """
     check_exportable(net)
-    if getattr(net, "specs", None) is not None:
-        raise ValueError("the web page runs dense networks only for now; export a CNN with --onnx")
     shape = tuple(int(n) for n in image_shape)
     if shape not in ((28, 28), (8, 8)) or shape[0] * shape[1] != net.sizes[0]:
         raise ValueError(f"image_shape must be (28, 28) or (8, 8) and match the network's {net.sizes[0]} inputs; "
@@ -52,10 +51,9 @@ def to_html(net, path=None, *, image_shape, description=""):
     network = {
         "sizes": list(net.sizes),
         "constants": constants,
-        "layers": [{"shape": list(layer.W.shape), "activation": layer.activation.name,
-                    "W": _floats(layer.W), "b": _floats(layer.b)} for layer in net.layers],
+        "layers": network_layers(net),
     }
-    arrow = " → ".join(map(str, net.sizes))
+    arrow = describe_layers(net)
     data = "MNIST's 28×28 digits" if shape == (28, 28) else "scikit-learn's 8×8 digits"
     page = _TEMPLATE.format(
         generator=GENERATOR,
@@ -65,7 +63,7 @@ def to_html(net, path=None, *, image_shape, description=""):
         bars="".join(f'<li><span class="label">{k}</span><span class="bar"><span class="fill"></span></span>'
                      f'<span class="pct"></span></li>' for k in range(net.sizes[-1])),
         network=json.dumps(network).replace("</", "<\\/"),
-        script=PREPARE_JS + PAGE_JS,
+        script=PREPARE_JS + NETWORK_JS + PAGE_JS,
     )
     if path is not None:
         with open(path, "w", encoding="utf-8") as f:
@@ -80,11 +78,6 @@ def _css():
     extra = {"muted": colours.PAGE["label"], "accent": colours.RIGHT, "unsure": colours.WRONG,
              "pad-paper": colours.PAPER, "pen": colours.INK}
     return colours.page_css().strip() + " :root { " + " ".join(f"--{k}: {v};" for k, v in extra.items()) + " }"
-
-
-def _floats(array):
-    """An array as base64 of its little-endian float32 bytes (row by row: W is (n_out, n_in))."""
-    return base64.b64encode(np.ascontiguousarray(array, dtype="<f4").tobytes()).decode("ascii")
 
 
 _TEMPLATE = """<!DOCTYPE html>
