@@ -64,15 +64,17 @@ def conv_nodes(net, ops, helper, numpy_helper):
     raise AssertionError("a convolutional network ends its maps with a Flatten")
 
 
-def describe_layers(net, arrow=" → "):
+def describe_layers(net, arrow=" → ", space=" "):
     """The layers in words: ``conv 16 5x5 → pool → conv 32 5x5 → pool → 512 → 128 → 10``; a dense
-    network's are its sizes, ``64 → 32 → 10``."""
+    network's are its sizes, ``64 → 32 → 10``. ``space`` goes between a layer's own words (a web page
+    gives a no-break space, so that a line breaks only between layers)."""
     if getattr(net, "specs", None) is None:
         return arrow.join(map(str, net.sizes))
     words = []
     for layer in net.layers:
         if isinstance(layer, Conv2D):
-            words.append(f"conv {len(layer.W)} {layer.k}×{layer.k}" + (" same" if layer.padding == "same" else ""))
+            same = ["same"] if layer.padding == "same" else []
+            words.append(space.join(["conv", str(len(layer.W)), f"{layer.k}×{layer.k}", *same]))
         elif isinstance(layer, MaxPool2D):
             words.append("pool")
         elif isinstance(layer, Flatten):

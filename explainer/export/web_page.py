@@ -53,7 +53,7 @@ def to_html(net, path=None, *, image_shape, description=""):
         "constants": constants,
         "layers": network_layers(net),
     }
-    arrow = describe_layers(net)
+    arrow = describe_layers(net, space="\u00a0")  # a line breaks between layers, never inside one
     data = "MNIST's 28×28 digits" if shape == (28, 28) else "scikit-learn's 8×8 digits"
     page = _TEMPLATE.format(
         generator=GENERATOR,
