@@ -71,10 +71,23 @@ class LibraryRun:
     predicted: np.ndarray = None  # (n_test,) the predicted digit of every test image
     test_accuracy: float = float("nan")
     confusion: np.ndarray = None  # (n_classes, n_classes): rows true, columns predicted
+    model: object = field(default=None, repr=False)  # the trained model itself: a Network, an nn.Sequential, ...
+    parameters: list = field(default_factory=list, repr=False)  # [(W, b), ...] per layer, as NumPy, in its own layout
+    rows: bool = False  # True: its W is (n_in, n_out) and z = a W + b on a row a; False: (n_out, n_in), z = W a + b
 
     @property
     def ran(self):
         return not self.skipped
+
+    def as_network(self, experiment):
+        """An explainer :class:`~explainer.Network` holding this library's trained weights, each ``W`` turned
+        into the column convention (``z = W a + b``, ``W`` of shape (n_out, n_in)) where the library keeps it
+        the other way round: the same function, run by explainer's forward pass."""
+        n_in, n_classes = self.parameters[0][0].shape[0 if self.rows else 1], len(self.parameters[-1][1])
+        net = experiment.network(n_in, n_classes)
+        for layer, (W, b) in zip(net.weighted, self.parameters):
+            layer.W[...], layer.b[...] = (W.T if self.rows else W), b
+        return net
 
     @property
     def seconds_per_epoch(self):
@@ -89,6 +102,7 @@ class Comparison:
     experiment: object
     labels: np.ndarray  # (n_test,)
     runs: list
+    images: np.ndarray = field(default=None, repr=False)  # (n_test, h, w): the test digits, as the labels' order
 
     @property
     def ran(self):
@@ -99,6 +113,14 @@ class Comparison:
         ran = self.ran
         return {(a.name, b.name): int((a.predicted != b.predicted).sum())
                 for i, a in enumerate(ran) for b in ran[i + 1:]}
+
+    def disputed(self):
+        """The test digits (indices into the test set) on which the libraries that ran do not all agree."""
+        ran = self.ran
+        if len(ran) < 2:
+            return np.zeros(0, dtype=np.int64)
+        answers = np.stack([r.predicted for r in ran])  # (n_libraries, n_test)
+        return np.flatnonzero((answers != answers[0]).any(axis=0))
 
     def n_disputed(self):
         """Test digits on which the libraries that ran do not all give the same answer."""
@@ -192,7 +214,7 @@ def compare(experiment, *, libraries=tuple(LIBRARIES), threads=1, data_dir=None,
             continue
         with threadpool_limits(threads), _torch_threads(name, threads):
             _train(runner_class(experiment, data), run, experiment, data, say)
-    return Comparison(experiment, np.asarray(data.y_test), runs)
+    return Comparison(experiment, np.asarray(data.y_test), runs, data.X_test.reshape(-1, *data.image_shape))
 
 
 @contextmanager
@@ -227,3 +249,4 @@ def _train(runner, run, experiment, data, say):
     run.predicted = np.asarray(runner.predict(data.X_test), dtype=np.int64)  # (n_test,)
     run.test_accuracy = float((run.predicted == data.y_test).mean())
     run.confusion = confusion_matrix(data.y_test, run.predicted, data.n_classes)
+    run.model, run.parameters, run.rows = runner.model, runner.parameters(), runner.rows

@@ -37,8 +37,13 @@ class _ExplainerRunner:
         return ""
 
     def __init__(self, experiment, data):
-        self.net = experiment.network(data.X_train.shape[1], data.n_classes)
+        self.net = self.model = experiment.network(data.X_train.shape[1], data.n_classes)
         self.trainer = Trainer(self.net, data, experiment.train_config())
+
+    rows = False  # W is (n_out, n_in): z = W a + b
+
+    def parameters(self):
+        return [(layer.W.copy(), layer.b.copy()) for layer in self.net.weighted]
 
     def epoch(self):
         metrics = self.trainer.epoch()  # the trainer measures the validation accuracy itself
@@ -96,6 +101,11 @@ class _SklearnRunner:
 
     def predict(self, X):
         return self.model.predict(X)
+
+    rows = True  # coefs_[l] is (n_in, n_out): z = a W + b
+
+    def parameters(self):
+        return [(W.copy(), b.copy()) for W, b in zip(self.model.coefs_, self.model.intercepts_)]
 
 
 class _TorchRunner:
@@ -165,6 +175,12 @@ class _TorchRunner:
         with self.torch.no_grad():
             return self.model(self.torch.from_numpy(X)).argmax(dim=1).numpy()
 
+    rows = False  # Linear.weight is (n_out, n_in), as explainer's W
+
+    def parameters(self):
+        linear = [m for m in self.model if isinstance(m, self.torch.nn.Linear)]
+        return [(m.weight.detach().numpy().copy(), m.bias.detach().numpy().copy()) for m in linear]
+
 
 class _KerasRunner:
     """Keras 3 on its torch backend: ``Dense`` layers ending in logits, ``SparseCategoricalCrossentropy``
@@ -230,6 +246,14 @@ class _KerasRunner:
     def predict(self, X):
         with _quiet():
             return self.model.predict(X, batch_size=1024, verbose=0).argmax(axis=1)
+
+    rows = True  # a Dense layer's kernel is (n_in, n_out): z = a W + b
+
+    def parameters(self):
+        import keras
+
+        return [tuple(np.asarray(w) for w in layer.get_weights()) for layer in self.model.layers
+                if isinstance(layer, keras.layers.Dense)]
 
 
 @contextmanager

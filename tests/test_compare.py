@@ -128,7 +128,7 @@ def test_the_command_draws_its_figures_and_replaces_only_its_own(tmp_path, capsy
     summary = json.loads(capsys.readouterr().out)
     assert [lib["name"] for lib in summary["libraries"]] == ["explainer", "scikit-learn"]
     assert summary["experiment"]["hidden"] == [8]
-    for name in ("compare_curves", "compare_confusion"):
+    for name in ("compare_curves", "compare_confusion", "compare_disputes"):
         with Image.open(out / f"{name}.png") as image:
             assert image.info["Software"] == "explainer compare"
     assert main(args) == 0  # its own figures are replaced
@@ -153,3 +153,45 @@ def test_bad_input_is_one_line(args, message, capsys):
 def test_a_cnn_is_refused():
     with pytest.raises(ValueError, match="dense networks only"):
         compare(Experiment.preset("digits", arch="cnn", epochs=1), progress=None)
+
+
+def test_every_librarys_weights_run_in_explainers_forward_pass(comparison):
+    """Each library's trained weights, turned into the column convention where it keeps them as rows, give
+    explainer's network the library's own answers: the four are one function, written four ways."""
+    data = load_dataset("digits", seed=SMALL.seed, progress=False)
+    layouts = {"explainer": False, "scikit-learn": True, "torch": False, "keras": True}
+    for r in comparison.ran:
+        assert r.rows == layouts[r.name]
+        first = r.parameters[0][0]
+        assert first.shape == ((64, 16) if r.rows else (16, 64))
+        net = r.as_network(SMALL)
+        assert [layer.W.shape for layer in net.weighted] == [(16, 64), (10, 16)]
+        same = np.mean(net.predict(data.X_test) == r.predicted)
+        assert same >= 0.997, f"{r.name}: its weights in explainer's pass agree on {same:.1%} of the test digits"
+    ours = comparison.runs[0]
+    np.testing.assert_array_equal(ours.as_network(SMALL).predict(data.X_test), ours.predicted)
+
+
+def test_the_disputed_digits_are_those_the_libraries_answer_differently(comparison):
+    disputed = comparison.disputed()
+    answers = np.stack([r.predicted for r in comparison.ran])
+    assert len(disputed) == comparison.n_disputed()
+    for i in range(len(comparison.labels)):
+        assert (i in disputed) == (len(set(answers[:, i])) > 1)
+
+
+def test_the_disputes_figure_shows_each_disputed_digit_with_every_answer(comparison):
+    from explainer.figures.comparison import comparison_disputes
+
+    data = load_dataset("digits", seed=SMALL.seed, progress=False)
+    np.testing.assert_array_equal(comparison.images, data.X_test.reshape(-1, 8, 8))
+    fig = comparison_disputes(comparison, limit=5)
+    shown = comparison.disputed()[:5]
+    pictures = [ax.images[0].get_array() for ax in fig.axes]
+    assert len(pictures) == len(shown)
+    for picture, i in zip(pictures, shown):
+        np.testing.assert_array_equal(picture, comparison.images[i])
+    answers = [t.get_text() for t in fig.texts if t is not fig._suptitle]
+    expected = [f"{r.name}: {int(r.predicted[i])}" for i in shown for r in comparison.ran]
+    assert answers == expected
+    assert [ax.get_title() for ax in fig.axes] == [f"#{i}: a {int(comparison.labels[i])}" for i in shown]

@@ -19,13 +19,14 @@ from pathlib import Path
 from ..activations import HIDDEN_ACTIVATIONS
 from ..compare import LIBRARIES, compare
 from ..experiment import PRESETS, Experiment, parse_hidden
-from ..figures.comparison import check_pngs_out, comparison_confusions, comparison_curves, save_png
+from ..figures.comparison import check_pngs_out, comparison_confusions, comparison_curves, comparison_disputes, save_png
 from ..optimizers import OPTIMIZERS
 
 __all__ = ["add_parser"]
 
 MADE_BY = "explainer compare"  # in the PNGs' metadata: a rerun replaces its own figures, never other files
-FIGURES = {"compare_curves": comparison_curves, "compare_confusion": comparison_confusions}
+FIGURES = {"compare_curves": comparison_curves, "compare_confusion": comparison_confusions,
+           "compare_disputes": comparison_disputes}
 
 
 def add_parser(subparsers):

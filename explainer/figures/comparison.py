@@ -6,7 +6,7 @@ from .. import colours
 from .predictions import draw_confusion
 from .style import new_figure
 
-__all__ = ["comparison_curves", "comparison_confusions", "library_colours", "check_pngs_out", "save_png"]
+__all__ = ["comparison_curves", "comparison_confusions", "comparison_disputes", "library_colours", "check_pngs_out", "save_png"]
 
 
 def library_colours(names):
@@ -52,6 +52,41 @@ def comparison_confusions(comparison):
         ax.set_title(f"{r.name}: {r.test_accuracy:.2%}\n{mistakes} mistakes{differs}", fontsize=11)
     fig.suptitle(f"Test confusion matrices ({len(comparison.labels):,} test digits; the models disagree on "
                  f"{comparison.n_disputed():,})")
+    return fig
+
+
+def comparison_disputes(comparison, limit=24):
+    """The test digits the libraries answer differently (up to ``limit``): each digit, its true label, and
+    every library's answer beneath it, green where right and orange where wrong.
+
+    The pictures are ``comparison.images``, the test digits (n_test, h, w).
+    """
+    images = comparison.images
+    disputed, ran = comparison.disputed()[:limit], comparison.ran
+    columns, width, picture, title, line, top = 8, 1.25, 0.9, 0.24, 0.17, 0.45  # inches
+    row = title + picture + line * len(ran) + 0.12
+    n_rows = max(1, -(-len(disputed) // columns))
+    height = top + row * n_rows
+    fig = new_figure(width * columns, height)
+    fig.set_layout_engine(None)  # placed by hand: each picture with its answers below it
+    for n, i in enumerate(disputed):
+        r_, c_ = divmod(n, columns)
+        bottom = height - top - r_ * row - title - picture
+        ax = fig.add_axes([(c_ * width + (width - picture) / 2) / (width * columns), bottom / height,
+                           picture / (width * columns), picture / height])
+        ax.set_axis_off()
+        truth = int(comparison.labels[i])
+        ax.imshow(images[i], cmap=colours.digit_cmap(), vmin=0, vmax=max(float(images[i].max()), 1e-6))
+        ax.set_title(f"#{i}: a {truth}", fontsize=9, pad=3)
+        for k, r in enumerate(ran):
+            answer = int(r.predicted[i])
+            fig.text((c_ + 0.5) / columns, (bottom - 0.04 - line * k) / height, f"{r.name}: {answer}", ha="center",
+                     va="top", fontsize=8, fontweight="bold",
+                     color=colours.RIGHT if answer == truth else colours.WRONG)
+    shown = f"the first {len(disputed)} of {comparison.n_disputed()}" if comparison.n_disputed() > len(disputed) \
+        else f"all {len(disputed)}"
+    fig.suptitle(f"The test digits the {len(ran)} libraries answer differently ({shown}); "
+                 "green: right, orange: wrong" if len(disputed) else "The libraries agree on every test digit")
     return fig
 
 
