@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 
 from .architecture import cnn_layers, feature_shape
+from .augment import Augment
 from .budget import check_run
 from .conv import PADDINGS
 from .data import DATASETS, load_dataset
@@ -70,6 +71,7 @@ class Experiment:
     conv: tuple = ()  # filters of each convolution, each followed by 2x2 max-pooling; () for a dense network
     kernel: int = 5  # the convolutions' kernel size (kernel x kernel)
     padding: str = "valid"  # the convolutions' padding: "valid" or "same"
+    augment: Augment = None  # each batch's images changed at random (explainer.augment); None: not at all
 
     def __post_init__(self):
         lookup(DATASETS, self.dataset, "dataset")
@@ -81,6 +83,7 @@ class Experiment:
             raise ValueError(f"hidden layer widths must be >= 1; got {self.hidden!r}")
         object.__setattr__(self, "hidden", hidden)
         self._check_conv()
+        object.__setattr__(self, "augment", TrainConfig(augment=self.augment).augment)  # an Augment, or None if off
         if self.lr is None:
             object.__setattr__(self, "lr", default_lr(self.optimizer))
         # every setting is checked now, before any data is loaded: the same rules as Network and TrainConfig
@@ -145,7 +148,7 @@ class Experiment:
     def train_config(self):
         return TrainConfig(
             epochs=self.epochs, batch_size=self.batch_size, optimizer=self.optimizer, lr=self.lr,
-            lr_decay=self.lr_decay, seed=self.seed
+            lr_decay=self.lr_decay, seed=self.seed, augment=self.augment
         )
 
     def to_dict(self):
@@ -156,6 +159,8 @@ class Experiment:
         else:  # a dense network's description stays as it was before convolutions existed
             for name in ("conv", "kernel", "padding"):
                 del d[name]
+        if self.augment is None:  # nor does a run without augmentation's
+            del d["augment"]
         return d
 
 

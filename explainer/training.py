@@ -33,77 +33,19 @@ learning nothing.
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from .errors import TrainingDivergedError
 from .metrics import confusion_matrix
-from .network import check_seed
-from .optimizers import OPTIMIZERS, default_lr, make_optimizer
+from .optimizers import OPTIMIZERS, make_optimizer
 from .recording import NullRecorder
+from .train_config import History, TrainConfig
 
 __all__ = ["TrainConfig", "History", "Trainer", "fit", "DIVERGENCE_FACTOR"]
 
 DIVERGENCE_FACTOR = 3.0
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """How to train (the network's shape and seed live in :class:`Network`)."""
-
-    epochs: int = 20  # passes over the training set
-    batch_size: int = 32  # samples per step; the last batch of an epoch may be smaller
-    optimizer: str = "adam"  # a name from OPTIMIZERS
-    lr: float = None  # learning rate of the first epoch; None: the optimizer's default (optimizers.default_lr)
-    lr_decay: float = 1.0  # the learning rate is multiplied by this after every epoch
-    seed: int = 0  # seeds the shuffling (0 to 2**32 - 1); the same seed gives the same run, to the bit
-
-    def __post_init__(self):
-        check_seed(self.seed)
-        if self.lr is None:
-            object.__setattr__(self, "lr", default_lr(self.optimizer))
-        for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a whole number >= 1; got {value!r}")
-        make_optimizer(self.optimizer, self.lr)  # validates the name and lr
-        if not (isinstance(self.lr_decay, (int, float)) and 0 < self.lr_decay <= 1):
-            raise ValueError(f"lr_decay must be a number in (0, 1]; got {self.lr_decay!r}")
-
-    def to_dict(self):
-        return asdict(self)
-
-
-@dataclass
-class History:
-    """What happened during ``fit``: one dict per epoch, and the final test.
-
-    ``seconds`` counts time spent training (steps and validation), not time
-    spent paused between a :class:`Trainer`'s calls.
-    """
-
-    epochs: list = field(default_factory=list)
-    steps: int = 0
-    seconds: float = 0.0
-    test_loss: float = float("nan")
-    test_accuracy: float = float("nan")
-    confusion: np.ndarray = None
-
-    def summary(self):
-        """A JSON-able one-line summary."""
-        last = self.epochs[-1] if self.epochs else {}
-        return {
-            "epochs": len(self.epochs),
-            "steps": self.steps,
-            "seconds": round(self.seconds, 3),
-            "train_loss": last.get("train_loss"),
-            "train_accuracy": last.get("train_accuracy"),
-            "val_accuracy": last.get("val_accuracy"),
-            "test_loss": self.test_loss,
-            "test_accuracy": self.test_accuracy,
-        }
 
 
 class Trainer:
@@ -143,6 +85,7 @@ class Trainer:
         _check_data(net, data)
         self.optimizer = make_optimizer(config.optimizer, config.lr)
         self.rng = np.random.default_rng([1, config.seed])  # stream 1 of the seed: shuffling
+        self.augment_rng = np.random.default_rng([2, config.seed])  # stream 2: augmentation (drawn only when on)
         self.n = len(data.X_train)
         self.steps_per_epoch = math.ceil(self.n / config.batch_size)
         self.total_steps = self.steps_per_epoch * config.epochs
@@ -298,6 +241,8 @@ class Trainer:
             self._loss_sum = self._correct = 0.0
         batch = self._order[k * config.batch_size : (k + 1) * config.batch_size]
         x, y = self.x_train[batch], self.y_train[batch]  # (batch, n_in), (batch, n_classes)
+        if config.augment is not None:  # each image moved, turned, resized, re-inked a little (explainer.augment)
+            x = config.augment(x, self.data.image_shape, self.augment_rng)  # (batch, n_in)
         a = net.forward(x)  # (batch, n_classes)
         loss = net.loss(a, y)
         if not math.isfinite(loss):

@@ -9,6 +9,7 @@ for a scene without Python (:mod:`explainer.probe_choice`).
 import json
 from pathlib import Path
 
+from ..augment import Augment
 from ..outputs import check_file_out
 from ..probe_choice import misreadings
 from ..trace import is_trace, open_trace, pack_trace
@@ -56,6 +57,7 @@ def info_command(args):
         print(f"network      {' -> '.join(map(str, s['sizes']))}  ({', '.join(s['activations'])})")
     print(f"training     {t['optimizer']}, lr {t['lr']:g}, batch {t['batch_size']}, {t['epochs']} epochs, "
           f"seed {t['seed']}")
+    print(f"augmented    {Augment(**t['augment']) if t.get('augment') else 'none'}")
     print(f"recorded     {s['steps']} of {s['planned_steps']} steps, {s['epochs']} epochs, "
           f"{s['snapshots']} snapshots, {s['probe_size']} probe digits")
     if s["final_val_accuracy"] is not None:

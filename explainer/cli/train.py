@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..activations import HIDDEN_ACTIVATIONS
+from ..augment import AUGMENT_SETTINGS, parse_augment
 from ..budget import check_run
 from ..conv import PADDINGS
 from ..experiment import ARCHS, CNN_PRESETS, PRESETS, Experiment, parse_hidden, run
@@ -88,6 +89,11 @@ def add_parser(subparsers):
                    help=f"samples per step (default: {_per_dataset('batch_size')})")
     p.add_argument("--epochs", type=int, metavar="N",
                    help=f"passes over the training set (default: {_per_dataset('epochs')})")
+    p.add_argument("--augment", type=str, metavar="NAME=VALUE,...",
+                   help="change each batch's images a little at random, so the network learns the digit rather than "
+                   "one pen and one slant: " + "; ".join(f"{name}: {what} (up to {top:g})" for name, (what, top)
+                                                          in AUGMENT_SETTINGS.items())
+                   + ". E.g. slant=15,stroke=0.3; 'none' for none (default: none). Recorded in the trace")
     p.add_argument("--l1", type=float, metavar="LAMBDA", help=f"L1 penalty on the weights (default: {_per_dataset('l1')})")
     p.add_argument("--l2", type=float, metavar="LAMBDA", help=f"L2 penalty on the weights (default: {_per_dataset('l2')})")
     p.add_argument("--seed", type=int, metavar="N",
@@ -150,6 +156,7 @@ def experiment_from_args(args):
         "l2": args.l2,
         "seed": args.seed,
         "dtype": args.dtype,
+        "augment": parse_augment(args.augment) if args.augment is not None else None,
     }
     cnn_options = {"conv": args.conv, "kernel": args.kernel, "padding": args.padding}
     given = [f"--{name}" for name, value in cnn_options.items() if value is not None]
@@ -251,6 +258,8 @@ def report(result, confusion=False, out=None):
         widths[:1] = ["x".join(map(str, net.image_shape[:2])), *net.specs]
     print(f"network      {' -> '.join(widths)}  ({net.activation}, "
           f"{result.experiment.optimizer}, lr {result.experiment.lr:g})", file=out)
+    if result.experiment.augment is not None:
+        print(f"augmented    {result.experiment.augment}", file=out)
     print(f"data         {data.name}: {len(data.X_train)} train, {len(data.X_val)} validation, "
           f"{len(data.X_test)} test images of {data.image_shape[0]}x{data.image_shape[1]}", file=out)
     print(f"trained      {len(h.epochs)} epochs, {h.steps} steps in {h.seconds:.1f} s", file=out)

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 
 from ..activations import ACTIVATIONS
 from ..architecture import feature_shape, parse_spec
+from ..augment import AUGMENT_SETTINGS, Augment
 from ..data import DATASETS
 from ..errors import ExplainerError
 from ..initializers import INITIALIZERS
@@ -50,7 +51,7 @@ class Run:
     l2: float
     seed: int  # initial weights, split, shuffling and probe choice
     dtype: str  # 'float32' or 'float64'
-    training: TrainConfig  # epochs, batch_size, optimizer, lr, lr_decay, seed
+    training: TrainConfig  # epochs, batch_size, optimizer, lr, lr_decay, seed, augment (None if off)
     schedule: str  # when snapshots were taken (explainer.trace.schedule)
     n_probe: int  # probe digits followed through every snapshot
     total_steps: int  # steps the run was planned to take
@@ -211,6 +212,18 @@ def _read_cnn(network, recording, image_shape, sizes, path):
     return tuple(specs), shape[2], tuple(probes)
 
 
+def _read_augment(training, path):
+    """The run's augmentation (:class:`~explainer.augment.Augment`), or None: traces recorded without it, and
+    those recorded before augmentation existed, have no ``config.training.augment``."""
+    if training.value.get("augment") is None:
+        return None
+    settings = training.get("augment", dict)
+    unknown = sorted(set(settings) - set(AUGMENT_SETTINGS))
+    if unknown:
+        raise _damaged(path, f"'config.training.augment' has a setting {unknown[0]!r} that no augmentation has")
+    return Augment(**settings)
+
+
 def read_run(attrs, path):
     """The :class:`Run` described by a trace's root attributes; :class:`TraceError` if they are damaged."""
     root = _Fields(attrs, "", path)
@@ -250,8 +263,9 @@ def read_run(attrs, path):
         train_config = TrainConfig(
             epochs=training.get("epochs", int), batch_size=training.get("batch_size", int),
             optimizer=training.get("optimizer", str), lr=training.get("lr", float),
-            lr_decay=training.get("lr_decay", float), seed=training.get("seed", int))
-    except ValueError as e:
+            lr_decay=training.get("lr_decay", float), seed=training.get("seed", int),
+            augment=_read_augment(training, path))
+    except (TypeError, ValueError) as e:
         if isinstance(e, TraceError):
             raise
         raise _damaged(path, f"'config.training' holds settings no run can have ({e})") from None

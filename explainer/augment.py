@@ -1,0 +1,185 @@
+"""Data augmentation: every mini-batch's images moved, turned, resized and re-inked a little, at random.
+
+A network trained only on the 8x8 digits as scikit-learn drew them has seen
+each digit upright, centred and in one pen: a student's slanted 7, drawn with
+a thinner pen, lies outside everything it knows and may come out as a 3.
+Augmentation shows it, at every step, slightly different versions of its
+training digits, so that what it learns is the digit and not the pen::
+
+    augment = Augment(shift=1, rotate=12, scale=0.1, stroke=0.4)
+    x = augment(x, (8, 8), rng)        # (batch, 64) -> (batch, 64); the labels stay as they were
+
+With a :class:`~explainer.TrainConfig` (``TrainConfig(augment=augment)``), the
+trainer does this to each batch before the forward pass, with a random
+generator of its own seeded by the run's seed: the same seed gives the same
+run, to the bit, and with augmentation off nothing is drawn from it.
+
+Each image gets its own random transform, all of them at once (no loop over
+the images):
+
+- **shift**: moved by up to ``shift`` pixels along each axis (sub-pixel moves
+  are interpolated bilinearly; whole-pixel moves are exact);
+- **rotate**: turned by up to ``rotate`` degrees either way, about its ink's centre;
+- **scale**: made larger or smaller by up to ``scale`` (0.1: 90% to 110%), about its ink's centre;
+- **stroke**: strokes thickened (a grey dilation) or thinned (a grey erosion) by up to
+  ``stroke`` of a pixel.
+
+No transform pushes ink out of the frame: an image's ink (the box around it,
+turned and resized) is shrunk until it fits, and the shift is cut short where
+it would cross the frame's edge. On the 8x8 digits, whose ink fills all 8 rows,
+that leaves the shifts sideways and turns a digit slightly smaller as it turns.
+"""
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+from scipy import ndimage
+
+__all__ = ["Augment", "AUGMENT_SETTINGS", "parse_augment", "transform", "restroke"]
+
+# each setting: (what it is, its largest sensible value); the order is the one the command line writes them in
+AUGMENT_SETTINGS = {
+    "shift": ("pixels an image moves, at most, along each axis", 4.0),
+    "rotate": ("degrees an image turns, at most, either way", 45.0),
+    "slant": ("degrees an image leans, at most, either way (its rows slide sideways, its height stays)", 45.0),
+    "scale": ("how much larger or smaller an image gets, at most (0.1: 90% to 110%)", 0.5),
+    "stretch": ("how much wider or narrower an image gets, at most (its height stays)", 0.5),
+    "stroke": ("how much of a pixel the strokes thicken or thin, at most", 1.0),
+}
+
+
+@dataclass(frozen=True)
+class Augment:
+    """How much each training image may be changed (0: not at all); see the module's docstring."""
+
+    shift: float = 0.0  # pixels, along each axis
+    rotate: float = 0.0  # degrees, either way
+    slant: float = 0.0  # degrees, either way
+    scale: float = 0.0  # share of the size, larger or smaller
+    stretch: float = 0.0  # share of the width, wider or narrower
+    stroke: float = 0.0  # share of a pixel, thicker or thinner
+
+    def __post_init__(self):
+        for name, (what, top) in AUGMENT_SETTINGS.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                    or not 0 <= value <= top:
+                raise ValueError(f"augment {name} ({what}) must be a number from 0 to {top:g}; got {value!r}")
+            object.__setattr__(self, name, float(value))
+
+    @property
+    def on(self):
+        """True if any setting changes the images."""
+        return any(getattr(self, f.name) for f in fields(self))
+
+    def to_dict(self):
+        return asdict(self)
+
+    def __str__(self):
+        """``shift=1,rotate=12``: the settings that are on, as ``--augment`` takes them; ``none`` if none is."""
+        return ",".join(f"{k}={v:g}" for k, v in self.to_dict().items() if v) or "none"
+
+    def __call__(self, x, image_shape, rng):
+        """``x`` (batch, h * w * c), flattened images of ``image_shape`` (h, w), each changed at random.
+
+        Draws five numbers per image from ``rng`` (a ``numpy.random.Generator``), in a fixed order,
+        whichever settings are on; returns a new array of ``x``'s shape and dtype.
+        """
+        h, w = image_shape[:2]
+        batch = len(x)
+        images = x.reshape(batch, h, w, -1)  # (batch, h, w, c)
+        u = 2 * rng.random((7, batch)) - 1  # (7, batch) uniform in [-1, 1): one row per setting, then the shifts
+        angle, slant = np.deg2rad(self.rotate) * u[0], np.tan(np.deg2rad(self.slant) * u[1])  # (batch,) each
+        size, width = 1 + self.scale * u[2], 1 + self.stretch * u[3]  # (batch,) each
+        cos, sin, zero, one = np.cos(angle), np.sin(angle), np.zeros(batch), np.ones(batch)
+        turn = np.array([[cos, sin], [-sin, cos]])  # (2, 2, batch) on (row, column): counter-clockwise as seen
+        lean = np.array([[one, zero], [-slant, width]])  # (2, 2, batch): rows slide sideways, columns stretch
+        A = size * np.einsum("ijb,jkb->ikb", turn, lean)  # (2, 2, batch)
+        if self.rotate or self.slant or self.scale or self.stretch or self.shift:
+            images = transform(images, A, self.shift * u[4:6])
+        if self.stroke:
+            images = restroke(images, self.stroke * u[6])
+        return images.reshape(x.shape).astype(x.dtype, copy=False)
+
+
+def parse_augment(text, name="--augment"):
+    """``"shift=1,rotate=12"`` -> ``Augment(shift=1, rotate=12)``; ``"none"`` (or ``""``) -> ``Augment()``.
+
+    >>> str(parse_augment(" rotate=12, shift=1 "))
+    'shift=1,rotate=12'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"{name} must be text like 'shift=1,rotate=12'; got {text!r}")
+    if text.strip().lower() in ("", "none"):
+        return Augment()
+    settings = {}
+    example = "like shift=1,rotate=12,scale=0.1,stroke=0.4 ('none' for no augmentation)"
+    for part in text.split(","):
+        key, eq, value = (s.strip() for s in part.partition("="))
+        if key not in AUGMENT_SETTINGS or not eq:
+            raise ValueError(f"{name} takes settings from {', '.join(AUGMENT_SETTINGS)} as name=value separated "
+                             f"by commas, {example}; got {text!r}")
+        try:
+            settings[key] = float(value)
+        except ValueError:
+            raise ValueError(f"{name}: {key} must be a number, {example}; got {value!r}") from None
+        if not math.isfinite(settings[key]):
+            raise ValueError(f"{name}: {key} must be a finite number; got {value!r}")
+    try:
+        return Augment(**settings)
+    except ValueError as e:
+        raise ValueError(f"{name}: {e}") from None
+
+
+def transform(images, A, t):
+    """Each image's ink mapped by the matrix ``A`` about its centre, then shifted by ``t``.
+
+    Parameters
+    ----------
+    images : (batch, h, w, c) array
+        Ink >= 0 on a paper of 0.
+    A : (2, 2, batch) array
+        Each image's linear map on (row, column) coordinates: a pixel at ``p`` goes to
+        ``A (p - centre) + centre + t``, the centre being that of the box around its ink.
+    t : (2, batch) array
+        Each image's shift in pixels, down the rows and along the columns. A shift that would carry
+        ink out of the frame is cut short at its edge, and ink too large to fit once turned is shrunk.
+    """
+    batch, h, w, _ = images.shape
+    ink = images.max(axis=3) > 0  # (batch, h, w)
+    rows, cols = ink.any(axis=2), ink.any(axis=1)  # (batch, h), (batch, w)
+    top, bottom = rows.argmax(axis=1), h - 1 - rows[:, ::-1].argmax(axis=1)  # (batch,) the ink's box
+    left, right = cols.argmax(axis=1), w - 1 - cols[:, ::-1].argmax(axis=1)
+    centre = np.stack([(top + bottom) / 2, (left + right) / 2])  # (2, batch) rows, columns
+    half = np.stack([(bottom - top) / 2, (right - left) / 2])  # (2, batch)
+    reach = np.abs(A[:, 0]) * half[0] + np.abs(A[:, 1]) * half[1]  # (2, batch) half-size of the turned box
+    frame = np.array([[h - 1], [w - 1]]) / 2  # (2, 1)
+    fit = np.minimum(1, frame / np.maximum(reach, 1e-12))  # (2, batch) squeeze an axis whose ink overflows
+    A, reach = A * fit[:, None], reach * fit
+    low, high = reach - centre, 2 * frame - reach - centre  # (2, batch) the shifts that keep the ink in
+    t = np.clip(t, low, high)  # (2, batch)
+    # where each output pixel p' comes from: p = A^-1 (p' - centre - t) + centre
+    inverse = np.linalg.inv(A.transpose(2, 0, 1))  # (batch, 2, 2)
+    grid = np.indices((h, w), dtype=np.float64).reshape(2, 1, h * w)  # (2, 1, h*w)
+    offset = grid - (centre + t)[:, :, None]  # (2, batch, h*w)
+    source = np.einsum("bij,jbp->ibp", inverse, offset) + centre[:, :, None]  # (2, batch, h*w)
+    source = np.where(np.abs(source - np.round(source)) < 1e-9, np.round(source), source)
+    c = images.shape[3]
+    coords = np.empty((4, batch, h * w, c))  # (image, row, column, channel) of every output value
+    coords[0] = np.arange(batch)[:, None, None]
+    coords[1], coords[2] = source[0, :, :, None], source[1, :, :, None]
+    coords[3] = np.arange(c)
+    out = ndimage.map_coordinates(images, coords, order=1, mode="constant", cval=0.0)  # (batch, h*w, c) bilinear
+    return np.maximum(out, 0).reshape(images.shape)
+
+
+def restroke(images, t):
+    """Strokes made thicker (``t`` > 0) or thinner (``t`` < 0) by ``|t|`` of a pixel: images (batch, h, w, c),
+    ``t`` (batch,) in [-1, 1]. A blend of each image with its grey dilation (erosion) by a plus-shaped 3x3 pen."""
+    pen = np.zeros((1, 3, 3, 1), dtype=bool)
+    pen[0, 1, :, 0] = pen[0, :, 1, 0] = True  # a plus: the pixel and its four neighbours
+    t = np.asarray(t, dtype=np.float64)[:, None, None, None]  # (batch, 1, 1, 1)
+    thick = ndimage.grey_dilation(images, footprint=pen, mode="constant", cval=0.0)  # (batch, h, w, c)
+    thin = ndimage.grey_erosion(images, footprint=pen, mode="constant", cval=0.0)
+    return np.where(t >= 0, images + t * (thick - images), images + t * (images - thin))
