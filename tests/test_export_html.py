@@ -224,5 +224,6 @@ def test_export_needs_a_format_and_explains_itself(tmp_path, capsys):
 
     text = " ".join(subprocess.run([sys.executable, "-m", "explainer", "export", "--help"], capture_output=True,
                                    text=True).stdout.split())
-    for words in ("--onnx", "--html", "needs no internet", "draw a digit with your finger or the mouse", "phone"):
+    for words in ("--onnx", "--html", "dense or convolutional (CNN)", "Conv", "MaxPool", "needs no internet",
+                  "draw a digit with your finger or the mouse", "phone"):
         assert words in text

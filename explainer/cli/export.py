@@ -3,9 +3,10 @@
     explainer export --onnx digits.onnx --model model.npz
     explainer export --html digits.html --trace runs/digits.zarr
 
-The ONNX file runs in onnxruntime (and on phones and in browsers); the page is
-one self-contained HTML file that reads a digit drawn with a finger or a mouse,
-with no network connection, the network's numbers written into the page.
+The network may be dense or convolutional. The ONNX file runs in onnxruntime
+(and on phones and in browsers); the page is one self-contained HTML file that
+reads a digit drawn with a finger or a mouse, with no network connection, the
+network's numbers written into the page.
 """
 
 from pathlib import Path
@@ -22,10 +23,11 @@ __all__ = ["add_parser"]
 def add_parser(subparsers):
     p = subparsers.add_parser(
         "export", help="save a trained network as an ONNX model or as a web page that reads drawn digits",
-        description="Save a trained network for use outside explainer. --onnx writes an ONNX model (dense layers "
-        "as Gemm, their activations, Softmax) that onnxruntime and phone or browser runtimes can run. --html writes "
-        "one web page, a single file that needs no internet: draw a digit with your finger or the mouse and the "
-        "network, running in the page, shows what it reads and how sure it is of every digit. Open it on your phone.")
+        description="Save a trained network, dense or convolutional (CNN), for use outside explainer. --onnx writes "
+        "an ONNX model (convolutions as Conv, 2x2 pooling as MaxPool, dense layers as Gemm, their activations, "
+        "Softmax) that onnxruntime and phone or browser runtimes can run. --html writes one web page, a single file "
+        "that needs no internet: draw a digit with your finger or the mouse and the network, running in the page, "
+        "shows what it reads and how sure it is of every digit. Open it on your phone.")
     p.add_argument("--onnx", type=Path, metavar="FILE.onnx", help="write the network as an ONNX model to this file")
     p.add_argument("--html", type=Path, metavar="FILE.html",
                    help="write a self-contained web page to this file: draw a digit, see what the network reads")
