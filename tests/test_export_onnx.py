@@ -117,6 +117,20 @@ def test_a_trained_cnn_exports_and_onnxruntime_agrees(padding, tmp_path, X, caps
     assert props["layers"] == f"conv 4 3{' same' if padding == 'same' else ''},pool 2"
 
 
+def test_a_cnn_from_its_trace_at_a_step(tmp_path, X):
+    """`trace.network(step)` of a recorded CNN, exported from the trace as it was at a middle snapshot."""
+    path = tmp_path / "cnn.zarr"
+    assert main(["train", "--conv", "4", "--kernel", "3", "--padding", "valid", "--hidden", "12", "--epochs", "1",
+                 "--no-progress", "--out", str(path)]) == 0
+    trace = Trace.open(path)
+    step = int(trace.snapshot_steps[len(trace.snapshot_steps) // 2])
+    out = tmp_path / "cnn.onnx"
+    assert main(["export", "--onnx", str(out), "--trace", str(path), "--step", str(step)]) == 0
+    p, q = onnx_probabilities(out, X), trace.network(step).predict_proba(X)
+    np.testing.assert_allclose(p, q, atol=1e-5)
+    assert np.abs(q - trace.network(trace.n_steps - 1).predict_proba(X)).max() > 1e-3  # that step, not the last
+
+
 # two convolutions of several channels (the Flatten's order shows only with more than one), an odd map that
 # pooling cuts (7 -> 3), 'valid' and 'same' in one network, a convolution with no pooling after it
 LAYERS = ["conv 4 2", "pool 2", "conv 5 3 same"]  # 8x8 -> 7x7x4 -> 3x3x4 -> 3x3x5 -> 45

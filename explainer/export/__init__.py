@@ -1,10 +1,11 @@
 """A trained network, out into the world: an ONNX model, or a web page that reads drawn digits.
 
 - :func:`to_onnx` writes the network as an ONNX graph (``Gemm`` per dense layer, its activation,
-  ``Softmax``), which onnxruntime and other runtimes (phones, browsers) can run;
+  ``Softmax``; a CNN's ``Conv`` and ``MaxPool`` layers before them, :mod:`.onnx_conv`), which
+  onnxruntime and other runtimes (phones, browsers) can run;
 - :func:`to_html` writes one self-contained page: draw a digit with a finger or a mouse, and the
-  network, ported to plain JavaScript with the same preparation of the drawing as
-  :func:`explainer.prepare_image`, reads it.
+  network, dense or convolutional, ported to plain JavaScript (:mod:`.network_js`) with the same
+  preparation of the drawing as :func:`explainer.prepare_image` (:mod:`.own_image_js`), reads it.
 
 The command line's door is ``explainer export`` (:mod:`explainer.cli.export`).
 """
