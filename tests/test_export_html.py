@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from jupyter_support import chromium_page, offline, require_chromium, screenshot_dir
 
-from explainer import Experiment, Network, prepare_image, run
+from explainer import HIDDEN_ACTIVATIONS, Experiment, Network, prepare_image, run
 from explainer.cli import main
 from explainer.errors import DataError
 from explainer.export.web_page import PAD_SIDE
@@ -208,6 +208,38 @@ process.stdout.write(JSON.stringify(job.pictures.map(p => {
                 continue
             assert not isinstance(js, str), js
             np.testing.assert_array_equal(np.asarray(js, dtype=np.float32), x)
+
+
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+def test_the_port_runs_every_layer_and_activation_as_numpy_does(activation, tmp_path):
+    """NETWORK_JS under Node against predict_proba, on random pictures: a CNN whose maps pooling cuts (7 -> 3),
+    'valid' and 'same' padding, several channels (the Flatten's order), every hidden activation; and a dense one."""
+    import json
+    import shutil
+    import subprocess
+
+    from explainer.export.web_page import to_html
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (tools/bootstrap.sh installs it with npm)")
+    x = np.random.default_rng(1).random((16, 64), dtype=np.float32)
+    for layers in (["conv 4 2", "pool 2", "conv 5 3 same"], None):  # 8x8 -> 7x7x4 -> 3x3x4 -> 3x3x5 -> 45
+        net = Network([64, 12, 10], layers=layers, activation=activation, seed=2)
+        for layer in net.layers:
+            if layer.b is not None:
+                layer.b[...] = np.random.default_rng(3).normal(0, 0.3, layer.b.shape)
+        page = to_html(net, image_shape=(8, 8))
+        script = page.split("<script>")[1].split("</script>")[0].split("const NET = JSON.parse")[0]
+        (tmp_path / "network.js").write_text(script + """
+const job = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+LEAKY_RELU_SLOPE = job.net.constants.LEAKY_RELU_SLOPE;
+for (const layer of job.net.layers) if (layer.W) { layer.W = decodeFloats(layer.W); layer.b = decodeFloats(layer.b); }
+process.stdout.write(JSON.stringify(job.x.map(row => Array.from(forward(job.net, row)))));""")
+        net_json = json.loads(page.split('id="network">')[1].split("</script>")[0].replace("<\\/", "</"))
+        out = subprocess.run([node, str(tmp_path / "network.js")], input=json.dumps({"net": net_json, "x": x.tolist()}),
+                             capture_output=True, text=True, check=True, timeout=60).stdout
+        np.testing.assert_allclose(np.asarray(json.loads(out)), net.predict_proba(x), atol=1e-5)
 
 
 def test_export_needs_a_format_and_explains_itself(tmp_path, capsys):
