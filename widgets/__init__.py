@@ -15,6 +15,8 @@ the last line of a cell):
     curves and per-layer gradient norms (log scale) with a cursor at the step;
     the first-layer filters at that step; per-layer histograms of W and of
     ``log10 |dW|``. Traitlet ``step`` (int, a snapshot step; default the first).
+    On a CNN's trace the tiles are the first convolution's k x k kernels, and a
+    clicked kernel's curve is its feature map's mean ``a``.
 ``ForwardExplorer(trace=None, step=None, probe=0)``
     A probe digit (dropdown), a digit drawn on a canvas, or an uploaded
     PNG/JPEG, through the network as it was at ``step``: the input as the
@@ -22,11 +24,15 @@ the last line of a cell):
     that respond most, the output probabilities and the predicted digit.
     Traitlets ``step`` (int, a snapshot step; default the last), ``probe``
     (int, index into the probe set), ``source`` ("probe", "drawing" or
-    "upload"), ``prediction`` (int, the predicted digit shown).
+    "upload"), ``prediction`` (int, the predicted digit shown). On a CNN's
+    trace: every convolution and pooling layer's feature maps (recorded for the
+    probe digits ``trace.map_probes``, computed for any other digit) instead of
+    the first-layer units; traitlet ``maps`` ("a" or "z").
 ``BackpropExplorer(trace=None, step=None, probe=0)``
     For a probe digit at a step: each layer's ``delta`` and this digit's
     ``dW = delta a_prev^T`` as heatmaps, and the size of the update per
-    layer. Traitlets ``step`` (default the last), ``probe``.
+    layer. Traitlets ``step`` (default the last), ``probe``. A CNN's trace is
+    refused in one line (its error area).
 ``DrawingCanvas()``
     The canvas of ForwardExplorer (``explorer.canvas``), an anywidget: draw
     with the mouse; when the pen lifts, traitlet ``drawing`` becomes the
@@ -41,7 +47,9 @@ the last line of a cell):
 ``LiveTraining(trace_path=None, **settings)``
     Trains in the notebook and records a trace these dashboards open: a view
     of an :class:`explainer.LiveRun` (which trains and records headless),
-    drawn from that trace as it grows.
+    drawn from that trace as it grows. ``arch="cnn"`` trains a CNN (``conv``
+    filters per convolution; the data set's CNN preset's kernels) and shows its
+    kernels.
 
 A trace is anything :func:`explainer.trace.open_trace` takes (a path, a
 Trace, None for the default); a step or a probe digit is checked by the
@@ -56,16 +64,17 @@ there, and the dashboard keeps working.
 
 CSS classes a browser test can find (``widget.add_class``):
 
-=========================  =====================================================
-``explainer-step-slider``  each step slider (ipywidgets ``SelectionSlider``; value = step)
-``explainer-play``         the play button (``ipywidgets.Play``)
-``explainer-filters``      the first-layer filters image (``ipywidgets.Image``, PNG)
-``explainer-prediction``   the widget whose text contains the predicted digit
-``explainer-upload``       the ``ipywidgets.FileUpload`` of ForwardExplorer
-``explainer-canvas``       the drawing canvas of ForwardExplorer
-``explainer-input``        ForwardExplorer's image of what the network sees (the prepared input)
-``explainer-error``        the error area (hidden while there is no error)
-=========================  =====================================================
+==========================  =====================================================
+``explainer-step-slider``   each step slider (ipywidgets ``SelectionSlider``; value = step)
+``explainer-play``          the play button (``ipywidgets.Play``)
+``explainer-filters``       the first-layer filters image (``ipywidgets.Image``, PNG)
+``explainer-prediction``    the widget whose text contains the predicted digit
+``explainer-upload``        the ``ipywidgets.FileUpload`` of ForwardExplorer
+``explainer-canvas``        the drawing canvas of ForwardExplorer
+``explainer-input``         ForwardExplorer's image of what the network sees (the prepared input)
+``explainer-feature-maps``  each layer's feature maps in ForwardExplorer on a CNN (``ipywidgets.Image``, PNG)
+``explainer-error``         the error area (hidden while there is no error)
+==========================  =====================================================
 
 All pictures are ``ipywidgets.Image`` widgets holding PNG bytes. Shared
 plumbing (opening the trace, PNG encoding, error area, step controls) is in

@@ -68,6 +68,7 @@ class BackpropExplorer(TraceDashboard):
 
     def _precompute(self):
         trace = self.trace
+        trace.refuse_cnn("BackpropExplorer")  # its heatmaps are dense layers' delta and dW
         self._steps = np.asarray(trace.snapshot_steps, dtype=np.int64)  # (n_snap,)
         if not len(self._steps):
             raise ValueError(f"{trace.path} holds no snapshot yet: there is no backward pass to show")

@@ -38,6 +38,7 @@ __all__ = [
     "upscale",
     "filters_png",
     "silent_words",
+    "network_words",
     "step_controls",
     "image_widget",
     "hold_sync",
@@ -53,6 +54,7 @@ CSS = {
     "input": "explainer-input",
     "canvas": "explainer-canvas",
     "error": "explainer-error",
+    "maps": "explainer-feature-maps",
 }
 
 # -- errors shown inside the dashboard -------------------------------------------
@@ -109,7 +111,6 @@ class TraceDashboard(widgets.VBox):
         return whether both worked."""
         try:
             self.trace = open_trace(trace)
-            self.trace.refuse_cnn(type(self).__name__)
             setup()
         except Exception as error:  # noqa: BLE001 -- a damaged trace is a message in the dashboard
             self.errors.show(error)
@@ -195,6 +196,15 @@ def png_bytes(image, palette=None):
 def upscale(image, factor):
     """Nearest-neighbour enlargement by a whole ``factor``: each pixel becomes a factor x factor block."""
     return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+
+
+def network_words(trace):
+    """The network in a few words: ``64→128→64→10``; a CNN's ``8×8 → conv 8 3 same → pool 2 → 128→10``."""
+    dense = "→".join(map(str, trace.sizes[1:] if trace.is_cnn else trace.sizes))
+    if not trace.is_cnn:
+        return dense
+    h, w = trace.image_shape
+    return " → ".join([f"{h}×{w}", *trace.run.specs, dense])
 
 
 def silent_words(silent, n_shown, n_probe, listed=12):

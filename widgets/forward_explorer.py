@@ -9,6 +9,12 @@ recorded ``W`` and ``b``)::
     z1 = x W1^T + b1;  a1 = f(z1)      # (1, n_hidden)
     ...
     p = softmax(z_L)                    # (1, 10): the output probabilities
+
+On a convolutional network's trace the first-layer units give way to the
+feature maps of every convolution and pooling layer
+(:mod:`explainer.widgets.feature_maps`: recorded for the probe digits the trace
+keeps maps for, computed for any other digit), above the dense layers' ``a``
+and the probabilities; traitlet ``maps`` chooses ``a`` or ``z``.
 """
 
 import ipywidgets as widgets
@@ -26,11 +32,13 @@ from .common import (
     filters_png,
     hold_sync,
     image_widget,
+    network_words,
     png_bytes,
     shows_errors,
     step_controls,
     upscale,
 )
+from .feature_maps import FeatureMaps, cnn_pass
 from .upload import PictureUpload
 
 __all__ = ["ForwardExplorer", "TOP_UNITS"]
@@ -58,6 +66,7 @@ class ForwardExplorer(TraceDashboard):
     probe = traitlets.Int(0, help="index of the probe digit (when source is 'probe')")
     source = traitlets.Enum(("probe", "drawing", "upload"), "probe", help="where the input digit comes from")
     prediction = traitlets.Int(-1, help="the digit the network predicts for the input shown")
+    maps = traitlets.Enum(("a", "z"), "a", help="a CNN's feature maps shown: a = f(z), or z")
 
     def __init__(self, trace=None, step=None, probe=0, **kwargs):
         super().__init__(**kwargs)
@@ -66,7 +75,7 @@ class ForwardExplorer(TraceDashboard):
         self._networks = {}  # snapshot step -> the Network holding its weights (built when an own digit needs it)
         if not self._open(trace, lambda: (self._precompute(), self._build(step, probe))):
             return
-        self.observe(self._show, names=["step", "source"])
+        self.observe(self._show, names=["step", "source", "maps"])
         self.observe(self._on_probe, names="probe")
         self.canvas.observe(self._on_drawing, names="drawing")
         self.upload.observe(self._on_upload, names="value")
@@ -77,6 +86,10 @@ class ForwardExplorer(TraceDashboard):
         if not len(self._steps):
             raise ValueError(f"{self.trace.path} holds no snapshot yet: there are no weights to run a digit through")
         self._vmax = filter_range(self.trace)  # the filters' colour range: the run's, as in every picture of them
+        kinds = [kind for kind, _, _ in self.trace.run.network_layers]  # a dense run's are all "dense"
+        self._hidden = [j for j, kind in enumerate(kinds) if kind == "dense"][:-1]  # hidden dense layers' places
+        self._weighted = {j: i for i, j in enumerate(j for j, (_, _, W) in enumerate(self.trace.run.network_layers)
+                                                     if W is not None)}  # place -> index among the weighted layers
 
     # -- the view, built once --------------------------------------------------------
 
@@ -117,18 +130,28 @@ class ForwardExplorer(TraceDashboard):
             widgets.HTML(f"<small>What the network sees ({h}×{w}, prepared like its training images):</small>"),
             self._input_image, self._input_caption,
         ], layout=widgets.Layout(width="300px", min_width="300px"))
-        right = widgets.VBox([
-            widgets.HBox([self._prediction, self._confidence]),
-            self._figure_image,
-            widgets.HTML(f"<b>The {TOP_UNITS} first-layer units that respond most</b> (largest z = Σ W<sub>1j</sub> "
-                         "× input + b): top, the unit's filter W<sub>1j</sub>; below, W<sub>1j</sub> × input, "
-                         "each pixel's share of z (red raises z, blue lowers it)."),
-            self._units_caption, self._units_image,
-        ])
+        if trace.is_cnn:
+            self._maps_view = FeatureMaps(trace)
+            self._maps_buttons = widgets.ToggleButtons(options=[("a = f(z)", "a"), ("z", "z")],
+                                                       tooltips=["the maps after the activation",
+                                                                 "the maps before it"],
+                                                       description="maps", style={"button_width": "70px"})
+            traitlets.link((self._maps_buttons, "value"), (self, "maps"))
+            right = widgets.VBox([widgets.HBox([self._prediction, self._confidence]), self._maps_view,
+                                  self._figure_image])
+        else:
+            right = widgets.VBox([
+                widgets.HBox([self._prediction, self._confidence]),
+                self._figure_image,
+                widgets.HTML(f"<b>The {TOP_UNITS} first-layer units that respond most</b> (largest z = Σ "
+                             "W<sub>1j</sub> × input + b): top, the unit's filter W<sub>1j</sub>; below, W<sub>1j</sub> "
+                             "× input, each pixel's share of z (red raises z, blue lowers it)."),
+                self._units_caption, self._units_image,
+            ])
         self.children = [
-            widgets.HTML(f"<b>Forward pass</b> — {trace.dataset} {'→'.join(map(str, trace.sizes))}: pick a probe "
+            widgets.HTML(f"<b>Forward pass</b> — {trace.dataset} {network_words(trace)}: pick a probe "
                          "digit, draw one or upload a picture, and a training step."),
-            widgets.HBox([self._slider]),
+            widgets.HBox([self._slider, *([self._maps_buttons] if trace.is_cnn else [])]),
             self.errors,
             widgets.HBox([left, right]),
         ]
@@ -136,26 +159,28 @@ class ForwardExplorer(TraceDashboard):
     def _figure(self):
         """Every hidden layer's activations a, and the output probabilities."""
         trace = self.trace
-        n_hidden = trace.n_layers - 1
-        fig = figures.new_figure(7.6, 2.9)
+        n_hidden = len(self._hidden)
+        fig = figures.new_figure(7.6, 2.3 if trace.is_cnn else 2.9)  # a CNN's maps stand above it
         fig.set_dpi(DPI)
         axes = np.atleast_1d(fig.subplots(1, n_hidden + 1, width_ratios=[1] * n_hidden + [1.6]))
         self._layer_images = []  # per hidden layer: (image, grid shape, signed)
         animated = []
-        for i in range(n_hidden):
-            n = trace.sizes[i + 1]
+        for j in self._hidden:
+            i = self._weighted[j]  # the layer's index among the weighted ones (its W, its activation)
+            n = trace.run.shapes[i][0]
             cols = int(np.ceil(np.sqrt(n)))
             shape = (int(np.ceil(n / cols)), cols)
             signed = trace.run.activations[i] in SIGNED
-            image = axes[i].imshow(np.zeros(shape), cmap=colours.SIGNS_CMAP if signed else colours.ACTIVATION_CMAP,
+            image = axes[len(self._layer_images)].imshow(np.zeros(shape), cmap=colours.SIGNS_CMAP if signed else colours.ACTIVATION_CMAP,
                                    norm=Normalize(-1 if signed else 0, 1), interpolation="nearest")
-            axes[i].set_xticks([])
-            axes[i].set_yticks([])
+            ax = axes[len(self._layer_images)]
+            ax.set_xticks([])
+            ax.set_yticks([])
             # the grid's spare cells (NaN) are drawn in nothing, and with no frame they are page, not units
             # (a white cell in a frame read as a unit at its highest value)
-            for spine in axes[i].spines.values():
+            for spine in ax.spines.values():
                 spine.set_visible(False)
-            axes[i].set_title(f"a, {figures.layer_label(trace, i)}".replace(" (", "\n("), fontsize=8)
+            ax.set_title(f"a, {figures.layer_label(trace, i)}".replace(" (", "\n("), fontsize=8)
             self._layer_images.append((image, shape, signed))
             animated.append(image)
         ax_out = axes[-1]
@@ -220,28 +245,43 @@ class ForwardExplorer(TraceDashboard):
             self._cache[step] = (self.trace.weights(step), self.trace.probe_record(step))
         return self._cache[step]
 
-    def forward(self, x, step=None):
-        """Run inputs ``x`` (batch, n_in) through the network at ``step``: ``(z, a)`` lists per layer."""
-        step = self.step if step is None else self._snapshot_step(step)
+    def _network(self, step):
+        """The Network holding the weights of snapshot ``step``, built once."""
         if step not in self._networks:
             self._networks[step] = self.trace.network(step)
-        net = self._networks[step]
-        net.forward(np.atleast_2d(np.asarray(x, dtype=net.dtype)))
+        return self._networks[step]
+
+    def forward(self, x, step=None):
+        """Run inputs ``x`` (batch, n_in) through the network at ``step``: ``(z, a)`` lists per layer
+        (a CNN's feature maps (batch, h, w, c) at full size: its layers run one by one, ``Network.inspect``)."""
+        step = self.step if step is None else self._snapshot_step(step)
+        net = self._network(step)
+        x = np.atleast_2d(np.asarray(x, dtype=net.dtype))  # (batch, n_in)
+        if self.trace.is_cnn:  # inspect runs backward too: the network's own guesses stand for the labels
+            again = net.inspect(x, np.argmax(net.predict_proba(x), axis=1))
+            return again.z, again.a
+        net.forward(x)
         return [layer.z for layer in net.layers], [layer.a for layer in net.layers]
 
     def _current(self):
-        """``(x, z, a, label)`` of the input shown: recorded for a probe digit, computed for an own one."""
+        """``(x, z, a, label)`` of the input shown: recorded for a probe digit, computed for an own one
+        (a CNN's probe digit without recorded maps: its maps computed, its dense layers recorded)."""
         weights, record = self._snapshot(self.step)
         if self.source == "probe":
             i = self.probe
-            return (self.trace.probe_x[i], [z[i] for z in record.z], [a[i] for a in record.a],
-                    int(self.trace.probe_labels[i]))
+            x, label = self.trace.probe_x[i], int(self.trace.probe_labels[i])
+            if self.trace.is_cnn:
+                z, a, self._recorded = cnn_pass(self.trace, record, self._network(self.step), x, probe=i)
+                return x, z, a, label
+            self._recorded = True
+            return x, [z[i] for z in record.z], [a[i] for a in record.a], label
         if self.source not in self._own:
             raise ValueError(f"there is no {self.source} yet: "
                              + ("draw a digit on the canvas" if self.source == "drawing" else
                                 "choose a PNG or JPEG picture of a digit with the upload button"))
         x = self._own[self.source]
         z, a = self.forward(x[None])
+        self._recorded = False
         return x, [v[0] for v in z], [v[0] for v in a], None
 
     @shows_errors
@@ -251,7 +291,11 @@ class ForwardExplorer(TraceDashboard):
         p = a[-1]  # (n_classes,)
         predicted = int(np.argmax(p))
         self._draw_activations(a, record, label)
-        units_png, units_caption = self._top_units(x, z[0], weights[0][0])
+        if self.trace.is_cnn:
+            self._show_maps(z, a, record)
+            units_png, units_caption = b"", ""
+        else:
+            units_png, units_caption = self._top_units(x, z[0], weights[0][0])
         h, w = self.trace.image_shape
         picture = upscale(colours.digit_rgb(x.reshape(h, w)), max(1, 112 // h))  # (H, W, 3): ink on paper
         with hold_sync(self._figure_image, self._input_image, self._input_caption, self._prediction,
@@ -275,7 +319,7 @@ class ForwardExplorer(TraceDashboard):
         """Each hidden layer's a on its grid, scaled to the probe digits' range at this step; the output bars:
         the true digit's (``label``) in the colour of right answers, a wrong guess's in that of wrong ones,
         and the guess for a digit of unknown label (drawn, uploaded) in ink."""
-        for i, (image, shape, signed) in enumerate(self._layer_images):
+        for i, (image, shape, signed) in zip(self._hidden, self._layer_images):
             values = np.full(shape[0] * shape[1], np.nan)  # (rows * cols,): the grid's spare cells stay blank
             values[: len(a[i])] = a[i]
             top = float(np.nanmax(np.abs(record.a[i]))) or 1.0
@@ -292,6 +336,14 @@ class ForwardExplorer(TraceDashboard):
                 bar.set_color(colours.INK if label is None else colours.WRONG)
             else:
                 bar.set_color(colours.OTHER)
+
+    def _show_maps(self, z, a, record):
+        """A CNN's feature maps of the input shown (``z`` or ``a`` per :attr:`maps`), each layer on ± the largest
+        |value| of the probe digits' maps there at this step."""
+        places = [i for i, _, _ in self.trace.run.maps]  # the convolution and pooling layers
+        shown, recorded = (z, record.z) if self.maps == "z" else (a, record.a)
+        ranges = [float(np.max(np.abs(recorded[i]))) or 1.0 for i in places]
+        self._maps_view.show([shown[i] for i in places], ranges, self.maps, self._recorded, self.step)
 
     def _top_units(self, x, z1, W1):
         """The first-layer units with the largest z: their filters W1j over W1j * x, as a PNG, and a caption.

@@ -19,7 +19,16 @@ from matplotlib.ticker import PercentFormatter
 from explainer import colours, figures, filter_layout, run_spread
 
 from .blit import BlitFigure
-from .common import TraceDashboard, filters_png, hold_sync, image_widget, png_bytes, shows_errors, step_controls
+from .common import (
+    TraceDashboard,
+    filters_png,
+    hold_sync,
+    image_widget,
+    network_words,
+    png_bytes,
+    shows_errors,
+    step_controls,
+)
 from .histograms import Histograms
 from .tile_picker import TilePicker
 from .unit_view import UnitView
@@ -87,8 +96,8 @@ class TrainingDashboard(TraceDashboard):
         tabs.observe(lambda change: self._on_step(), names="selected_index")
         for i, title in enumerate(("curves", "histograms")):
             tabs.set_title(i, title)
-        self._n_units = self.trace.sizes[1]
-        h, w = self.trace.image_shape
+        self._n_units = self.trace.run.shapes[0][0]  # rows of W1: a dense layer's units, a convolution's kernels
+        self._tile = h, w = self._filters[0].shape[1:]  # the input's pixels, or a CNN's kernel (k, k)
         self._scale, _, _ = filter_layout(PAGE, (h, w), scale=max(1, TILE // max(h, w)), cols=COLS)
         self._filters_image = TilePicker()
         traitlets.dlink((self._filters_image, "picked"), (self, "unit"))
@@ -97,21 +106,28 @@ class TrainingDashboard(TraceDashboard):
         self._pager = self._pager_controls()
         n = self._n_units
         self.children = [
-            widgets.HTML(f"<b>Training</b> — {self.trace.dataset} {'→'.join(map(str, self.trace.sizes))}, "
+            widgets.HTML(f"<b>Training</b> — {self.trace.dataset} {network_words(self.trace)}, "
                          f"{self.trace.n_steps} steps, {len(self._steps)} snapshots: press play or move the slider."),
             widgets.HBox([self._play, self._slider, self._status], layout=widgets.Layout(align_items="center")),
             self.errors,
             widgets.HBox([
                 tabs,
-                widgets.VBox([widgets.HTML(TEXT.format(
-                    f"<small><b>First-layer filters</b>: a tile is a unit's row of W<sub>1</sub> ({n} units) on the "
-                    f"{h}×{w} pixels; red: ink there raises its z, blue: lowers it. Click a tile to see it large."
-                    "</small>")), self._filters_image, self._pager],
+                widgets.VBox([widgets.HTML(TEXT.format(f"<small>{self._filters_title(n, h, w)}</small>")),
+                              self._filters_image, self._pager],
                     layout=widgets.Layout(width="342px", margin="0 6px", flex="0 0 auto")),
                 widgets.VBox([self._unit_view, self._filters_caption], layout=widgets.Layout(width="178px")),
             ], layout=widgets.Layout(align_items="flex-start", justify_content="flex-start")),
         ]
         self.step = int(self._steps[0]) if step is None else step  # (the nearest snapshot: _valid_step)
+
+    def _filters_title(self, n, h, w):
+        """What a tile of the mosaic is: a dense unit's row of W1 on the image, or a convolution's kernel."""
+        if self.trace.is_cnn:
+            return (f"<b>First-layer kernels</b> ({figures.layer_label(self.trace, 0)}): a tile is one kernel's "
+                    f"{h}×{w} weights ({n} kernels), slid over the image to make its feature map; red: ink under it "
+                    "raises the map's z, blue: lowers it. Click a tile to see it large.")
+        return (f"<b>First-layer filters</b>: a tile is a unit's row of W<sub>1</sub> ({n} units) on the {h}×{w} "
+                "pixels; red: ink there raises its z, blue: lowers it. Click a tile to see it large.")
 
     def _pager_controls(self):
         """Previous / next page buttons and where we are, shown only when the layer has more than PAGE units."""
@@ -215,10 +231,11 @@ class TrainingDashboard(TraceDashboard):
             self._curves.value = curves
             if hists is not None:
                 self._hists.value = hists
-            self._filters_image.show(filters, count=count, shape=self.trace.image_shape, scale=self._scale,
+            self._filters_image.show(filters, count=count, shape=self._tile, scale=self._scale,
                                      cols=COLS, first=first)
             self._filters_caption.value = TEXT.format(f"<small>{self._filters_words(k)}</small>")
-            self._page_words.value = f"units {first} to {first + count - 1} of {self._n_units}"
+            self._page_words.value = (f"{'kernels' if self.trace.is_cnn else 'units'} {first} to {first + count - 1} "
+                                      f"of {self._n_units}")
             self._status.value = self._describe(k)
         if self.unit >= 0:  # none until a tile is clicked: its curve reads every snapshot's probe record
             self._unit_view.show(self.unit, k)
@@ -251,15 +268,18 @@ class TrainingDashboard(TraceDashboard):
     def _filters_words(self, k):
         """The caption beside snapshot ``k``'s filters: their colour range, which units were silent, and blank tiles."""
         words = f"Colours span ±{self._vmax:.3g} at every step: a weight keeps its colour."
-        silent, n_probe = self._silent_at(k), len(self.trace.probe_labels)
+        cnn = self.trace.is_cnn  # a kernel is silent when its whole map is 0 for every probe digit with maps
+        silent, n_probe = self._silent_at(k), len(self.trace.map_probes if cnn else self.trace.probe_labels)
+        unit, silent_for = ("kernel", "silent (a = 0 all over its map) for all") if cnn else ("unit", "silent (a = 0) for all")
+        digits = "probe digits with maps" if cnn else "probe digits"
         first = self.page * PAGE
         here = [int(j) for j in silent if first <= j < first + PAGE]
         if here:
             listed = ", ".join(map(str, here[:12])) + (f" and {len(here) - 12} more" if len(here) > 12 else "")
-            words += (f" Framed in black: unit{'s' if len(here) > 1 else ''} {listed}, silent (a = 0) for all "
-                      f"{n_probe} probe digits: no gradient reaches them.")
+            words += (f" Framed in black: {unit}{'s' if len(here) > 1 else ''} {listed}, {silent_for} "
+                      f"{n_probe} {digits}: no gradient reaches them.")
         if len(silent) > len(here):
-            words += f" {len(silent) - len(here)} silent unit(s) on other pages."
+            words += f" {len(silent) - len(here)} silent {unit}(s) on other pages."
         words += " A faded tile without a frame still fires, through its bias: click it to see."
         return words
 
