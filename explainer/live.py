@@ -31,10 +31,11 @@ from pathlib import Path
 import numpy as np
 
 from .activations import HIDDEN_ACTIVATIONS
+from .architecture import cnn_layers, feature_shape
 from .data import DATASETS, MNIST_FILES, load_dataset
 from .data.mnist import locate_mnist
 from .errors import TrainingDivergedError
-from .experiment import Experiment, parse_hidden
+from .experiment import ARCHS, CNN_PRESETS, Experiment, parse_hidden
 from .optimizers import OPTIMIZERS
 from .tables import lookup
 from .training import Trainer
@@ -43,6 +44,7 @@ __all__ = ["LiveRun", "Plan", "LIVE_DIR", "MAX_WIDTH", "available_datasets", "fr
 
 LIVE_DIR = Path("runs/live")  # where runs go when no path is given (relative to the working folder)
 MAX_WIDTH = 4096  # widest hidden layer accepted: wider ones train too slowly to watch
+MAX_CHANNELS = 256  # most filters a convolution may have here, for the same reason
 
 
 def available_datasets():
@@ -66,9 +68,10 @@ class Plan:
     """A live run before it starts (:meth:`LiveRun.plan`)."""
 
     image_shape: tuple  # (height, width) of its images
-    n_units: int  # of its first layer: the filters there will be
+    n_units: int  # of its first layer: the filters (a CNN's kernels) there will be
     total_steps: int
     steps_per_epoch: int
+    tile_shape: tuple = None  # (height, width) of a first-layer filter: the image's, or a CNN's kernel (k, k)
 
 
 @lru_cache(maxsize=2)
@@ -122,14 +125,15 @@ class LiveRun:
     def choices(setting):
         """What a dashboard may offer for ``setting``: "dataset" (those on disk), "activation" or "optimizer"."""
         offered = {"dataset": available_datasets, "activation": lambda: list(HIDDEN_ACTIVATIONS),
-                   "optimizer": lambda: list(OPTIMIZERS)}
+                   "optimizer": lambda: list(OPTIMIZERS), "arch": lambda: list(ARCHS)}
         return lookup(offered, setting, "setting")()
 
     @staticmethod
     def check(setting, value):
-        """``value`` if it is a choice of ``setting`` ("dataset", "activation" or "optimizer") that can be
+        """``value`` if it is a choice of ``setting`` ("dataset", "activation", "optimizer" or "arch") that can be
         trained on here; a ValueError naming the choices (or saying how to get the data) otherwise."""
-        tables = {"dataset": DATASETS, "activation": dict.fromkeys(HIDDEN_ACTIVATIONS), "optimizer": OPTIMIZERS}
+        tables = {"dataset": DATASETS, "activation": dict.fromkeys(HIDDEN_ACTIVATIONS), "optimizer": OPTIMIZERS,
+                  "arch": ARCHS}
         lookup(lookup(tables, setting, "setting"), value, setting)
         if setting == "dataset" and value not in available_datasets():
             folder, _ = locate_mnist()
@@ -138,13 +142,33 @@ class LiveRun:
         return value
 
     @staticmethod
-    def experiment(dataset="digits", hidden="64", **settings):
+    def experiment(dataset="digits", hidden="64", arch="mlp", conv=None, **settings):
         """The :class:`Experiment` a dashboard's controls describe: ``hidden`` as text ("64,32"), at most
-        ``MAX_WIDTH`` units wide; a ValueError naming the setting if they describe none."""
+        ``MAX_WIDTH`` units wide; with ``arch="cnn"``, convolutions of ``conv`` filters ("32,64"; default the
+        data set's CNN preset's), each followed by 2x2 max-pooling, with the preset's kernel size and padding.
+        A ValueError naming the setting if they describe none."""
         widths = parse_hidden(hidden) if isinstance(hidden, str) else tuple(hidden)
         if widths and max(widths) > MAX_WIDTH:
             raise ValueError(f"hidden layers can be at most {MAX_WIDTH} units wide here, to train at a speed worth "
                              f"watching; got {hidden!r}")
+        if LiveRun.check("arch", arch) == "cnn":
+            lookup(DATASETS, dataset, "dataset")
+            preset = CNN_PRESETS.get(dataset)  # its kernel size and padding, and its filters unless conv names some
+            filters = preset.conv if conv is None and preset else conv
+            try:
+                filters = parse_hidden(filters, "conv") if isinstance(filters, str) else tuple(filters or ())
+            except ValueError:
+                filters = ()
+            if not filters or max(filters) > MAX_CHANNELS:
+                raise ValueError(f"conv takes each convolution's filters separated by commas, each a whole number "
+                                 f"from 1 to {MAX_CHANNELS}, like 32,64; got {conv!r}")
+            kernel, padding = (preset.kernel, preset.padding) if preset else (5, "valid")
+            try:  # each convolution halves the maps (its pooling): a few too many leave nothing to pool
+                feature_shape(cnn_layers(filters, kernel, padding), (*DATASETS[dataset].image_shape, 1))
+            except ValueError as e:
+                raise ValueError(f"conv: {len(filters)} convolutions of {kernel}x{kernel} ({padding}), each with 2x2 "
+                                 f"pooling, do not fit the {dataset} images ({e}); got {conv!r}") from None
+            return Experiment(dataset=dataset, hidden=widths, conv=filters, kernel=kernel, padding=padding, **settings)
         return Experiment(dataset=dataset, hidden=widths, **settings)
 
     @staticmethod
@@ -152,8 +176,12 @@ class LiveRun:
         """What a run of ``experiment`` will be, before it starts: a :class:`Plan`."""
         info = DATASETS[experiment.dataset]
         per_epoch = -(-info.split_sizes()["train"] // experiment.batch_size)
-        return Plan(image_shape=tuple(info.image_shape), n_units=(experiment.hidden or (info.n_classes,))[0],
-                    total_steps=per_epoch * experiment.epochs, steps_per_epoch=per_epoch)
+        if experiment.conv:  # the first layer is a convolution: its kernels are the filters
+            n_units, tile = experiment.conv[0], (experiment.kernel, experiment.kernel)
+        else:
+            n_units, tile = (experiment.hidden or (info.n_classes,))[0], tuple(info.image_shape)
+        return Plan(image_shape=tuple(info.image_shape), n_units=n_units, total_steps=per_epoch * experiment.epochs,
+                    steps_per_epoch=per_epoch, tile_shape=tile)
 
     # -- where the run is ------------------------------------------------------------------
 

@@ -169,7 +169,7 @@ def test_bad_choices_are_refused_with_the_choices():
         LiveTraining(activation="relu6")
     with pytest.raises(traitlets.TraitError, match="optimizer must be one of 'sgd', .*got 'lbfgs'"):
         LiveTraining(optimizer="lbfgs")
-    with pytest.raises(TypeError, match="no setting 'learning_rate'; settings: dataset, hidden"):
+    with pytest.raises(TypeError, match="no setting 'learning_rate'; settings: dataset, arch, conv, hidden"):
         LiveTraining(learning_rate=0.1)
     assert LiveTraining(epochs=0).errors.message.startswith("epochs must be a whole number >= 1")
 

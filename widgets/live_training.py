@@ -4,6 +4,7 @@
 
     live = LiveTraining()                    # the 8x8 digits; press play
     live = LiveTraining(hidden="64,32", activation="sigmoid", optimizer="sgd", lr=0.5)
+    live = LiveTraining(arch="cnn", conv="8,16")   # a CNN: 3x3 kernels on 8x8 (the preset's), 2x2 pooling
     live.run_steps(100)                      # or drive it from code: 100 steps, then a redraw
     live.start(); ...; live.pause()          # train in the background; the kernel stays free
     TrainingDashboard(live.trace_path)       # the run scrubbed through, even mid-run
@@ -12,8 +13,9 @@ The dashboard is a view of an :class:`explainer.LiveRun`, which trains with
 :class:`explainer.Trainer` (the loop behind ``explainer train``) and records
 the run as a trace at ``trace_path``. What it draws it reads back from that
 trace, as the other dashboards do: the loss of every step so far, the
-validation accuracy of every finished epoch, and the first-layer filters at
-the latest snapshot, coloured on the run's range (:mod:`explainer.filters`).
+validation accuracy of every finished epoch, and the first-layer filters (a
+CNN's kernels) at the latest snapshot, coloured on the run's range
+(:mod:`explainer.widgets.live_filters`).
 While playing it redraws at most every ``REDRAW_SECONDS``, and less often when a redraw
 takes more than a fifth of the time between two.
 
@@ -31,34 +33,20 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from explainer import (
-    INITIALIZERS,
-    OPTIMIZERS,
-    PRESETS,
-    LiveRun,
-    default_lr,
-    figures,
-    filter_layout,
-    filter_range,
-    lr_advice,
-    tile_origin,
-)
+from explainer import LiveRun
 
-from .common import CSS, ErrorArea, filters_png, image_widget, silent_words
+from .common import CSS, ErrorArea, image_widget
+from .live_filters import COLS, TILE, first_layer_view, planned_view
 from .live_plot import LossPlot
+from .live_settings import SETTINGS, SPEEDS, LiveSettings
 
-__all__ = ["LiveTraining", "SPEEDS", "REDRAW_SECONDS"]
+__all__ = ["LiveTraining", "SPEEDS", "REDRAW_SECONDS", "TILE", "COLS"]
 
-SPEEDS = {"10 steps/s": 10.0, "50 steps/s": 50.0, "200 steps/s": 200.0, "as fast as it can": 0.0}
 REDRAW_SECONDS = 0.25  # while playing, redraw at most this often (a redraw re-opens the trace: 20-70 ms)
 REDRAW_SHARE = 0.2  # ... and spend at most this share of the time redrawing
-TILE = 40  # screen pixels a filter tile's side may take (8x8 at 5 a weight, 28x28 at 1)
-COLS = 8  # tiles a row
-SETTINGS = ("dataset", "hidden", "activation", "init", "optimizer", "lr", "l2", "batch_size", "epochs", "seed")
-DEFAULT_INIT = "default"  # the init control's choice that lets the network pick (he for relu-like, xavier otherwise)
 
 
-class LiveTraining(widgets.VBox):
+class LiveTraining(LiveSettings):
     """Controls, play / pause / step / new run, a live loss curve and the first-layer filters.
 
     Parameters
@@ -67,8 +55,11 @@ class LiveTraining(widgets.VBox):
         Where the first run is recorded; later runs get ``-2``, ``-3``, ...
         Default: ``runs/live/<date>-<time>.zarr`` for each run.
     **settings
-        Starting values of the controls: ``dataset``, ``hidden`` (``"64,32"``
-        or ``(64, 32)``), ``activation``, ``init``, ``optimizer``, ``lr``, ``l2``,
+        Starting values of the controls: ``dataset``, ``arch`` (``"mlp"``, dense
+        layers only, or ``"cnn"``: convolutions with the data set's CNN preset's
+        kernel size and padding, each followed by 2x2 max-pooling, then the hidden
+        layers), ``conv`` (a CNN's filters per convolution, ``"32,64"``: the
+        preset's), ``hidden`` (``"64,32"`` or ``(64, 32)``), ``activation``, ``init``, ``optimizer``, ``lr``, ``l2``,
         ``batch_size``, ``epochs``, ``seed``, and ``steps_per_second``. Defaults: the
         digits preset with one hidden layer of 64, no weight decay and 10 epochs;
         the learning rate is the optimizer's own default (0.1 for sgd, 0.001 for
@@ -83,34 +74,13 @@ class LiveTraining(widgets.VBox):
     :class:`~explainer.widgets.common.ErrorArea`, CSS class ``explainer-error``).
     """
 
-    dataset = traitlets.Unicode("digits", help="a data set whose files are on disk (LiveRun.choices('dataset'))")
-    hidden = traitlets.Unicode("64", help="hidden layer widths, like '64,32'")
-    activation = traitlets.Unicode("relu", help="hidden-layer activation, from explainer.HIDDEN_ACTIVATIONS")
-    init = traitlets.Unicode(DEFAULT_INIT, help="weight initialiser, from explainer.INITIALIZERS, or 'default'")
-    optimizer = traitlets.Unicode("adam", help="an optimizer's name (LiveRun.choices('optimizer'))")
-    lr = traitlets.Float(1e-3, help="learning rate")
-    l2 = traitlets.Float(0.0, help="weight decay: the penalty l2/2 sum W^2 added to the loss")
-    batch_size = traitlets.Int(32)
-    epochs = traitlets.Int(10)
-    seed = traitlets.Int(0, help="initial weights, data split and shuffling")
-    steps_per_second = traitlets.Float(50.0, help="play's pace; 0: as fast as it can")
     step = traitlets.Int(0, help="steps the current run has taken (the next step's number)")
     playing = traitlets.Bool(False, help="training in the background")
     trace_path = traitlets.Unicode("", help="the trace the current (or last) run records to; set it to choose "
                                    "where the next run goes")
 
     def __init__(self, trace_path=None, **settings):
-        known = (*SETTINGS, "steps_per_second")
-        unknown = sorted(set(settings) - set(known))
-        if unknown:
-            raise TypeError(f"LiveTraining has no setting {unknown[0]!r}; settings: {', '.join(known)}")
-        if isinstance(settings.get("hidden"), (tuple, list)):
-            settings["hidden"] = ",".join(str(h) for h in settings["hidden"])
-        preset = PRESETS["digits"]
-        optimizer = settings.get("optimizer", preset.optimizer)
-        defaults = {"optimizer": optimizer, "lr": default_lr(optimizer) if optimizer in OPTIMIZERS else preset.lr,
-                    "batch_size": preset.batch_size}
-        super().__init__(**{**defaults, **settings})
+        super().__init__(**settings)
         self.add_class("explainer-dashboard")
         self.errors = ErrorArea()
         self._base = Path(trace_path) if trace_path is not None else None
@@ -121,43 +91,18 @@ class LiveTraining(widgets.VBox):
         self._next_draw = 0.0  # while playing: when the next redraw is due
         self._plot = self._plot_shape = None
         self._build()
-        self.observe(self._on_optimizer, names="optimizer")  # first: the rate follows before the redraw
         self.observe(self._on_settings, names=list(SETTINGS))
         self.observe(self._on_playing, names="playing")
         self.observe(self._on_pace, names="steps_per_second")
         self.observe(self._on_trace_path, names="trace_path")
         self._on_trace_path()
+        self._on_playing()
         self._show_settings()
 
     # -- the view, built once --------------------------------------------------------
 
     def _build(self):
-        style = {"description_width": "95px"}
-        narrow = widgets.Layout(width="230px")
-        self._controls = {
-            "dataset": widgets.Dropdown(options=LiveRun.choices("dataset"), description="data set", style=style,
-                                        layout=narrow),
-            "hidden": widgets.Text(description="hidden sizes", placeholder="e.g. 64,32", continuous_update=False,
-                                   style=style, layout=narrow),
-            "activation": widgets.Dropdown(options=LiveRun.choices("activation"), description="activation", style=style,
-                                           layout=narrow),
-            "init": widgets.Dropdown(options=[DEFAULT_INIT, *INITIALIZERS], description="initialiser", style=style,
-                                     layout=narrow),
-            "optimizer": widgets.Dropdown(options=LiveRun.choices("optimizer"), description="optimizer", style=style,
-                                          layout=narrow),
-            "lr": widgets.FloatText(description="learning rate", step=None, style=style, layout=narrow),
-            "l2": widgets.FloatText(description="L2 (decay)", step=None, style=style, layout=narrow),
-            "batch_size": widgets.IntText(description="batch size", style=style, layout=narrow),
-            "epochs": widgets.IntText(description="epochs", style=style, layout=narrow),
-            "seed": widgets.IntText(description="seed", style=style, layout=narrow),
-        }
-        for name, control in self._controls.items():
-            traitlets.link((self, name), (control, "value"))
-        self._speed = widgets.Dropdown(options=list(SPEEDS.items()), description="speed", style=style, layout=narrow)
-        if self.steps_per_second not in SPEEDS.values():
-            self._speed.options = [*SPEEDS.items(), (f"{self.steps_per_second:g} steps/s", self.steps_per_second)]
-        traitlets.link((self, "steps_per_second"), (self._speed, "value"))
-
+        self._controls, self._speed = self._settings_controls()
         self._buttons = {
             "play": widgets.Button(description="play", icon="play", tooltip="train in the background"),
             "pause": widgets.Button(description="pause", icon="pause", disabled=True,
@@ -178,12 +123,12 @@ class LiveTraining(widgets.VBox):
         self._filters_caption = widgets.HTML()
         self._filters_labels = widgets.HTML()  # with no hidden layer: each output tile's digit, under it
         self._filters_labels.add_class("explainer-filter-labels")
+        controls = list(self._controls.values())  # four columns: the network, its training, the rest
         self.children = [
             widgets.HTML("<b>Live training</b>: choose a network, press play, and watch the loss fall and the "
                          "first layer's filters take shape. Every run is recorded as a trace."),
-            widgets.HBox([widgets.VBox(list(self._controls.values())[:4]),
-                          widgets.VBox(list(self._controls.values())[4:8]),
-                          widgets.VBox(list(self._controls.values())[8:] + [self._speed])]),
+            widgets.HBox([widgets.VBox(controls[:4]), widgets.VBox(controls[4:7]), widgets.VBox(controls[7:10]),
+                          widgets.VBox([*controls[10:], self._speed])]),
             widgets.HBox(list(self._buttons.values())),
             self._status,
             self.errors,
@@ -326,41 +271,12 @@ class LiveTraining(widgets.VBox):
         if run is not None:
             run.close()
 
-    def _experiment(self):
-        """The run the controls describe; a ValueError naming the setting if they describe none."""
-        return LiveRun.experiment(dataset=self.dataset, hidden=self.hidden, activation=self.activation,
-                                  init=None if self.init == DEFAULT_INIT else self.init, optimizer=self.optimizer,
-                                  lr=self.lr, l2=self.l2, batch_size=self.batch_size, epochs=self.epochs,
-                                  seed=self.seed)
-
-    def lr_advice(self):
-        """A warning when the learning rate is far from what the optimizer usually needs, else ``""``."""
-        return lr_advice(self.optimizer, self.lr) or "" if self.lr > 0 else ""
-
     # -- observers ---------------------------------------------------------------------------
-
-    @traitlets.validate("init")
-    def _valid_init(self, proposal):
-        if proposal["value"] not in (DEFAULT_INIT, *INITIALIZERS):
-            raise traitlets.TraitError(f"init must be one of {DEFAULT_INIT}, {', '.join(INITIALIZERS)}; "
-                                       f"got {proposal['value']!r}")
-        return proposal["value"]
-
-    @traitlets.validate("dataset", "activation", "optimizer")
-    def _valid_choice(self, proposal):
-        try:
-            return LiveRun.check(proposal["trait"].name, proposal["value"])
-        except ValueError as e:
-            raise traitlets.TraitError(str(e)) from None
-
-    def _on_optimizer(self, change):
-        """Another optimizer: a learning rate left at the old one's default moves to the new one's."""
-        if change["old"] in OPTIMIZERS and self.lr == default_lr(change["old"]):
-            self.lr = default_lr(change["new"])
 
     def _on_settings(self, change):
         """A control changed: the current run ends; show what the new settings start from."""
         self._end_run()
+        self._on_playing()  # the conv filters' box is open for a CNN only
         self._show_settings()
 
     def _on_pace(self, change):
@@ -373,6 +289,7 @@ class LiveTraining(widgets.VBox):
                 stack.enter_context(widget.hold_sync())
             for control in self._controls.values():
                 control.disabled = self.playing
+            self._controls["conv"].disabled = self.playing or self.arch != "cnn"  # a dense network has none
             self._buttons["play"].disabled = self.playing
             self._buttons["pause"].disabled = not self.playing
 
@@ -401,15 +318,12 @@ class LiveTraining(widgets.VBox):
             return
         self.errors.clear()
         self.step = 0
-        n, shape = min(plan.n_units, figures.MAX_FILTERS), plan.image_shape
         advice = self.lr_advice()
         warning = f"<br><span class='explainer-warning'>⚠ {advice}</span>" if advice else ""
-        self._filters_labels.value = _digit_labels(shape, n) if not experiment.hidden else ""
-        self._draw(plan.total_steps, plan.steps_per_epoch, np.zeros(0), [], [],
-                   _tiles_png(np.zeros((n, *shape)), 1.0, output=not experiment.hidden),
-                   f"Press play or step to start a new run with these settings.{warning}",
-                   f"<div style='line-height:1.35'><small><b>First-layer filters</b>: {n} tiles, one per unit, drawn "
-                   "from the run's trace: the first snapshot (step 0) shows the random initial weights.</small></div>")
+        filters_png, caption, labels = planned_view(experiment, plan)
+        self._filters_labels.value = labels
+        self._draw(plan.total_steps, plan.steps_per_epoch, np.zeros(0), [], [], filters_png,
+                   f"Press play or step to start a new run with these settings.{warning}", caption)
 
     def _draw_safely(self, run):
         try:
@@ -429,28 +343,10 @@ class LiveTraining(widgets.VBox):
         if trace.n_epochs:
             parts.append(f"validation accuracy {ep['val_accuracy'][-1]:.1%} after epoch {trace.n_epochs}")
         state = run.over or ("playing" if run.playing else "paused" if s else "ready")
-        filters_png_, caption = self._filters(trace)
-        self._draw(total, trace.steps_per_epoch, loss, ep["step"], ep["val_accuracy"], filters_png_,
+        filters_png, caption, labels = first_layer_view(trace, self._ranges)
+        self._filters_labels.value = labels
+        self._draw(total, trace.steps_per_epoch, loss, ep["step"], ep["val_accuracy"], filters_png,
                    f"<b>{state}</b> · " + " · ".join(parts), caption)
-
-    def _filters(self, trace):
-        """The first-layer filters at the trace's latest snapshot, on the run's colour range; and their caption."""
-        last = int(trace.snapshot_steps[-1])
-        images = trace.first_layer_filters(last)  # (n_units, height, width): rows of W on the input pixels
-        n_units = len(images)
-        n = min(n_units, figures.MAX_FILTERS)
-        vmax = filter_range(trace, self._ranges)  # the range of every snapshot so far: a weight keeps its colour
-        output = trace.n_layers == 1  # no hidden layer: these are the output units, and softmax units never die
-        silent = np.zeros(0, dtype=np.int64) if output else trace.silent_units(last)
-        h, w = trace.image_shape
-        which = f"all {n}" if n == n_units else f"the first {n} of {n_units}"
-        when = "step 0: the random initial weights" if last == 0 else f"step {last}, the latest snapshot"
-        note = "; with no hidden layer these are the output units, one per digit, labelled under each" if output else ""
-        caption = (f"<div style='line-height:1.35'><small><b>First-layer filters</b>, {when}: {which} rows of W<sub>1</sub> on the {h}×{w} pixels"
-                   f"{note}. Red: ink there raises the unit's z; blue: lowers it (±{vmax:.3g}, the same at every "
-                   f"step).{silent_words(silent, n, len(trace.probe_labels))}</small></div>")
-        self._filters_labels.value = _digit_labels(trace.image_shape, n) if output else ""
-        return _tiles_png(images[:n], vmax, marked=[j for j in silent if j < n], output=output), caption
 
     def _draw(self, total, per_epoch, loss, val_steps, val_accuracy, filters, status, caption):
         """The loss curve (``loss``: (n_steps,) so far) and validation points, the filters' PNG, the status line."""
@@ -464,25 +360,3 @@ class LiveTraining(widgets.VBox):
             self._filters_image.value = filters
             self._filters_caption.value = caption
             self._status.value = status
-
-
-def _tile_scale(shape):
-    """Screen pixels a weight: a tile at most TILE pixels a side, so the filters stand beside the loss curve."""
-    return max(1, TILE // max(shape))
-
-
-def _tiles_png(images, vmax, marked=(), output=False):
-    """The filters' PNG, 8 tiles a row; with no hidden layer the ten output units stand in one row, in digit
-    order."""
-    images = np.asarray(images)
-    return filters_png(images, vmax, marked=marked, scale=_tile_scale(images.shape[1:]),
-                       cols=len(images) if output else min(COLS, len(images)))
-
-
-def _digit_labels(shape, n):
-    """HTML: the digit of each of ``n`` output tiles in one row, each label centred under its tile."""
-    scale, _, _ = filter_layout(n, shape, scale=_tile_scale(shape), cols=n)
-    first, second = (tile_origin(j, shape, scale, n)[1] for j in (0, 1))
-    cells = "".join(f"<span style='display:inline-block;width:{second - first}px;text-align:center'>{d}</span>"
-                    for d in range(n))
-    return f"<div style='padding-left:{first // 2}px;font-weight:bold'>{cells}</div>"
