@@ -1,33 +1,42 @@
-"""Data augmentation: every mini-batch's images moved, turned, resized and re-inked a little, at random.
+"""Data augmentation: every mini-batch's images moved, leaned, resized and re-inked a little, at random.
 
-A network trained only on the 8x8 digits as scikit-learn drew them has seen
-each digit upright, centred and in one pen: a student's slanted 7, drawn with
-a thinner pen, lies outside everything it knows and may come out as a 3.
-Augmentation shows it, at every step, slightly different versions of its
-training digits, so that what it learns is the digit and not the pen::
+A network trained only on the 8x8 digits as scikit-learn has them has seen
+each digit upright, centred and in one pen: a student's forward-leaning 7,
+drawn with another pen, lies outside everything it knows and may come out as
+a 3. Augmentation shows it, at every step, slightly different versions of its
+training digits, so that what it learns is the digit more than the pen::
 
-    augment = Augment(shift=1, rotate=12, scale=0.1, stroke=0.4)
+    augment = Augment(slant=15, stretch=0.1)
     x = augment(x, (8, 8), rng)        # (batch, 64) -> (batch, 64); the labels stay as they were
 
-With a :class:`~explainer.TrainConfig` (``TrainConfig(augment=augment)``), the
+With a :class:`~explainer.TrainConfig` (``TrainConfig(augment=augment)``; on
+the command line ``explainer train --augment slant=15,stretch=0.1``), the
 trainer does this to each batch before the forward pass, with a random
 generator of its own seeded by the run's seed: the same seed gives the same
-run, to the bit, and with augmentation off nothing is drawn from it.
+run, to the bit, and with augmentation off nothing is drawn from it. The
+training set itself is never changed; only the copies a step sees.
 
-Each image gets its own random transform, all of them at once (no loop over
-the images):
+Each image gets its own random change, all of them at once (no loop over the
+images), each setting the largest change either way:
 
-- **shift**: moved by up to ``shift`` pixels along each axis (sub-pixel moves
-  are interpolated bilinearly; whole-pixel moves are exact);
-- **rotate**: turned by up to ``rotate`` degrees either way, about its ink's centre;
-- **scale**: made larger or smaller by up to ``scale`` (0.1: 90% to 110%), about its ink's centre;
-- **stroke**: strokes thickened (a grey dilation) or thinned (a grey erosion) by up to
-  ``stroke`` of a pixel.
+- **shift**: moved by up to ``shift`` pixels along each axis (whole-pixel moves are exact,
+  others interpolated bilinearly);
+- **rotate**: turned by up to ``rotate`` degrees, about its ink's centre;
+- **slant**: leaned by up to ``slant`` degrees, its rows slid sideways (a shear): its height stays;
+- **scale**: made larger or smaller by up to ``scale`` (0.1: 90% to 110%);
+- **stretch**: made wider or narrower by up to ``stretch``: its height stays;
+- **stroke**: strokes thickened (a grey dilation) or thinned (a grey erosion) by up to ``stroke``
+  of a pixel.
 
-No transform pushes ink out of the frame: an image's ink (the box around it,
-turned and resized) is shrunk until it fits, and the shift is cut short where
-it would cross the frame's edge. On the 8x8 digits, whose ink fills all 8 rows,
-that leaves the shifts sideways and turns a digit slightly smaller as it turns.
+No change pushes ink out of the frame (:func:`placement`): the box around an
+image's ink, once mapped, is squeezed along an axis where it would not fit,
+and the shift is cut short where it would cross the frame's edge. The 8x8
+digits fill all 8 rows, as does every picture :func:`~explainer.prepare_image`
+makes for them: a slant or a stretch keeps that, where a turn or a larger
+scale makes the digit shorter than any the network will be shown. So on the 8x8
+digits ``slant`` and ``stretch`` are the ones that help (docs/training.md,
+"Augmentation", gives the numbers); ``rotate`` and ``scale`` suit 28x28 digits,
+which MNIST fitted in a 20x20 box with room around.
 """
 
 import math
@@ -36,7 +45,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["Augment", "AUGMENT_SETTINGS", "parse_augment", "transform", "restroke"]
+__all__ = ["Augment", "AUGMENT_SETTINGS", "parse_augment", "transform", "placement", "restroke"]
 
 # each setting: (what it is, its largest sensible value); the order is the one the command line writes them in
 AUGMENT_SETTINGS = {
@@ -143,8 +152,35 @@ def transform(images, A, t):
         Each image's linear map on (row, column) coordinates: a pixel at ``p`` goes to
         ``A (p - centre) + centre + t``, the centre being that of the box around its ink.
     t : (2, batch) array
-        Each image's shift in pixels, down the rows and along the columns. A shift that would carry
-        ink out of the frame is cut short at its edge, and ink too large to fit once turned is shrunk.
+        Each image's shift in pixels, down the rows and along the columns.
+
+    The map actually used is :func:`placement`'s, which keeps the ink in the frame. Each output pixel
+    is read from where it came from, interpolated bilinearly; a whole-pixel shift moves the image exactly.
+    """
+    batch, h, w, c = images.shape
+    A, t, centre = placement(images, A, t)
+    # where each output pixel p' comes from: p = A^-1 (p' - centre - t) + centre
+    inverse = np.linalg.inv(A.transpose(2, 0, 1))  # (batch, 2, 2)
+    grid = np.indices((h, w), dtype=np.float64).reshape(2, 1, h * w)  # (2, 1, h*w)
+    offset = grid - (centre + t)[:, :, None]  # (2, batch, h*w)
+    source = np.einsum("bij,jbp->ibp", inverse, offset) + centre[:, :, None]  # (2, batch, h*w)
+    source = np.where(np.abs(source - np.round(source)) < 1e-9, np.round(source), source)  # exact where whole
+    coords = np.empty((4, batch, h * w, c))  # (image, row, column, channel) of every output value
+    coords[0] = np.arange(batch)[:, None, None]
+    coords[1], coords[2] = source[0, :, :, None], source[1, :, :, None]
+    coords[3] = np.arange(c)
+    out = ndimage.map_coordinates(images, coords, order=1, mode="constant", cval=0.0)  # (batch, h*w, c) bilinear
+    return np.maximum(out, 0).reshape(images.shape)
+
+
+def placement(images, A, t):
+    """The map :func:`transform` uses: ``(A, t, centre)``, ``A`` (2, 2, batch) and ``t``, ``centre`` (2, batch),
+    changed only as much as it takes to keep every image's ink in the frame.
+
+    The box around an image's ink, mapped by ``A``, reaches ``reach`` pixels either side of its centre
+    along each axis; an axis along which it would not fit is squeezed until it does (the 8x8 digits fill
+    all 8 rows: turned, they get a little shorter), and the shift is cut short where the box would cross
+    the frame's edge.
     """
     batch, h, w, _ = images.shape
     ink = images.max(axis=3) > 0  # (batch, h, w)
@@ -153,25 +189,12 @@ def transform(images, A, t):
     left, right = cols.argmax(axis=1), w - 1 - cols[:, ::-1].argmax(axis=1)
     centre = np.stack([(top + bottom) / 2, (left + right) / 2])  # (2, batch) rows, columns
     half = np.stack([(bottom - top) / 2, (right - left) / 2])  # (2, batch)
-    reach = np.abs(A[:, 0]) * half[0] + np.abs(A[:, 1]) * half[1]  # (2, batch) half-size of the turned box
+    reach = np.abs(A[:, 0]) * half[0] + np.abs(A[:, 1]) * half[1]  # (2, batch) half-size of the mapped box
     frame = np.array([[h - 1], [w - 1]]) / 2  # (2, 1)
     fit = np.minimum(1, frame / np.maximum(reach, 1e-12))  # (2, batch) squeeze an axis whose ink overflows
     A, reach = A * fit[:, None], reach * fit
     low, high = reach - centre, 2 * frame - reach - centre  # (2, batch) the shifts that keep the ink in
-    t = np.clip(t, low, high)  # (2, batch)
-    # where each output pixel p' comes from: p = A^-1 (p' - centre - t) + centre
-    inverse = np.linalg.inv(A.transpose(2, 0, 1))  # (batch, 2, 2)
-    grid = np.indices((h, w), dtype=np.float64).reshape(2, 1, h * w)  # (2, 1, h*w)
-    offset = grid - (centre + t)[:, :, None]  # (2, batch, h*w)
-    source = np.einsum("bij,jbp->ibp", inverse, offset) + centre[:, :, None]  # (2, batch, h*w)
-    source = np.where(np.abs(source - np.round(source)) < 1e-9, np.round(source), source)
-    c = images.shape[3]
-    coords = np.empty((4, batch, h * w, c))  # (image, row, column, channel) of every output value
-    coords[0] = np.arange(batch)[:, None, None]
-    coords[1], coords[2] = source[0, :, :, None], source[1, :, :, None]
-    coords[3] = np.arange(c)
-    out = ndimage.map_coordinates(images, coords, order=1, mode="constant", cval=0.0)  # (batch, h*w, c) bilinear
-    return np.maximum(out, 0).reshape(images.shape)
+    return A, np.clip(t, low, high), centre
 
 
 def restroke(images, t):
