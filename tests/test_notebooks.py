@@ -25,6 +25,7 @@ EXPECTED = {
     "02_backprop_explorer.ipynb": {"explainer-step-slider"},
     "03_training_dashboard.ipynb": {"explainer-step-slider", "explainer-play", "explainer-filters"},
     "04_live_training.ipynb": {"explainer-play", "explainer-pause", "explainer-step-once", "explainer-loss"},
+    "05_four_ways.ipynb": set(),  # no dashboard: four libraries' runs, their figures, two exercises
 }
 # the course's order: a beginner meets one neuron first, the densest dashboard late
 COURSE = list(EXPECTED)
@@ -300,3 +301,27 @@ def test_notebook_00_checks_each_exercise_against_the_run(tmp_path):
     assert [line[0] for line in run_with({})] == ["…"] * 4
     wrong = run_with({"my_z = ...": "my_z = w @ x"})  # the bias left out
     assert wrong[0].startswith("✗ z:") and "Hint:" in wrong[0]
+
+
+@pytest.mark.slow
+def test_notebook_05_checks_its_exercises_and_runs_each_librarys_weights_in_explainer(tmp_path):
+    """With the right answers both checks say right, left as `...` not answered; every library that ran gives
+    its own answers through explainer's forward pass on nearly every test digit (the notebook's claim)."""
+    answers = {"my_W = ...": "my_W = W_rows.T", "my_wrong = ...": "my_wrong = np.sum(r.predicted != comparison.labels)"}
+
+    def run_with(replace):
+        nb = nbformat.read(NOTEBOOKS / "05_four_ways.ipynb", as_version=4)
+        for cell in nb.cells:
+            for blank, answer in replace.items():
+                cell.source = cell.source.replace(blank, answer)
+        nbformat.write(nb, tmp_path / "05.ipynb")
+        out = execute_notebook(tmp_path / "05.ipynb", tmp_path / "jupyter", timeout=300)
+        return [line for cell in out.cells for o in cell.get("outputs", []) if o.get("name") == "stdout"
+                for line in o["text"].splitlines()]
+
+    lines = run_with(answers)
+    assert [line[0] for line in lines if line[:1] and line[0] in "✓✗…"] == ["✓", "✓"]
+    same = [float(re.search(r"on ([\d.]+)% of the test digits", line).group(1)) for line in lines
+            if "in explainer's forward pass" in line]
+    assert len(same) >= 2 and min(same) >= 99.5, lines
+    assert [line[0] for line in run_with({}) if line[:1] and line[0] in "✓✗…"] == ["…", "…"]
