@@ -91,8 +91,8 @@ def add_parser(subparsers):
                    help=f"passes over the training set (default: {_per_dataset('epochs')})")
     p.add_argument("--augment", type=str, metavar="NAME=VALUE,...",
                    help="change each batch's images a little at random, so the network learns the digit rather than "
-                   "one pen and one slant: " + "; ".join(f"{name}: {what} (up to {top:g})" for name, (what, top)
-                                                          in AUGMENT_SETTINGS.items())
+                   "one pen and one slant: " + "; ".join(f"{name}: {what} (up to {top:g})".replace("%", "%%")
+                                                          for name, (what, top) in AUGMENT_SETTINGS.items())
                    + ". E.g. slant=15,stroke=0.3; 'none' for none (default: none). Recorded in the trace")
     p.add_argument("--l1", type=float, metavar="LAMBDA", help=f"L1 penalty on the weights (default: {_per_dataset('l1')})")
     p.add_argument("--l2", type=float, metavar="LAMBDA", help=f"L2 penalty on the weights (default: {_per_dataset('l2')})")
