@@ -73,3 +73,17 @@ def test_a_weight_outside_the_layer_is_one_clear_error(trace):
         OneWeight(trace, 0, layer=2, row=10, col=0)
     with pytest.raises(ValueError, match="layer must be 1 to 2"):
         OneWeight(trace, 0, layer=3)
+
+
+def test_a_verdict_is_shown_once_in_a_notebook(capsys):
+    """check() prints the message; a cell ending in check(...) must not show it a second time as its result."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from explainer.course import check
+
+    shell = InteractiveShell.instance()
+    result = shell.run_cell("from explainer.course import check\ncheck(3.0, 2.0, 'z')")
+    out = capsys.readouterr().out
+    assert out.count("✗ z:") == 1, out
+    assert result.result.right is False
+    assert check(2.0, 2.0, "z").right
