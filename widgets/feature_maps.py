@@ -24,7 +24,7 @@ from .common import CSS, filters_png, hold_sync, image_widget
 
 __all__ = ["FeatureMaps", "maps_layout", "cnn_pass", "WIDTH", "HEIGHT"]
 
-WIDTH = 500  # pixels the maps of one layer may take across (beside their words)
+WIDTH = 470  # pixels the maps of one layer may take across (beside their words, in a 934-pixel notebook)
 HEIGHT = 330  # pixels all the layers' maps may take down, together
 LARGEST = 48  # the largest side of a tile: an 8x8 digit's 2x2 maps are not blown up to the whole width
 GAP = 2  # pixels between tiles (as in every mosaic of filters)
@@ -96,7 +96,7 @@ class FeatureMaps(widgets.VBox):
         self.trace = trace
         self._layers = trace.run.maps  # [(index in network_layers, kind, (h, w, c)), ...]
         self._layouts = maps_layout([shape for _, _, shape in self._layers], width, height)
-        self._words = [widgets.HTML(layout=widgets.Layout(width="118px", min_width="118px"))
+        self._words = [widgets.HTML(layout=widgets.Layout(width="150px", min_width="150px"))
                        for _ in self._layers]
         self._images = [image_widget(css=CSS["maps"]) for _ in self._layers]
         self._caption = widgets.HTML()
@@ -114,30 +114,30 @@ class FeatureMaps(widgets.VBox):
             tiles = np.moveaxis(maps, -1, 0)  # (c, h, w): one tile a map
             pictures.append(filters_png(tiles, vmax, scale=scale, cols=cols, gap=GAP))
         where = ("recorded in the trace" if recorded else
-                 f"computed by the network of step {step} (the trace keeps maps for {len(self.trace.map_probes)} "
-                 "probe digits)")
+                 f"computed by the network of step {step} (the trace keeps {len(self.trace.map_probes)} probe "
+                 "digits' maps)")
         with hold_sync(self._caption, *self._words, *self._images):
             self._caption.value = WORDS.format(
-                f"<b>Feature maps</b>, {where}: one tile per kernel, {_what(quantity)}; red above 0, blue below, "
-                "white 0, on ± the largest value of the probe digits in that layer at this step.")
+                f"<b>Feature maps</b>, {where}: a tile per kernel, {_what(quantity)}; red &gt; 0, blue &lt; 0 "
+                "(± the probe digits' largest in each layer at this step).")
             for words, image, png, (i, kind, shape), vmax in zip(self._words, self._images, pictures,
                                                                  self._layers, ranges):
                 words.value = WORDS.format(f"{_name(self.trace, i, kind)}<br>{shape[2]} maps of "
-                                           f"{shape[0]}×{shape[1]}, ±{vmax:.2g}")
+                                           f"{shape[0]}×{shape[1]}, ±{vmax:.2g}")  # two lines, beside the maps
                 image.value = png
 
 
 def _what(quantity):
     return ("a = f(z), what the next layer sees" if quantity == "a" else
-            "z = W ∗ input + b, before the activation (a pooling layer's z is its a)")
+            "z = W ∗ input + b, before f (a pooling layer's z is its a)")
 
 
 def _name(trace, i, kind):
-    """``conv 1 (16 5×5, relu)`` or ``pool 1 (2×2 max)``: the layer at ``network_layers[i]``."""
+    """``conv 1: 16 5×5, relu`` or ``pool 1: 2×2 max``: the layer at ``network_layers[i]``."""
     before = [k for k, _, _ in trace.run.network_layers[: i + 1]]
     n = before.count(kind)
     if kind == "pool":
-        return f"<b>pool {n}</b> (2×2 max)"
+        return f"<b>pool {n}</b>: 2×2 max"
     j = sum(1 for _, _, w in trace.run.network_layers[:i] if w is not None)  # its index among the weighted layers
     n_out, k = trace.run.shapes[j][:2]
-    return f"<b>conv {n}</b> ({n_out} {k}×{k}, {trace.run.activations[j]})"
+    return f"<b>conv {n}</b>: {n_out} {k}×{k}, {trace.run.activations[j]}"

@@ -135,8 +135,9 @@ class ForwardExplorer(TraceDashboard):
             self._maps_buttons = widgets.ToggleButtons(options=[("a = f(z)", "a"), ("z", "z")],
                                                        tooltips=["the maps after the activation",
                                                                  "the maps before it"],
-                                                       description="maps", style={"button_width": "70px"})
+                                                       style={"button_width": "70px"})
             traitlets.link((self._maps_buttons, "value"), (self, "maps"))
+            maps_choice = [widgets.HTML("<small>feature maps:</small>"), self._maps_buttons]
             right = widgets.VBox([widgets.HBox([self._prediction, self._confidence]), self._maps_view,
                                   self._figure_image])
         else:
@@ -148,10 +149,12 @@ class ForwardExplorer(TraceDashboard):
                              "× input, each pixel's share of z (red raises z, blue lowers it)."),
                 self._units_caption, self._units_image,
             ])
+        what = ("pick a digit and a step" if trace.is_cnn else  # (a CNN's layers take the line's room)
+                "pick a probe digit, draw one or upload a picture, and a training step")
         self.children = [
-            widgets.HTML(f"<b>Forward pass</b> — {trace.dataset} {network_words(trace)}: pick a probe "
-                         "digit, draw one or upload a picture, and a training step."),
-            widgets.HBox([self._slider, *([self._maps_buttons] if trace.is_cnn else [])]),
+            widgets.HTML(f"<b>Forward pass</b> — {trace.dataset} {network_words(trace)}: {what}."),
+            widgets.HBox([self._slider, *(maps_choice if trace.is_cnn else [])],
+                         layout=widgets.Layout(align_items="center")),
             self.errors,
             widgets.HBox([left, right]),
         ]
@@ -160,7 +163,7 @@ class ForwardExplorer(TraceDashboard):
         """Every hidden layer's activations a, and the output probabilities."""
         trace = self.trace
         n_hidden = len(self._hidden)
-        fig = figures.new_figure(7.6, 2.3 if trace.is_cnn else 2.9)  # a CNN's maps stand above it
+        fig = figures.new_figure(7.6, 2.0 if trace.is_cnn else 2.9)  # a CNN's maps stand above it
         fig.set_dpi(DPI)
         axes = np.atleast_1d(fig.subplots(1, n_hidden + 1, width_ratios=[1] * n_hidden + [1.6]))
         self._layer_images = []  # per hidden layer: (image, grid shape, signed)

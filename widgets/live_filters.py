@@ -45,8 +45,10 @@ def first_layer_view(trace, ranges):
                  f"each slid over the image to make one feature map. Red: ink under it raises the map's z; blue: "
                  f"lowers it (±{vmax:.3g}, the same at every step).")
         if len(silent):
-            words += (f" Framed in black: kernels {', '.join(map(str, silent[:12]))}, whose map is 0 everywhere "
-                      f"for all {n_maps} probe digits with maps: no gradient reaches them.")
+            which = ", ".join(map(str, silent[:12])) + (f" and {len(silent) - 12} more" if len(silent) > 12 else "")
+            many = len(silent) > 1
+            words += (f" Framed in black: kernel{'s' if many else ''} {which}, whose map{'s are' if many else ' is'} 0 "
+                      f"everywhere for all {n_maps} probe digits with maps: no gradient reaches {'them' if many else 'it'}.")
     else:
         h, w = trace.image_shape
         note = "; with no hidden layer these are the output units, one per digit, labelled under each" if output else ""

@@ -98,7 +98,8 @@ class TrainingDashboard(TraceDashboard):
             tabs.set_title(i, title)
         self._n_units = self.trace.run.shapes[0][0]  # rows of W1: a dense layer's units, a convolution's kernels
         self._tile = h, w = self._filters[0].shape[1:]  # the input's pixels, or a CNN's kernel (k, k)
-        self._scale, _, _ = filter_layout(PAGE, (h, w), scale=max(1, TILE // max(h, w)), cols=COLS)
+        self._cols = min(COLS, self._n_units)  # a CNN's few kernels: no empty columns
+        self._scale, _, _ = filter_layout(PAGE, (h, w), scale=max(1, TILE // max(h, w)), cols=self._cols)
         self._filters_image = TilePicker()
         traitlets.dlink((self._filters_image, "picked"), (self, "unit"))
         self._unit_view = UnitView(self.trace, self._steps, self._filters, self._vmax, DPI)
@@ -232,7 +233,7 @@ class TrainingDashboard(TraceDashboard):
             if hists is not None:
                 self._hists.value = hists
             self._filters_image.show(filters, count=count, shape=self._tile, scale=self._scale,
-                                     cols=COLS, first=first)
+                                     cols=self._cols, first=first)
             self._filters_caption.value = TEXT.format(f"<small>{self._filters_words(k)}</small>")
             self._page_words.value = (f"{'kernels' if self.trace.is_cnn else 'units'} {first} to {first + count - 1} "
                                       f"of {self._n_units}")
@@ -262,7 +263,7 @@ class TrainingDashboard(TraceDashboard):
             first = page * PAGE
             marked = [j - first for j in self._silent_at(k) if first <= j < first + PAGE]
             cache["filters", k, page] = filters_png(self._filters[k][first : first + PAGE], self._vmax,
-                                                    scale=self._scale, cols=COLS, marked=marked)
+                                                    scale=self._scale, cols=self._cols, marked=marked)
         return cache["curves", k], cache.get(("histograms", k)), cache["filters", k, page]
 
     def _filters_words(self, k):
