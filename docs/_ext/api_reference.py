@@ -23,7 +23,7 @@ from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 
-__all__ = ["scene_names", "public_entries", "escape_bars", "ApiDirective", "SceneDirective", "setup"]
+__all__ = ["scene_names", "public_entries", "inherited_option", "escape_bars", "ApiDirective", "SceneDirective", "setup"]
 
 # kind -> (the autodoc directive, its options, the rubric above the group)
 KINDS = {
@@ -55,6 +55,17 @@ def public_entries(module_name):
     """``[(kind, name)]`` for each name of the module's ``__all__``, in its order."""
     module = importlib.import_module(module_name)
     return [(_kind(getattr(module, name)), name) for name in module.__all__]
+
+
+def inherited_option(cls):
+    """``[":inherited-members: ..."]`` when ``cls`` inherits from one of explainer's own classes (a mixin,
+    such as the trace's snapshot readers, whose members are the class's own to its reader), leaving out what
+    it inherits from other packages (an ipywidgets VBox's hundred members); else ``[]``."""
+    bases = cls.__mro__[1:-1]
+    if not any(base.__module__.startswith("explainer") for base in bases):
+        return []
+    foreign = [base.__name__ for base in bases if not base.__module__.startswith("explainer")]
+    return [":inherited-members: " + ", ".join(foreign) if foreign else ":inherited-members:"]
 
 
 def _doc_comment(module_name, name):
@@ -145,6 +156,8 @@ class ApiDirective(SphinxDirective):
                     lines += [f".. py:data:: {name}", f"   :module: {module_name}", f"   :type: {type(value).__name__}", "",
                               *(f"   {line}" for line in _data_doc(module_name, name, value)), ""]
                     continue
+                if kind == "class":
+                    options = [*options, *inherited_option(getattr(importlib.import_module(module_name), name))]
                 lines += [f".. {directive}:: {target}", *(f"   {option}" for option in options), ""]
         return _parse(self, lines, f"explainer-api {module_name}")
 
