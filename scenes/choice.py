@@ -30,7 +30,12 @@ import sys
 from explainer import probe_of_class
 from explainer.trace import TraceError, open_trace
 
-__all__ = ["chosen_trace", "chosen_sample", "chosen_step", "default_step", "DEFAULT_STEPS", "fail"]
+__all__ = ["chosen_trace", "chosen_sample", "chosen_step", "default_step", "DEFAULT_STEPS", "CNN_SCENES", "check_kind",
+           "fail"]
+
+# the scenes that show a convolutional network's run: "cnn" only that, "any" a dense one's too (every other
+# scene shows a dense network's only, and refuses a CNN's in one line)
+CNN_SCENES = {"Convolution": "cnn", "FeatureMaps": "cnn", "FirstLayerFilters": "any"}
 
 # the scenes that show another step than the last when none is chosen: scene name -> the chapter module whose
 # default_step(trace) gives it. A scene passes default_step(its name, trace) to
@@ -49,18 +54,35 @@ def fail(message):
     raise SystemExit(2)
 
 
-def chosen_trace():
-    """The trace named by ``EXPLAINER_TRACE``, or the default one (:func:`~explainer.trace.open_trace`)."""
+def chosen_trace(scene=None):
+    """The trace named by ``EXPLAINER_TRACE``, or the default one (:func:`~explainer.trace.open_trace`).
+
+    ``scene`` (its class name) says which runs it can show (:data:`CNN_SCENES`): by default a dense
+    network's only; Convolution and FeatureMaps a convolutional network's only; FirstLayerFilters either.
+    """
     try:
         trace = open_trace(os.environ.get("EXPLAINER_TRACE"))
-        trace.refuse_cnn("the scenes")  # they draw dense layers only, for now
+        check_kind(scene, trace)
         return trace
     except (TraceError, TypeError) as e:
         fail(f"EXPLAINER_TRACE: {e}")
 
 
-def chosen_sample(trace):
-    """The probe index named by ``EXPLAINER_SAMPLE`` (default 0), checked by the reader; or the first
+def check_kind(scene, trace, what=None):
+    """A one-line :class:`TraceError` if ``scene`` cannot show ``trace``'s kind of network; ``what`` names the
+    one refusing (default: the scene)."""
+    what = what or scene or "the scenes"
+    shows = CNN_SCENES.get(scene, "dense")
+    if shows == "cnn" and not trace.is_cnn:
+        raise TraceError(f"{what} shows a convolutional network's run, and {trace.path.name} is a dense "
+                         "network's: record one with `explainer train --arch cnn --out runs/cnn8.zarr`")
+    if shows == "dense" and trace.is_cnn:
+        raise TraceError(f"{what} cannot show a convolutional network's run yet ({trace.path.name}: "
+                         f"{', '.join(trace.run.specs)}); a CNN's scenes: {', '.join(CNN_SCENES)}")
+
+
+def chosen_sample(trace, default=0):
+    """The probe index named by ``EXPLAINER_SAMPLE`` (default: ``default``), checked by the reader; or the first
     probe digit of the class ``EXPLAINER_DIGIT``, said on stderr."""
     text = os.environ.get("EXPLAINER_SAMPLE", "").strip()
     digit = os.environ.get("EXPLAINER_DIGIT", "").strip()
@@ -72,7 +94,7 @@ def chosen_sample(trace):
             print(f"explainer: EXPLAINER_DIGIT={digit}: probe digit {sample}, the first labelled {digit}"
                   + (f" (the others: {', '.join(map(str, others))})" if others else ""), file=sys.stderr)
             return sample
-        return trace.check_sample(_number(text or "0"), "EXPLAINER_SAMPLE")
+        return trace.check_sample(_number(text or str(default)), "EXPLAINER_SAMPLE")
     except (TraceError, ValueError) as e:
         fail(str(e))
 

@@ -5,6 +5,9 @@ grid steps through the recorded snapshots (dense early, where the filters
 change fastest) while a cursor runs along the loss curve of the same run. At
 the end, the units that were silent (a = 0) for every probe digit are
 outlined: a ReLU that never fires gets no gradient, and stops learning.
+On a convolutional network's trace the tiles are its first kernels, W[j]
+(k x k), forming over training in the same colours; a kernel is silent when
+its map is 0 at every position for every probe digit with maps.
 Each phase ends with its speaker notes (``notes_start`` to ``notes_silent``):
 what a teacher says over it, with the numbers the screen shows, in plain
 Unicode (the deck renders notes as Markdown).
@@ -28,31 +31,36 @@ MAX_UNITS = 64  # tiles shown; wider layers show their first 64
 
 class FirstLayerFilters(LectureScene):
     def setup(self):
-        self.trace = chosen_trace()
+        self.trace = chosen_trace("FirstLayerFilters")  # a dense network's or a CNN's
         last = chosen_step(self.trace)
         steps = self.trace.snapshot_steps
         self.steps = steps[steps <= last]
-        n_units = self.trace.sizes[1]
+        self.n_units = n_units = self.trace.run.shapes[0][0]  # hidden units, or a convolution's kernels
         self.shown = min(n_units, MAX_UNITS)
         self.filters = np.stack([self.trace.first_layer_filters(int(s))[: self.shown] for s in self.steps])
         self.vmax = filter_range(self.trace)  # the run's colour range, as in the figure and the dashboards
         silent = self.trace.silent_units(int(self.steps[-1]), exact=True)
         self.silent = [int(j) for j in silent if j < self.shown]
         self.silent_unshown = len(silent) - len(self.silent)  # silent units beyond the tiles shown
+        # a CNN's silent kernels are judged on the probe digits with maps
+        self.n_probe = len(self.trace.map_probes) if self.trace.is_cnn else len(self.trace.probe_labels)
         self.camera.background_color = ManimColor(PALETTE.background)
 
     def construct(self):
         trace, steps = self.trace, self.steps
-        h, w = trace.image_shape
+        h, w = self.filters.shape[2:4]  # the image's pixels, or a kernel's k x k
         columns = int(np.ceil(np.sqrt(self.shown)))
         grid = FilterGrid(self.filters, self.vmax, columns=columns, height=5.6)  # the frame is 8 high
 
-        title = Text("What the first layer learns to see", font_size=34, color=PALETTE.text).to_edge(UP, buff=0.3)
+        title = Text("What the first kernels learn to see" if trace.is_cnn else "What the first layer learns to see",
+                     font_size=34, color=PALETTE.text).to_edge(UP, buff=0.3)
         grid.next_to(title, DOWN, buff=0.3).to_edge(LEFT, buff=0.5)
-        n_units = trace.sizes[1]
+        n_units, unit = self.n_units, "kernel" if trace.is_cnn else "unit"
+        first = (f"each tile: one kernel's {h}x{w} weights W[j] ({trace.run.specs[0]})" if trace.is_cnn
+                 else f"each tile: one unit's weights W[j] on the {h}x{w} pixels")
         caption = Paragraph(
-            f"each tile: one unit's weights W[j] on the {h}x{w} pixels",
-            f"(the first {self.shown} of {n_units} units)" if self.shown < n_units else f"({n_units} units)",
+            first,
+            f"(the first {self.shown} of {n_units} {unit}s)" if self.shown < n_units else f"({n_units} {unit}s)",
             font_size=20, color=PALETTE.muted, alignment="left",
         ).next_to(grid, DOWN, buff=0.15, aligned_edge=LEFT)
         legend = Legend([("square", PALETTE.positive, "W > 0: ink here raises z"),
@@ -71,7 +79,8 @@ class FirstLayerFilters(LectureScene):
         curve.follow(step_of)
 
         self.play(FadeIn(title), FadeIn(grid), FadeIn(caption))
-        self.next_slide(notes=notes_start(int(steps[0]), self.shown, n_units, (h, w)))  # the filters at the start
+        self.next_slide(notes=notes_start(int(steps[0]), self.shown, n_units, (h, w),
+                                          trace.run.specs[0] if trace.is_cnn else None))  # the filters at the start
         self.play(Create(curve.axes), FadeIn(curve_labels), FadeIn(counter), FadeIn(legend))
         self.play(Create(curve.line), FadeIn(curve.cursor), run_time=1.5)
         self.wait(0.5)
@@ -81,18 +90,19 @@ class FirstLayerFilters(LectureScene):
         self.next_slide(notes=notes_learned(len(steps), int(steps[-1]), curve.smoothed))  # the learned filters
         if self.silent:
             self.outline_silent(grid, caption)
-            self.next_slide(notes=notes_silent(self.silent, len(self.trace.probe_labels), int(steps[-1]),
+            self.next_slide(notes=notes_silent(self.silent, self.n_probe, int(steps[-1]),
                                                self.silent_unshown))  # the silent units
 
     def outline_silent(self, grid, caption):
         """Outline the tiles of the units that were 0 for every probe digit, and say what that means."""
-        n_probe = len(self.trace.probe_labels)
-        which = units_named(self.silent)
-        lines = [f"outlined: {which}, silent (a = 0) for all {n_probe} probe digits",
+        n_probe, cnn = self.n_probe, self.trace.is_cnn
+        which = units_named(self.silent, "kernel" if cnn else "unit")
+        lines = [f"outlined: {which}, silent (a = 0) for all {n_probe} probe digits" + (" with maps" if cnn else ""),
                  "a ReLU that never fires gets no gradient: its weights stop learning"]
         if self.silent_unshown:
-            n_hidden = self.trace.sizes[1]
-            lines.insert(1, f"(and {self.silent_unshown} of the {n_hidden - self.shown} units not shown)")
+            n_hidden = self.n_units
+            lines.insert(1, f"(and {self.silent_unshown} of the {n_hidden - self.shown} {'kernel' if cnn else 'unit'}s "
+                            "not shown)")
         note = Paragraph(*lines, font_size=20, color=PALETTE.text, alignment="left")
         note.next_to(grid, DOWN, buff=0.15, aligned_edge=LEFT)
         boxes = VGroup(*(grid.tile_box(j, PALETTE.activation) for j in self.silent))
@@ -100,9 +110,9 @@ class FirstLayerFilters(LectureScene):
         self.outlines, self.note = boxes, note  # (for checking)
 
 
-def units_named(units):
-    """``unit 3`` or ``units 1, 4``, as the screen names the silent units."""
-    return f"unit {units[0]}" if len(units) == 1 else f"units {', '.join(map(str, units))}"
+def units_named(units, word="unit"):
+    """``unit 3`` or ``units 1, 4`` (``kernel 3`` ... for a CNN), as the screen names the silent units."""
+    return f"{word} {units[0]}" if len(units) == 1 else f"{word}s {', '.join(map(str, units))}"
 
 
 # -- speaker notes: what a teacher says over each phase, with the numbers the screen shows -----------------------
@@ -111,10 +121,16 @@ def loss_text(v):
     return f"{v:.3f}"
 
 
-def notes_start(step, shown, n_units, shape):
-    """Phase 1: the filters at the first snapshot."""
+def notes_start(step, shown, n_units, shape, conv=None):
+    """Phase 1: the filters at the first snapshot (``conv``: a CNN's first layer's spec, whose kernels they are)."""
     when = "at step 0, before any training, they are the random initial weights: noise" if step == 0 else \
         f"at step {step}, the first snapshot, training has only begun"
+    if conv is not None:
+        which = f"the first {shown} of its {n_units} kernels" if shown < n_units else f"all {n_units} kernels"
+        return ("A convolution's kernel is a small unit slid over the digit: at every position it computes "
+                f"z = W[j]·patch + b from the {shape[0]}x{shape[1]} pixels under it, so its weights show the "
+                "pattern that raises z there (red) and the one that lowers it (blue). "
+                f"Here each tile is one kernel of the first layer, {conv}: {which}; {when}.")
     which = f"the first {shown} of the {n_units} units" if shown < n_units else f"all {n_units} units"
     return ("A first-layer unit computes z = W[j]·x + b, so its row of weights, laid out on the pixels, shows "
             "which ink raises z (red) and which lowers it (blue). "

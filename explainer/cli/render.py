@@ -33,7 +33,7 @@ from ..probe_choice import probe_of_class
 from ..trace import open_trace
 
 __all__ = ["add_parser", "SCENES", "SAMPLE_SCENES", "scenes_folder", "available_scenes", "scene_file", "check_choices",
-           "check_versus", "plan_choices",
+           "check_versus", "plan_choices", "MAP_SCENES",
            "output_name", "render_scene", "WHOLE_RUN_SCENES"]
 
 # scene name -> file in scenes/, and what it shows
@@ -51,15 +51,22 @@ SCENES = {  # in lecture order: a neuron, the forward pass, the loss and its des
                   "levers: bias, weight, previous activation"),
     "MiniBatches": ("mini_batches.py", "the probe digits' own gradients and their mean beside the batch's recorded "
                     "gradient: a noisy step downhill"),
-    "FirstLayerFilters": ("first_layer_filters.py", "the first layer's weights from noise to strokes, with the loss"),
+    "FirstLayerFilters": ("first_layer_filters.py", "the first layer's weights from noise to strokes, with the loss "
+                          "(a CNN's first kernels too)"),
     "TrainingStory": ("training_story.py", "loss and accuracy over training, probe guesses flipping, the confusion matrix"),
+    "Convolution": ("convolution.py", "a CNN: the real first-layer kernel slides over the real digit, one "
+                    "position's products and their sum written out, the feature map filling in, ReLU and pooling"),
+    "FeatureMaps": ("feature_maps.py", "a CNN: one probe digit through every convolution and pooling layer to the "
+                    "output probabilities, one layer at a time"),
     "TwoRuns": ("two_runs.py", "two runs side by side (--versus names the second): both loss curves drawn together, "
                 "both first layers' filters forming"),
     "Recap": ("lecture_cards.py", "the run's own formulas in order (forward, loss, backward, update) and its result"),
 }
 # the scenes that follow one probe digit (they call chosen_sample): --sample and --digit choose it, and the
 # video's name carries it; the others show the whole run or every probe digit (tests/test_cli.py checks)
-SAMPLE_SCENES = ("ForwardPass", "Backprop", "OneNeuron", "GradientDescent", "ChainRule")
+SAMPLE_SCENES = ("ForwardPass", "Backprop", "OneNeuron", "GradientDescent", "ChainRule", "Convolution", "FeatureMaps")
+# the scenes that follow a CNN's probe digit through its feature maps: only the digits with recorded maps
+MAP_SCENES = ("Convolution", "FeatureMaps")
 # the scenes that show the whole run, at no one step (they call no chosen_step): their video's name has no step
 WHOLE_RUN_SCENES = ("TitleCard", "TwoRuns")
 QUALITY = {"l": "-ql", "m": "-qm", "h": "-qh"}
@@ -150,12 +157,19 @@ def check_choices(scene, trace, sample=None, step=None, digit=None):
         raise ValueError(f"SCENE must be one of {', '.join(repr(s) for s in SCENES)}; got {scene!r}")
     if sample is not None and digit is not None:
         raise ValueError(f"--sample {sample} and --digit {digit} both choose the probe digit: give one of them")
+    from explainer.chapters.convolution import map_row
+    from explainer.scenes.choice import check_kind  # (no Manim is imported)
+
     trace = open_trace(trace)
-    trace.refuse_cnn(f"explainer render {scene}")
+    check_kind(scene, trace, f"explainer render {scene}")
     if sample is not None:
         trace.check_sample(sample, "--sample")
+        if scene in MAP_SCENES:
+            map_row(trace, sample, "--sample")
     if digit is not None:
-        probe_of_class(trace, digit, "--digit")
+        chosen = probe_of_class(trace, digit, "--digit")[0]
+        if scene in MAP_SCENES:
+            map_row(trace, chosen, f"--digit {digit} chose")
     given = "--sample" if sample is not None else "--digit" if digit is not None else None
     if given and scene not in SAMPLE_SCENES:
         raise ValueError(f"{scene} follows no single probe digit, so it takes no {given}; the scenes that do: "
@@ -195,7 +209,7 @@ def plan_choices(scene, trace, sample=None, step=None, digit=None):
     elif digit is not None:
         sample = probe_of_class(trace, digit, "--digit")[0]
     elif sample is None:
-        sample = 0
+        sample = trace.map_probes[0] if scene in MAP_SCENES else 0
     return sample, trace.check_step(default_step(scene, trace) if step is None else step, "--step")
 
 
