@@ -31,6 +31,7 @@ from explainer.chapters.spoken import spoken, words
 from explainer.scenes.choice import chosen_sample, chosen_step, chosen_trace, default_step
 from explainer.scenes.palette import PALETTE
 from explainer.scenes.pieces import DigitImage, StepCounter
+from explainer.scenes.pieces.layout import covers, keep_inside, overlaps
 from explainer.scenes.pieces.loss_map import ColourBar, LossMap
 from explainer.scenes.slides import LectureScene, sweep
 
@@ -167,7 +168,7 @@ class GradientDescent(LectureScene):
         self.map = loss_map = LossMap(land, st.levels).move_to(LEFT * 4.0 + DOWN * 0.3)
         ticks = loss_map.axes_ticks(st.alpha_ticks, st.beta_ticks)
         bar = ColourBar(loss_map, st.ticks).next_to(loss_map.frame, RIGHT, buff=0.3)
-        _keep_inside(Group(loss_map, ticks, bar))  # the ticks' numbers, however long, on screen
+        keep_inside(Group(loss_map, ticks, bar))  # the ticks' numbers, however long, on screen
         alpha_name = text(st.axis_names[0] + "  →", 20).next_to(loss_map.frame, DOWN, buff=0.5)
         alpha_name.align_to(loss_map.frame, LEFT)
         beta_name = text("↑  " + st.axis_names[1], 20).next_to(loss_map.frame, UP, buff=0.15)
@@ -180,7 +181,7 @@ class GradientDescent(LectureScene):
         ).arrange(DOWN, aligned_edge=LEFT, buff=0.12)
         self.side = side = VGroup(plane, words).arrange(DOWN, aligned_edge=LEFT, buff=0.25)
         side.next_to(bar, RIGHT, buff=0.45).align_to(loss_map.frame, UP)
-        _keep_inside(side)
+        keep_inside(side)
         self.play(FadeIn(loss_map.image), Create(loss_map.frame), FadeIn(ticks), FadeIn(bar))
         self.play(Create(loss_map.contours), FadeIn(alpha_name), FadeIn(beta_name), Write(plane), FadeIn(words))
         if land.directions == "pca":
@@ -248,7 +249,7 @@ class GradientDescent(LectureScene):
             text(f"step {land.steps[g]}: loss {land.snapshot_loss[g]:.3g} itself,"),
             text(f"{land.plane_loss[g]:.3g} at its shadow"),
         ).arrange(DOWN, aligned_edge=LEFT, buff=0.12).next_to(counter, DOWN, buff=0.3).align_to(counter, LEFT)
-        _keep_inside(what)
+        keep_inside(what)
         self.play(Create(here), FadeIn(what))
         self.next_slide(notes=(
             f"The dots are the {len(points)} recorded snapshots, from step {land.steps[0]} to step {land.steps[-1]}, "
@@ -267,8 +268,8 @@ class GradientDescent(LectureScene):
             tries = []
             for way, direction in enumerate(self._sides(k, points)):
                 label = self._label(k, points, direction)
-                if not any(_overlap(label, other) for other in placed.values()):
-                    covered = sum(_covers(label, p) for i, p in enumerate(points) if i != k)
+                if not any(overlaps(label, other) for other in placed.values()):
+                    covered = sum(covers(label, p) for i, p in enumerate(points) if i != k)
                     tries.append((covered, way, label))
             if tries and (min(tries)[0] == 0 or k == st.snapshot):
                 placed[k] = min(tries, key=lambda t: t[:2])[2]
@@ -293,7 +294,7 @@ class GradientDescent(LectureScene):
         words = f"step {st.land.steps[k]}" + (" = θ<sub>s</sub>" if k == st.snapshot else "")
         label = markup(words, 20, PALETTE.activation if k == st.snapshot else PALETTE.text)
         label.next_to(points[k], direction, buff=0.22 if k == st.snapshot else 0.12)
-        return _keep_inside(label, self.map.frame)
+        return keep_inside(label, self.map.frame)
 
     # -- 5: a learning rate that is too high ------------------------------------------------------------
     def too_high(self):
@@ -321,7 +322,7 @@ class GradientDescent(LectureScene):
                        ).arrange(DOWN, aligned_edge=LEFT, buff=0.12)
         head = VGroup(rule, about).arrange(DOWN, aligned_edge=LEFT, buff=0.2).move_to(RIGHT * 1.2 + UP * 2.3,
                                                                                        aligned_edge=UL)
-        _keep_inside(head)
+        keep_inside(head)
         self.play(Create(axes), FadeIn(x_name), FadeIn(y_name), Write(rule), FadeIn(about))
         self.play(Create(curve), Create(before), run_time=1.5)
         self.next_slide(notes=(
@@ -353,7 +354,7 @@ class GradientDescent(LectureScene):
         notes = VGroup(*lines).arrange(DOWN, aligned_edge=LEFT, buff=0.1).next_to(rows, DOWN, buff=0.3)
         notes.align_to(head, LEFT)
         for group in (rows, notes):
-            _keep_inside(group)
+            keep_inside(group)
         self.play(FadeIn(Dot(start, radius=0.07, color=PALETTE.text)))
         self.play(LaggedStart(*[Create(h) if isinstance(h, ArcBetweenPoints) else FadeIn(h) for h in hops],
                               lag_ratio=0.3), LaggedStart(*[FadeIn(r) for r in rows], lag_ratio=0.3), run_time=3)
@@ -373,30 +374,6 @@ class GradientDescent(LectureScene):
 
 
 LOSS_WORDS = {"cross_entropy": "cross-entropy", "mse": "the mean squared error"}
-
-def _covers(mobject, point, buff=0.03):
-    """Whether ``point`` lies inside ``mobject``'s box."""
-    (x0, y0, _), (x1, y1, _) = mobject.get_corner(DL), mobject.get_corner(UR)
-    return x0 - buff <= point[0] <= x1 + buff and y0 - buff <= point[1] <= y1 + buff
-
-
-def _overlap(a, b, buff=0.05):
-    """Whether the boxes of ``a`` and ``b`` overlap (or come within ``buff``)."""
-    (a0, a1), (b0, b1) = (a.get_corner(DL), a.get_corner(UR)), (b.get_corner(DL), b.get_corner(UR))
-    return not (a1[0] + buff < b0[0] or b1[0] + buff < a0[0] or a1[1] + buff < b0[1] or b1[1] + buff < a0[1])
-
-
-def _keep_inside(mobject, frame=None, margin=0.15):
-    """Shift ``mobject`` back inside ``frame`` (default: the screen), ``margin`` from its edges."""
-    if frame is None:
-        left, right = -config.frame_width / 2 + margin, config.frame_width / 2 - margin
-        bottom, top = -config.frame_height / 2 + margin, config.frame_height / 2 - margin
-    else:
-        (left, bottom, _), (right, top, _) = frame.get_corner(DL), frame.get_corner(UR)
-    mobject.shift(RIGHT * max(0.0, left - mobject.get_left()[0]) + LEFT * max(0.0, mobject.get_right()[0] - right)
-                  + UP * max(0.0, bottom - mobject.get_bottom()[1]) + DOWN * max(0.0, mobject.get_top()[1] - top))
-    return mobject
-
 
 def _numbers(axis, values, side):
     """Tick numbers beside ``axis`` (a NumberLine), as Text: quicker to make than Manim's DecimalNumbers."""
