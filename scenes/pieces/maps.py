@@ -19,13 +19,14 @@ __all__ = ["ValueGrid", "MapMosaic", "short_number", "lit_rgba", "mosaic"]
 
 def short_number(v):
     """A value as written in a small cell: ``-.35``, ``.04``, ``1.2``, ``0`` (two decimals, no leading zero)."""
-    v = float(v)
-    if round(v, 2) == 0:
+    v = round(float(v), 2)
+    if v == 0:
         return "0"
-    if abs(v) >= 10:
+    if abs(v) >= 9.95:
         return f"{v:.0f}"
-    text = f"{v:.2f}" if abs(v) < 1 else f"{v:.1f}"
-    return text.replace("0.", ".", 1) if abs(v) < 1 else text
+    if abs(v) >= 0.995:
+        return f"{v:.1f}".removesuffix(".0")  # 1.00 -> "1", 2.71 -> "2.7"
+    return f"{v:.2f}".replace("0.", ".", 1)
 
 
 class ValueGrid(VGroup):
