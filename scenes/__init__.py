@@ -7,4 +7,11 @@ the repository root::
 
     manim render -ql scenes/first_layer_filters.py FirstLayerFilters
     EXPLAINER_TRACE=runs/mnist.zarr manim render -ql scenes/first_layer_filters.py FirstLayerFilters
+
+A convolutional network's trace has scenes of its own, Convolution and FeatureMaps (and
+FirstLayerFilters shows its kernels); ``choice.CNN_SCENES`` says which scene shows which kind of
+network, and the others refuse a CNN's trace in one line::
+
+    EXPLAINER_TRACE=runs/cnn.zarr manim render -ql scenes/convolution.py Convolution
+    EXPLAINER_TRACE=runs/cnn.zarr manim render -ql scenes/feature_maps.py FeatureMaps
 """
