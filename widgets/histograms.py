@@ -28,7 +28,7 @@ class Histograms:
     def figure(self, dpi, width=5.2):
         """The figure at snapshot 0 (a :class:`BlitFigure`); :meth:`show` moves it to another snapshot."""
         trace, n = self.trace, self.trace.n_layers
-        fig = figures.new_figure(width, 1.3 * n + 0.75)
+        fig = figures.new_figure(width, 1.3 * n + 0.9)
         fig.set_dpi(dpi)
         axes = np.atleast_2d(fig.subplots(n, 2))  # (n_layers, 2)
         self._bars, self._notes = [], []
@@ -44,8 +44,9 @@ class Histograms:
             self._notes.append(axes[i, 1].text(0.02, 0.95, "", transform=axes[i, 1].transAxes, fontsize=7,
                                                va="top", ha="left", color=figures.COLORS["raw"]))
         fig.suptitle("How the weights W and the gradients dW are spread, per layer", fontsize=10)
+        # three short lines: two long ones ran past the edges of a figure this narrow
         fig.supxlabel("left: weight value; right: gradient size, log scale (−3 = 0.001).\nNot drawn: gradients of "
-                      "exactly 0 (silent units, never-inked pixels) or left of the panel's first bin", fontsize=8)
+                      "exactly 0 (silent units, never-inked pixels)\nor left of the panel's first bin", fontsize=8)
         self.plot = BlitFigure(fig, [*self._bars, *self._notes])
         self.show(0)
         return self.plot
