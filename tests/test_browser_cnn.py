@@ -158,6 +158,12 @@ def test_training_dashboard_shows_the_kernels_forming(page, lab, shots):
     expect(dashboard.get_by_text("Kernel 1 of layer 1", exact=False)).to_be_visible(timeout=15_000)
     page.wait_for_timeout(300)
     page.screenshot(path=str(shots / "cnn_training_end_1366x768.png"))
+    histograms = dashboard.locator(".widget-tab img").nth(1)  # the tab's second picture: a hint until opened
+    hint = histograms.get_attribute("src")
+    dashboard.get_by_role("tab", name="histograms").click()  # W and dW per layer, the convolutions' too
+    expect(histograms).to_be_visible()
+    expect(histograms).not_to_have_attribute("src", hint)  # drawn by the kernel when the tab opened
+    _fits(panel, dashboard, "TrainingDashboard on a CNN, histograms", shots / "cnn_training_histograms_1366x768.png")
     _no_error(dashboard)
 
 
