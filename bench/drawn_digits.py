@@ -23,7 +23,7 @@ what ``prepare_image`` does, measured here to show what the slant costs.
 ``--compare`` answers a different question: how much augmentation during
 training (:mod:`explainer.augment`) helps. It trains the 8x8 dense preset
 (``explainer train`` defaults) for each of 5 seeds without and with
-``--augment`` and prints, per seed, the 8x8 test accuracy and the share of the
+``--augment`` (``--arch cnn``: the CNN preset) and prints, per seed, the 8x8 test accuracy and the share of the
 MNIST test digits (prepared as ``box``) read right, then the means.
 
 Usage::
@@ -32,6 +32,8 @@ Usage::
     .venv/bin/python bench/drawn_digits.py --n 2000
     .venv/bin/python bench/drawn_digits.py --compare                      # 5 seeds, without and with augmentation
     .venv/bin/python bench/drawn_digits.py --compare --augment slant=20 --seeds 3
+    .venv/bin/python bench/drawn_digits.py --compare --arch cnn --augment slant=20,stretch=0.15,shift=0.5
+    .venv/bin/python bench/drawn_digits.py --compare --way "box, upright"  # the digits deskewed first
 """
 
 import argparse
@@ -45,7 +47,7 @@ from explainer.augment import parse_augment
 from explainer.data import load_dataset, own_image
 from explainer.trace import Trace, default_trace
 
-RECOMMENDED = "slant=15,stretch=0.1"  # the setting docs/training.md recommends for the 8x8 digits
+RECOMMENDED = "slant=12,stretch=0.1"  # the setting docs/training.md recommends for the 8x8 digits
 
 
 def blocks(bitmap):
@@ -87,18 +89,19 @@ def statistics(images):
     return (images > 0).any(axis=1).sum(axis=1).mean(), images.sum(axis=(1, 2)).mean()
 
 
-def compare(ink, labels, augment, seeds):
+def compare(ink, labels, augment, seeds, arch="mlp", way="box"):
     """Train the 8x8 preset for each seed without and with ``augment``; print a table and the means."""
-    images = np.stack([own_image.digits_style(image) for image in ink]).reshape(len(ink), 64)  # (n, 64)
-    print(f"8x8 dense preset (explainer train defaults), {len(seeds)} seeds; read right: {len(ink)} MNIST test "
-          f"digits prepared as 8x8 inputs (box)\n")
+    images = np.stack([WAYS[way](image) for image in ink]).reshape(len(ink), 64)  # (n, 64)
+    kind = {"mlp": "dense", "cnn": "CNN"}[arch]
+    print(f"8x8 {kind} preset (explainer train{' --arch cnn' if arch == 'cnn' else ''} defaults), {len(seeds)} "
+          f"seeds; read right: {len(ink)} MNIST test digits prepared as 8x8 inputs ({way})\n")
     print(f"{'':>6}{'no augmentation':^24}{'--augment ' + str(augment):^30}")
     print(f"{'seed':>6}{'test acc.':>12}{'read right':>12}{'test acc.':>15}{'read right':>15}")
     rows = []
     for seed in seeds:
         row = []
         for setting in (None, augment):
-            result = run(Experiment.preset("digits", seed=seed, augment=setting), progress=False)
+            result = run(Experiment.preset("digits", arch, seed=seed, augment=setting), progress=False)
             row += [result.history.test_accuracy, (result.net.predict(images.astype(np.float32)) == labels).mean()]
         rows.append(row)
         print(f"{seed:>6}{row[0]:>12.4f}{row[1]:>12.3f}{row[2]:>15.4f}{row[3]:>15.3f}", flush=True)
@@ -114,11 +117,15 @@ def main():
     parser.add_argument("--augment", default=RECOMMENDED, help=f"with --compare: the augmentation (default: "
                         f"{RECOMMENDED})")
     parser.add_argument("--seeds", type=int, default=5, help="with --compare: seeds 0 to N - 1 (default: 5)")
+    parser.add_argument("--arch", choices=["mlp", "cnn"], default="mlp",
+                        help="with --compare: the dense preset (default) or the CNN preset")
+    parser.add_argument("--way", choices=list(WAYS), default="box",
+                        help="with --compare: how the MNIST digits are prepared (default: box, as prepare_image does)")
     args = parser.parse_args()
     if args.compare:
         mnist = load_dataset("mnist", seed=0)
         compare(mnist.X_test.reshape(-1, 28, 28)[: args.n], mnist.y_test[: args.n], parse_augment(args.augment),
-                range(args.seeds))
+                range(args.seeds), args.arch, args.way)
         return
     trace = Trace.open(default_trace())
     net = trace.network(int(trace.snapshot_steps[-1]))  # the trained network

@@ -1,7 +1,8 @@
 """explainer: teach how a neural network learns, from the numbers of a real run.
 
 A from-scratch NumPy network (:class:`Network`) trained by :func:`fit` (or step
-by step, by a :class:`Trainer`) keeps
+by step, by a :class:`Trainer`; its images changed a little at every step with
+:class:`Augment`, if asked) keeps
 every intermediate value (``z``, ``a``, ``delta``, ``dW``, ``db``) for a
 recorder to write down; scenes and dashboards replay the recording.
 
@@ -22,6 +23,7 @@ __version__ = "0.1.0"
 
 from . import colours
 from .activations import HIDDEN_ACTIVATIONS
+from .augment import Augment
 from .data import UNSURE_BELOW, is_unsure, prepare_image
 from .errors import DataError, DataUnavailableError, ExplainerError, OutputError, TrainingDivergedError
 from .experiment import CNN_PRESETS, PRESETS, Experiment, parse_hidden, run
@@ -44,6 +46,7 @@ __all__ = [
     "History",
     "Trainer",
     "fit",
+    "Augment",
     "Experiment",
     "PRESETS",
     "CNN_PRESETS",
