@@ -21,7 +21,10 @@ training loop, and a run taken in pieces is the same run, to the bit.
 
 One epoch shuffles the training set (with the run's seed) and takes one step
 per mini-batch: forward, backward, snapshot (if the recorder wants one),
-update. After each epoch the validation set is evaluated; after the last, the
+update; with ``config.augment`` (:mod:`explainer.augment`) each batch's images
+are first changed a little at random, from a second stream of the same seed.
+How to train and what happened live in :mod:`explainer.train_config`
+(:class:`TrainConfig`, :class:`History`); this module is the loop. After each epoch the validation set is evaluated; after the last, the
 test set. If the loss stops being a finite number, training stops with a
 :class:`~explainer.errors.TrainingDivergedError` that says where it blew up and
 what to try. So does a loss that, over a whole epoch, averages more than
@@ -59,7 +62,7 @@ class Trainer:
         Its ``X_train``/``y_train`` are trained on, ``X_val``/``y_val`` evaluated
         after every epoch, ``X_test``/``y_test`` once, by :meth:`finish`.
     config : TrainConfig, optional
-        Epochs, batch size, optimiser, learning rate and seed.
+        Epochs, batch size, optimiser, learning rate, seed and augmentation.
     recorder : Recorder, optional
         Watches every step (see :mod:`explainer.recording`); default: none.
         Its ``start`` is called here, so making a Trainer starts the run.
@@ -67,8 +70,8 @@ class Trainer:
     Notes
     -----
     Between calls nothing moves: the weights, the optimiser's state (Adam's
-    ``m`` and ``v``, its step count ``t``), the shuffling generator and the
-    place in the epoch all wait. Steps are numbered from 0; step ``s`` belongs
+    ``m`` and ``v``, its step count ``t``), the shuffling and augmentation
+    generators and the place in the epoch all wait. Steps are numbered from 0; step ``s`` belongs
     to epoch ``s // steps_per_epoch``, since every epoch has the same number
     of mini-batches. If the loss diverges, :meth:`step` raises
     :class:`~explainer.errors.TrainingDivergedError` and the run is over
@@ -293,7 +296,7 @@ def fit(net, data, config=None, recorder=None, progress=True):
         Its ``X_train``/``y_train`` are trained on, ``X_val``/``y_val`` evaluated
         after every epoch, ``X_test``/``y_test`` once at the end.
     config : TrainConfig, optional
-        Epochs, batch size, optimiser, learning rate and seed.
+        Epochs, batch size, optimiser, learning rate, seed and augmentation.
     recorder : Recorder, optional
         Watches every step (see :mod:`explainer.recording`); default: none.
     progress : bool

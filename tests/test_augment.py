@@ -11,7 +11,8 @@ from explainer import Experiment, TrainConfig, run
 from explainer.augment import Augment, parse_augment, placement, restroke, transform
 from explainer.cli import main
 from explainer.data import load_dataset
-from explainer.trace import Trace
+from explainer.trace import Trace, TraceError
+from explainer.trace.store import seal
 
 # The weights after these runs, hashed (sha256 of every W and b in net.params order), recorded by running
 # the code of commit f8a677f, before augmentation existed (the float32 products of this machine's BLAS)
@@ -188,6 +189,22 @@ def test_a_trace_without_augmentation_says_none(tmp_path, capsys):
     assert Trace.open(path).run.training.augment is None
     assert main(["info", str(path)]) == 0
     assert "augmented    none" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("augment,words", [({"slant": 12, "bend": 1}, "a setting 'bend' that no augmentation has"),
+                                           ({"slant": 90}, "holds settings no run can have"),
+                                           ("slant=12", "is 'slant=12', not an object")])
+def test_a_trace_whose_augmentation_no_run_can_have_is_damaged(tmp_path, capsys, augment, words):
+    """Recorded settings are checked like every other (a consistent but wrong writer: the digest matches)."""
+    path = tmp_path / "run.zarr"
+    assert main(["train", "--epochs", "1", "--hidden", "4", "--augment", "slant=12", "--out", str(path),
+                 "--no-progress"]) == 0
+    meta = json.loads((path / "zarr.json").read_text())
+    meta["attributes"]["config"]["training"]["augment"] = augment
+    meta["attributes"] = seal(meta["attributes"])
+    (path / "zarr.json").write_text(json.dumps(meta))
+    with pytest.raises(TraceError, match=words):
+        Trace.open(path)  # the run is read and checked as the trace opens
 
 
 @pytest.mark.parametrize("value,words", [("slant=60", "must be a number from 0 to 45; got 60"),
