@@ -90,14 +90,15 @@ class FirstLayerFilters(LectureScene):
         self.next_slide(notes=notes_learned(len(steps), int(steps[-1]), curve.smoothed))  # the learned filters
         if self.silent:
             self.outline_silent(grid, caption)
-            self.next_slide(notes=notes_silent(self.silent, self.n_probe, int(steps[-1]),
-                                               self.silent_unshown))  # the silent units
+            self.next_slide(notes=notes_silent(self.silent, self.n_probe, int(steps[-1]), self.silent_unshown,
+                                               "kernel" if trace.is_cnn else "unit"))  # the silent units
 
     def outline_silent(self, grid, caption):
         """Outline the tiles of the units that were 0 for every probe digit, and say what that means."""
         n_probe, cnn = self.n_probe, self.trace.is_cnn
         which = units_named(self.silent, "kernel" if cnn else "unit")
-        lines = [f"outlined: {which}, silent (a = 0) for all {n_probe} probe digits" + (" with maps" if cnn else ""),
+        lines = [f"outlined: {which}, silent (a = 0) for the {n_probe} digits with maps" if cnn else
+                 f"outlined: {which}, silent (a = 0) for all {n_probe} probe digits",
                  "a ReLU that never fires gets no gradient: its weights stop learning"]
         if self.silent_unshown:
             n_hidden = self.n_units
@@ -154,11 +155,14 @@ def notes_learned(n_snapshots, last, smoothed):
             f"to respond to. At step {last} the drawn loss is {loss_text(smoothed[-1])}.")
 
 
-def notes_silent(silent, n_probe, last, unshown):
-    """Phase 4: the units silent for every probe digit."""
-    more = f" (and {unshown} more among the units not shown)" if unshown else ""
-    return (f"Outlined: {units_named(silent)}{more}, silent (a = 0) for all {n_probe} probe digits at step {last}. "
-            "A ReLU that never fires passes no gradient back, so its weights stop learning: a dead unit. "
+def notes_silent(silent, n_probe, last, unshown, word="unit"):
+    """Phase 4: the units silent for every probe digit (``word="kernel"``: a CNN's kernels, whose maps are
+    0 at every position for every probe digit with maps)."""
+    more = f" (and {unshown} more among the {word}s not shown)" if unshown else ""
+    where = " at every position" if word == "kernel" else ""
+    digits = "probe digits with recorded maps" if word == "kernel" else "probe digits"
+    return (f"Outlined: {units_named(silent, word)}{more}, silent (a = 0){where} for all {n_probe} {digits} at step "
+            f"{last}. A ReLU that never fires passes no gradient back, so its weights stop learning: a dead {word}. "
             "The probe digits are held out, never trained on: silent on every one of them suggests, without "
-            f"proving it, that {'this unit fires' if len(silent) == 1 else 'these units fire'} for no training "
-            "digit either.")
+            f"proving it, that {f'this {word} fires' if len(silent) == 1 else f'these {word}s fire'} for no "
+            "training digit either.")
