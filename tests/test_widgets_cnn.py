@@ -123,16 +123,19 @@ def test_forward_explorer_keeps_its_dense_part_for_a_cnn(forward, trace):
     assert "conv 4 3 → pool 2 → 12→10" in forward.children[0].value
 
 
-def test_the_maps_of_mnist_s_cnn_fit_the_notebook(trace):
-    shapes = [(24, 24, 16), (12, 12, 16), (8, 8, 32), (4, 4, 32)]  # conv 16 5, pool 2, conv 32 5, pool 2
-    layouts = maps_layout(shapes)
-    heights = []
-    for (h, w, n), (scale, cols) in zip(shapes, layouts):
+@pytest.mark.parametrize("shapes, smallest", [
+    ([(24, 24, 16), (12, 12, 16), (8, 8, 32), (4, 4, 32)], 24),  # MNIST's preset: conv 16 5, pool 2, conv 32 5, pool 2
+    ([(8, 8, 32), (4, 4, 32), (4, 4, 64), (2, 2, 64)], 20),  # 8x8's: conv 32 3 same, pool 2, conv 64 3 same, pool 2
+])
+def test_the_maps_of_the_presets_fit_the_notebook_and_shrink_along_the_network(shapes, smallest):
+    heights, sides = [], []
+    for (h, w, n), (scale, cols) in zip(shapes, maps_layout(shapes)):
         rows = -(-n // cols)
-        assert 2 + cols * (w * scale + 2) <= WIDTH
+        assert 2 + cols * (w * scale + 2) <= WIDTH and cols * rows >= n
         heights.append(2 + rows * (h * scale + 2))
-        assert h * scale >= 24, f"maps of {h}x{w} drawn at {h * scale} pixels"
+        sides.append(h * scale)
     assert sum(heights) <= HEIGHT
+    assert sides == sorted(sides, reverse=True) and min(sides) >= smallest, sides  # never a 2x2 map drawn larger
 
 
 def test_training_dashboard_shows_the_kernels(path, trace):

@@ -25,7 +25,7 @@ from .common import CSS, filters_png, hold_sync, image_widget
 __all__ = ["FeatureMaps", "maps_layout", "cnn_pass", "WIDTH", "HEIGHT"]
 
 WIDTH = 470  # pixels the maps of one layer may take across (beside their words, in a 934-pixel notebook)
-HEIGHT = 330  # pixels all the layers' maps may take down, together
+HEIGHT = 300  # pixels all the layers' maps may take down, together
 LARGEST = 48  # the largest side of a tile: an 8x8 digit's 2x2 maps are not blown up to the whole width
 GAP = 2  # pixels between tiles (as in every mosaic of filters)
 WORDS = "<div style='line-height:1.3; font-size:11px'>{}</div>"
@@ -33,36 +33,41 @@ WORDS = "<div style='line-height:1.3; font-size:11px'>{}</div>"
 
 def maps_layout(shapes, width=WIDTH, height=HEIGHT):
     """``[(scale, cols), ...]``: how the maps of each layer (``shapes``: (h, w, n_maps) each) are tiled so that
-    every layer fits ``width`` and all of them ``height``: each layer starts on one row, then the layer with the
-    smallest tiles takes more rows (and larger tiles, at most LARGEST pixels a side) while they all still fit.
+    every layer fits ``width`` and all of them ``height``.
 
-    >>> maps_layout([(24, 24, 16), (12, 12, 16), (8, 8, 32), (4, 4, 32)])  # MNIST's: 48, 48, 24, 28 pixels
-    [(2, 8), (4, 8), (3, 16), (7, 16)]
+    Every layer starts at one screen pixel a value; then, one step of scale at a time, the layer with the
+    smallest tiles grows (taking more rows when a row is full), as long as all still fit, its tiles stay at most
+    LARGEST pixels a side, and no larger than the layer's before it: along the network the tiles never grow,
+    so a 2x2 map is never drawn larger than the 8x8 maps it was pooled from.
+
+    >>> maps_layout([(24, 24, 16), (12, 12, 16), (8, 8, 32), (4, 4, 32)])  # MNIST's: 48, 36, 24, 24 pixels
+    [(2, 8), (3, 8), (3, 16), (6, 16)]
     """
-    options = [_options(shape, width) for shape in shapes]  # per layer: (tile side, rows' height, scale, cols)
+    options = [_options(shape, width) for shape in shapes]  # per layer, by scale: (tile side, height, scale, cols)
     chosen = [0] * len(shapes)
+
+    def side(j, step=0):
+        return options[j][chosen[j] + step][0]
+
     while True:
-        growing = [j for j in range(len(shapes)) if chosen[j] + 1 < len(options[j])]
+        total = sum(options[j][c][1] for j, c in enumerate(chosen))
+        growing = [j for j in range(len(shapes)) if chosen[j] + 1 < len(options[j])
+                   and (j == 0 or side(j, 1) <= side(j - 1))
+                   and total - options[j][chosen[j]][1] + options[j][chosen[j] + 1][1] <= height]
         if not growing:
-            break
-        j = min(growing, key=lambda j: options[j][chosen[j]][0])  # the smallest tiles grow first
-        taller = sum(options[i][chosen[i] + (i == j)][1] for i in range(len(shapes)))
-        if taller > height:
-            break
-        chosen[j] += 1
-    return [options[j][c][2:] for j, c in enumerate(chosen)]
+            return [options[j][c][2:] for j, c in enumerate(chosen)]
+        chosen[min(growing, key=side)] += 1  # the smallest tiles grow first (ties: the earlier layer)
 
 
 def _options(shape, width):
-    """The ways to tile maps of ``shape`` within ``width``, each with larger tiles than the one before:
-    ``(tile side, height, scale, cols)``, the first on one row."""
+    """The ways to tile maps of ``shape`` within ``width``, one per scale up to LARGEST pixels a side, each on
+    as few rows as fit: ``(tile side, height, scale, cols)``."""
     h, w, n = shape
     found = []
-    for rows in range(1, n + 1):
-        cols = -(-n // rows)
-        scale = max(1, min(((width - GAP) // cols - GAP) // w, LARGEST // max(h, w)))
-        if not found or scale * h > found[-1][0]:
-            found.append((scale * h, GAP + -(-n // cols) * (scale * h + GAP), scale, cols))
+    for scale in range(1, max(1, LARGEST // max(h, w)) + 1):
+        fit = max(1, (width - GAP) // (w * scale + GAP))  # tiles a row can hold
+        rows = -(-n // fit)
+        found.append((h * scale, GAP + rows * (h * scale + GAP), scale, -(-n // rows)))
     return found
 
 
