@@ -45,7 +45,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["Augment", "AUGMENT_SETTINGS", "parse_augment", "transform", "placement", "restroke"]
+__all__ = ["Augment", "AUGMENT_SETTINGS", "parse_augment", "transform", "placement", "bilinear", "restroke"]
 
 # each setting: (what it is, its largest sensible value); the order is the one the command line writes them in
 AUGMENT_SETTINGS = {
@@ -165,12 +165,27 @@ def transform(images, A, t):
     offset = grid - (centre + t)[:, :, None]  # (2, batch, h*w)
     source = np.einsum("bij,jbp->ibp", inverse, offset) + centre[:, :, None]  # (2, batch, h*w)
     source = np.where(np.abs(source - np.round(source)) < 1e-9, np.round(source), source)  # exact where whole
-    coords = np.empty((4, batch, h * w, c))  # (image, row, column, channel) of every output value
-    coords[0] = np.arange(batch)[:, None, None]
-    coords[1], coords[2] = source[0, :, :, None], source[1, :, :, None]
-    coords[3] = np.arange(c)
-    out = ndimage.map_coordinates(images, coords, order=1, mode="constant", cval=0.0)  # (batch, h*w, c) bilinear
-    return np.maximum(out, 0).reshape(images.shape)
+    return bilinear(images, source[0], source[1]).reshape(images.shape)
+
+
+def bilinear(images, rows, cols):
+    """``images`` (batch, h, w, c) read at the places ``rows``, ``cols`` (batch, n): (batch, n, c).
+
+    A place between pixels gets the four pixels around it, each weighted by how near it is (bilinear
+    interpolation); a place on a pixel gets that pixel exactly; outside the frame is paper (0).
+    """
+    batch, h, w, c = images.shape
+    top, left = np.floor(rows), np.floor(cols)  # (batch, n) the pixel above and to the left
+    down, right = rows - top, cols - left  # (batch, n) how far past it, in [0, 1)
+    b = np.arange(batch)[:, None]  # (batch, 1)
+    out = np.zeros((batch, rows.shape[1], c), dtype=images.dtype)
+    for dr, weight_r in ((0, 1 - down), (1, down)):
+        for dc, weight_c in ((0, 1 - right), (1, right)):
+            r, k = top.astype(np.intp) + dr, left.astype(np.intp) + dc  # (batch, n)
+            inside = (r >= 0) & (r < h) & (k >= 0) & (k < w)
+            value = images[b, np.clip(r, 0, h - 1), np.clip(k, 0, w - 1)]  # (batch, n, c)
+            out += (weight_r * weight_c * inside)[:, :, None].astype(images.dtype) * value
+    return out
 
 
 def placement(images, A, t):
