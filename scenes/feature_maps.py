@@ -33,6 +33,13 @@ def text(s, size=20, colour=PALETTE.muted):
     return light(Text(s, font_size=size, color=colour))
 
 
+def percent(p, decimals=1):
+    """A probability as a percentage that never rounds a near-certainty up to 100%: 0.9996 -> '>99.9%'
+    (as ForwardPass writes it); ``decimals=0``: 0.996 -> '>99%'."""
+    top = 1 - 0.5 * 10 ** -(decimals + 2)
+    return f"{p:.{decimals}%}" if p < top or p == 1 else f">{100 - 10 ** -decimals:.{decimals}f}%"
+
+
 def layer_words(layer):
     """What a layer did, in a line under the screen: 'conv 16 5: 16 kernels of 5x5, each a map of 24x24'."""
     h, w, c = layer.a.shape
@@ -163,14 +170,14 @@ class FeatureMaps(LectureScene):
             bar.next_to(label, RIGHT, buff=0.12)
             bars.add(line)
         guess = bars[st.guess]
-        value = text(f"{p[st.guess]:.0%}", 20, PALETTE.text).next_to(guess[1], RIGHT, buff=0.1)
+        value = text(percent(p[st.guess], 0), 20, PALETTE.text).next_to(guess[1], RIGHT, buff=0.1)
         chart = VGroup(bars, value)
         right = st.guess == st.label
         parts = self.column(chart, "output", "softmax")
-        self.play(*parts, *self.say(f"softmax: the network says {st.guess}, {p[st.guess]:.1%} sure: "
+        self.play(*parts, *self.say(f"softmax: the network says {st.guess}, {percent(p[st.guess])} sure: "
                                     f"{'right' if right else f'wrong, it is a {st.label}'}"))
         self.next_slide(notes=(
             f"The output layer's softmax turns the last layer into {n} probabilities, drawn as bars. The network "
-            f"says {st.guess} with {p[st.guess]:.1%}; the digit is a {st.label}, so it is "
+            f"says {st.guess} with {percent(p[st.guess])}; the digit is a {st.label}, so it is "
             f"{'right' if right else 'wrong'}. Every picture on the way was the trace's recorded a for this digit."))
         self.chart = chart

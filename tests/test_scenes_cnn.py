@@ -104,7 +104,7 @@ def test_convolution_shows_the_recorded_numbers_legibly(cnn, monkeypatch, tmp_pa
 
 
 def test_feature_maps_show_every_layers_recorded_a(cnn, monkeypatch, tmp_path):
-    from explainer.scenes.feature_maps import FeatureMaps
+    from explainer.scenes.feature_maps import FeatureMaps, percent
     from explainer.scenes.pieces.maps import MapMosaic
 
     sample = cnn.map_probes[3]
@@ -127,7 +127,8 @@ def test_feature_maps_show_every_layers_recorded_a(cnn, monkeypatch, tmp_path):
     np.testing.assert_array_equal(mosaics[-1].a.ravel()[: len(hidden)], hidden)
     p = record.probabilities[sample]
     said = [what for what, _ in texts(shots[-1].mobjects)]
-    assert f"{p.max():.0%}" in said and f"says {p.argmax()} with {p.max():.1%}" in shots[-2].notes
+    assert percent(p.max(), 0) in said and f"says {p.argmax()} with {percent(p.max())}" in shots[-2].notes
+    assert percent(0.9996) == ">99.9%" and percent(0.996, 0) == ">99%"  # a near-certainty is never written 100%
 
 
 # -- FirstLayerFilters on a CNN -------------------------------------------------------------------------
