@@ -92,7 +92,7 @@ class Augment:
     def __call__(self, x, image_shape, rng):
         """``x`` (batch, h * w * c), flattened images of ``image_shape`` (h, w), each changed at random.
 
-        Draws five numbers per image from ``rng`` (a ``numpy.random.Generator``), in a fixed order,
+        Draws seven numbers per image from ``rng`` (a ``numpy.random.Generator``), in a fixed order,
         whichever settings are on; returns a new array of ``x``'s shape and dtype.
         """
         h, w = image_shape[:2]
@@ -102,8 +102,9 @@ class Augment:
         angle, slant = np.deg2rad(self.rotate) * u[0], np.tan(np.deg2rad(self.slant) * u[1])  # (batch,) each
         size, width = 1 + self.scale * u[2], 1 + self.stretch * u[3]  # (batch,) each
         cos, sin, zero, one = np.cos(angle), np.sin(angle), np.zeros(batch), np.ones(batch)
-        turn = np.array([[cos, sin], [-sin, cos]])  # (2, 2, batch) on (row, column): counter-clockwise as seen
-        lean = np.array([[one, zero], [-slant, width]])  # (2, 2, batch): rows slide sideways, columns stretch
+        turn = np.array([[cos, sin], [-sin, cos]])  # (2, 2, batch) on (row, column): angle > 0 turns the top right
+        lean = np.array([[one, zero], [-slant, width]])  # (2, 2, batch): rows slide sideways (slant > 0: top right),
+        #                                                   columns stretch
         A = size * np.einsum("ijb,jkb->ikb", turn, lean)  # (2, 2, batch)
         if self.rotate or self.slant or self.scale or self.stretch or self.shift:
             images = transform(images, A, self.shift * u[4:6])
@@ -123,7 +124,7 @@ def parse_augment(text, name="--augment"):
     if text.strip().lower() in ("", "none"):
         return Augment()
     settings = {}
-    example = "like shift=1,rotate=12,scale=0.1,stroke=0.4 ('none' for no augmentation)"
+    example = "like slant=12,stretch=0.1 or shift=2,rotate=10,scale=0.1 ('none' for no augmentation)"
     for part in text.split(","):
         key, eq, value = (s.strip() for s in part.partition("="))
         if key not in AUGMENT_SETTINGS or not eq:
