@@ -3,7 +3,7 @@ of the training loop in :mod:`explainer.training`.
 
 ::
 
-    config = TrainConfig(epochs=30, augment=Augment(shift=1, rotate=12))
+    config = TrainConfig(epochs=30, augment=Augment(slant=12, stretch=0.1))   # or augment="slant=12,stretch=0.1"
     history = fit(net, data, config)
     history.test_accuracy
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .augment import Augment
+from .augment import Augment, parse_augment
 from .network import check_seed
 from .optimizers import default_lr, make_optimizer
 
@@ -29,7 +29,7 @@ class TrainConfig:
     lr: float = None  # learning rate of the first epoch; None: the optimizer's default (optimizers.default_lr)
     lr_decay: float = 1.0  # the learning rate is multiplied by this after every epoch
     seed: int = 0  # seeds the shuffling and the augmentation (0 to 2**32 - 1); the same seed gives the same run
-    augment: Augment = None  # each batch's images changed at random (explainer.augment); None: not at all
+    augment: Augment = None  # each batch's images changed at random (explainer.augment), or its text; None: not at all
 
     def __post_init__(self):
         check_seed(self.seed)
@@ -43,10 +43,13 @@ class TrainConfig:
         if not (isinstance(self.lr_decay, (int, float)) and 0 < self.lr_decay <= 1):
             raise ValueError(f"lr_decay must be a number in (0, 1]; got {self.lr_decay!r}")
         augment = self.augment
+        if isinstance(augment, str):  # as the command line takes it: "slant=12,stretch=0.1"
+            augment = parse_augment(augment, "augment")
         if isinstance(augment, dict):
             augment = Augment(**augment)
         if augment is not None and not isinstance(augment, Augment):
-            raise TypeError(f"augment must be an explainer.augment.Augment (or None); got {augment!r}")
+            raise TypeError(f"augment must be an explainer.Augment, text like 'slant=12,stretch=0.1', or None; "
+                            f"got {augment!r}")
         object.__setattr__(self, "augment", augment if augment is not None and augment.on else None)
 
     def to_dict(self):

@@ -166,8 +166,12 @@ def test_settings_are_checked_and_written_as_the_command_line_takes_them():
             parse_augment(text)
     with pytest.raises(ValueError, match="augment rotate .* from 0 to 45; got -1"):
         Augment(rotate=-1)
-    with pytest.raises(TypeError, match="augment must be"):
-        TrainConfig(augment="slant=15")
+    assert TrainConfig(augment="slant=12,stretch=0.1").augment == Augment(slant=12, stretch=0.1)
+    assert Experiment.preset("digits", augment="slant=12").augment == Augment(slant=12)
+    with pytest.raises(ValueError, match="augment takes settings from shift"):
+        TrainConfig(augment="tilt=15")
+    with pytest.raises(TypeError, match="augment must be an explainer.Augment"):
+        TrainConfig(augment=15)
 
 
 def test_the_flag_reaches_the_trace_and_explainer_info(tmp_path, capsys):
