@@ -24,7 +24,9 @@ per mini-batch: forward, backward, snapshot (if the recorder wants one),
 update; with ``config.augment`` (:mod:`explainer.augment`) each batch's images
 are first changed a little at random, from a second stream of the same seed.
 How to train and what happened live in :mod:`explainer.train_config`
-(:class:`TrainConfig`, :class:`History`); this module is the loop. After each epoch the validation set is evaluated; after the last, the
+(:class:`TrainConfig`, :class:`History`); this module is the loop.
+
+After each epoch the validation set is evaluated; after the last, the
 test set. If the loss stops being a finite number, training stops with a
 :class:`~explainer.errors.TrainingDivergedError` that says where it blew up and
 what to try. So does a loss that, over a whole epoch, averages more than
