@@ -5,7 +5,8 @@ choice comes from environment variables:
 
 ``EXPLAINER_TRACE``
     a trace folder or packed ``.zip``; unset or ``default``: the default 8x8
-    trace, built once on first use.
+    trace, built once on first use (for Convolution and FeatureMaps, which
+    show a convolutional network, the 8x8 CNN preset's trace, also built once).
 ``EXPLAINER_SAMPLE``
     which probe digit (0 to n_probe - 1); default 0.
 ``EXPLAINER_DIGIT``
@@ -31,7 +32,7 @@ from explainer import probe_of_class
 from explainer.trace import TraceError, open_trace
 
 __all__ = ["chosen_trace", "chosen_sample", "chosen_step", "default_step", "DEFAULT_STEPS", "CNN_SCENES", "check_kind",
-           "fail"]
+           "scene_source", "fail"]
 
 # the scenes that show a convolutional network's run: "cnn" only that, "any" a dense one's too (every other
 # scene shows a dense network's only, and refuses a CNN's in one line)
@@ -61,11 +62,23 @@ def chosen_trace(scene=None):
     network's only; Convolution and FeatureMaps a convolutional network's only; FirstLayerFilters either.
     """
     try:
-        trace = open_trace(os.environ.get("EXPLAINER_TRACE"))
+        trace = open_trace(scene_source(scene, os.environ.get("EXPLAINER_TRACE")))
         check_kind(scene, trace)
         return trace
     except (TraceError, TypeError) as e:
         fail(f"EXPLAINER_TRACE: {e}")
+
+
+def scene_source(scene, source):
+    """The trace ``scene`` shows for ``source``: ``source`` itself, except that "default" (or none) is the
+    default CNN trace (:func:`explainer.trace.default.default_cnn_trace`, built once) for a scene that shows
+    a convolutional network only."""
+    default = source is None or (isinstance(source, str) and source.strip() in ("", "default"))
+    if default and CNN_SCENES.get(scene) == "cnn":
+        from explainer.trace.default import default_cnn_trace
+
+        return default_cnn_trace()
+    return source
 
 
 def check_kind(scene, trace, what=None):

@@ -194,3 +194,18 @@ def test_render_plans_a_cnn_scenes_digit_among_those_with_maps(cnn, monkeypatch)
     assert choice.chosen_sample(cnn, default=cnn.map_probes[0]) == sample  # the scene takes the same one
     with pytest.raises(TraceError, match="has no recorded feature maps"):
         plan_choices("FeatureMaps", str(cnn.path), sample=next(i for i in range(30) if i not in cnn.map_probes))
+
+
+def test_with_no_trace_named_a_cnn_scene_takes_the_default_cnn_trace(cnn, monkeypatch):
+    from explainer.cli.render import check_choices
+    from explainer.scenes import choice
+    from explainer.trace import default
+
+    built = []
+    monkeypatch.setattr(default, "default_cnn_trace", lambda: built.append(1) or cnn.path)  # (the real one: 30 epochs)
+    monkeypatch.delenv("EXPLAINER_TRACE", raising=False)
+    assert choice.chosen_trace("Convolution").path == cnn.path
+    assert check_choices("FeatureMaps", "default").path == cnn.path
+    assert choice.scene_source("ForwardPass", "default") == "default"  # a dense scene keeps the default 8x8 trace
+    assert choice.scene_source("Convolution", str(cnn.path)) == str(cnn.path)  # a trace named is the one shown
+    assert len(built) == 2

@@ -102,7 +102,8 @@ def add_parser(subparsers):
     )
     p.add_argument("scene", metavar="SCENE", help=f"one of {', '.join(SCENES)}, or 'list'")
     p.add_argument("--trace", default="default", metavar="TRACE",
-                   help="a trace folder or .zip (default: the default 8x8 trace, built once)")
+                   help="a trace folder or .zip (default: the default 8x8 trace, built once; for Convolution and "
+                   "FeatureMaps the 8x8 CNN preset's, built once)")
     p.add_argument("--sample", type=int, metavar="N",
                    help="which probe digit to follow, by its index (default: 0; `explainer info TRACE --probes` "
                    "lists them)")
@@ -158,9 +159,9 @@ def check_choices(scene, trace, sample=None, step=None, digit=None):
     if sample is not None and digit is not None:
         raise ValueError(f"--sample {sample} and --digit {digit} both choose the probe digit: give one of them")
     from explainer.chapters.convolution import map_row
-    from explainer.scenes.choice import check_kind  # (no Manim is imported)
+    from explainer.scenes.choice import check_kind, scene_source  # (no Manim is imported)
 
-    trace = open_trace(trace)
+    trace = open_trace(scene_source(scene, trace))  # "default": a CNN's scene takes the default CNN trace
     check_kind(scene, trace, f"explainer render {scene}")
     if sample is not None:
         trace.check_sample(sample, "--sample")
@@ -234,8 +235,10 @@ def render_scene(scene, trace, *, quality="l", media_dir="media", last_frame=Fal
     (:func:`output_name`) says what it shows. With ``progress``, Manim's output
     is passed through to stderr while it renders. ``versus``: TwoRuns' second run (``EXPLAINER_VERSUS``).
     """
+    from explainer.scenes.choice import scene_source
+
     sample, step = plan_choices(scene, trace, sample, step, digit)
-    trace = open_trace(trace)
+    trace = open_trace(scene_source(scene, trace))
     path = scene_file(scene)
     env = {name: value for name, value in os.environ.items()
            if name not in ("EXPLAINER_SAMPLE", "EXPLAINER_DIGIT", "EXPLAINER_STEP", "EXPLAINER_VERSUS")}
