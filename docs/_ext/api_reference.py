@@ -156,9 +156,10 @@ class ApiDirective(SphinxDirective):
                     lines += [f".. py:data:: {name}", f"   :module: {module_name}", f"   :type: {type(value).__name__}", "",
                               *(f"   {line}" for line in _data_doc(module_name, name, value)), ""]
                     continue
+                own = options
                 if kind == "class":
-                    options = [*options, *inherited_option(getattr(importlib.import_module(module_name), name))]
-                lines += [f".. {directive}:: {target}", *(f"   {option}" for option in options), ""]
+                    own = [*options, *inherited_option(getattr(importlib.import_module(module_name), name))]
+                lines += [f".. {directive}:: {target}", *(f"   {option}" for option in own), ""]
         return _parse(self, lines, f"explainer-api {module_name}")
 
 
