@@ -45,7 +45,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["Augment", "AUGMENT_SETTINGS", "parse_augment", "transform", "placement", "bilinear", "restroke"]
+__all__ = ["Augment", "AUGMENT_SETTINGS", "parse_augment", "slanted", "transform", "placement", "bilinear", "restroke"]
 
 # each setting: (what it is, its largest sensible value); the order is the one the command line writes them in
 AUGMENT_SETTINGS = {
@@ -140,6 +140,24 @@ def parse_augment(text, name="--augment"):
         return Augment(**settings)
     except ValueError as e:
         raise ValueError(f"{name}: {e}") from None
+
+
+def slanted(x, image_shape, degrees):
+    """Every image of ``x`` (n, h * w * c) leaned by exactly ``degrees`` (> 0: its top to the right), as a
+    ``slant`` setting leans a training image at random: its rows slid sideways, its height kept, its ink
+    kept in the frame. For asking a trained network how it reads digits written at a slant.
+
+    >>> import numpy as np
+    >>> stroke = np.zeros((1, 8, 8)); stroke[0, 1:7, 3] = 1     # a vertical stroke, 6 pixels tall
+    >>> leaned = slanted(stroke.reshape(1, 64), (8, 8), 30).reshape(8, 8)
+    >>> bool(leaned[1, 3:].sum() > leaned[1, :4].sum())        # its top now lies to the right
+    True
+    """
+    h, w = image_shape[:2]
+    images = np.asarray(x).reshape(len(x), h, w, -1)  # (n, h, w, c)
+    n, shear = len(images), math.tan(math.radians(degrees))
+    A = np.broadcast_to(np.array([[1.0, 0.0], [-shear, 1.0]])[:, :, None], (2, 2, n))  # (2, 2, n)
+    return transform(images, A, np.zeros((2, n))).reshape(np.shape(x)).astype(np.asarray(x).dtype, copy=False)
 
 
 def transform(images, A, t):
