@@ -171,10 +171,13 @@ class Comparison:
 
 
 def check_comparable(experiment):
-    """Refuse, in one line, an experiment no library but explainer could train (a CNN)."""
+    """Refuse, in one line, an experiment no library but explainer could train alike (a CNN, augmentation)."""
     if experiment.conv:
         raise ValueError("explainer compare trains dense networks only (scikit-learn's MLPClassifier has no "
                          "convolutions); leave out --conv")
+    if experiment.augment is not None:
+        raise ValueError(f"explainer compare trains every library on the same images, and only explainer's "
+                         f"trainer augments them ({experiment.augment}); leave out augment")
     return experiment
 
 

@@ -195,3 +195,8 @@ def test_the_disputes_figure_shows_each_disputed_digit_with_every_answer(compari
     expected = [f"{r.name}: {int(r.predicted[i])}" for i in shown for r in comparison.ran]
     assert answers == expected
     assert [ax.get_title() for ax in fig.axes] == [f"#{i}: a {int(comparison.labels[i])}" for i in shown]
+
+
+def test_an_augmented_experiment_is_refused_before_any_training():
+    with pytest.raises(ValueError, match="only explainer's trainer augments them"):
+        compare(Experiment.preset("digits", epochs=1, augment="slant=12"), progress=None)
