@@ -75,7 +75,7 @@ def scene_source(scene, source):
     a convolutional network only."""
     default = source is None or (isinstance(source, str) and source.strip() in ("", "default"))
     if default and CNN_SCENES.get(scene) == "cnn":
-        from explainer.trace.default import default_cnn_trace
+        from explainer.trace import default_cnn_trace
 
         return default_cnn_trace()
     return source

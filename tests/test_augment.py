@@ -186,6 +186,22 @@ def test_the_flag_reaches_the_trace_and_explainer_info(tmp_path, capsys):
     assert "augmented    slant=12,stroke=0.25" in capsys.readouterr().out
 
 
+def test_an_augmented_run_needs_schema_6_and_a_plain_one_opens_as_5(tmp_path, capsys):
+    """An explainer of before augmentation reads schema 5 and would show an augmented run as a plain one: an
+    augmented trace is of version 6 (which it refuses), and one marked 5 is damaged; a plain run's trace marked
+    5 opens as it is."""
+    for name, extra in (("augmented", ["--augment", "slant=12"]), ("plain", [])):
+        path = tmp_path / f"{name}.zarr"
+        assert main(["train", "--epochs", "1", "--hidden", "4", *extra, "--out", str(path), "--no-progress"]) == 0
+        assert Trace.open(path).schema_version == 6
+        meta = json.loads((path / "zarr.json").read_text())
+        meta["attributes"] = seal({**meta["attributes"], "schema_version": 5})
+        (path / "zarr.json").write_text(json.dumps(meta))
+    with pytest.raises(TraceError, match=r"records augmentation \(slant=12\), which schema version 5 cannot hold"):
+        Trace.open(tmp_path / "augmented.zarr")
+    assert Trace.open(tmp_path / "plain.zarr").verify().run.training.augment is None
+
+
 def test_a_trace_without_augmentation_says_none(tmp_path, capsys):
     path = tmp_path / "plain.zarr"
     assert main(["train", "--epochs", "1", "--hidden", "8", "--out", str(path), "--no-progress"]) == 0

@@ -18,7 +18,7 @@ import zarr
 from explainer import Experiment, Trainer
 from explainer.cli import main
 from explainer.data import load_dataset
-from explainer.trace import Trace, TraceError, TraceRecorder, open_trace
+from explainer.trace import SCHEMA_VERSION, Trace, TraceError, TraceRecorder, open_trace
 from explainer.trace.store import seal
 
 CNN = ["--conv", "4", "--kernel", "3", "--padding", "valid", "--hidden", "12", "--epochs", "1"]
@@ -33,7 +33,7 @@ def recorded(tmp_path_factory):
 
 def test_the_trace_holds_the_run_and_its_layers(recorded):
     trace = open_trace(recorded).verify()
-    assert trace.complete and trace.is_cnn and trace.schema_version == 5
+    assert trace.complete and trace.is_cnn and trace.schema_version == SCHEMA_VERSION == 6
     assert trace.run.specs == ("conv 4 3", "pool 2")
     assert [kind for kind, _, _ in trace.run.network_layers] == ["conv", "pool", "flatten", "dense", "dense"]
     assert trace.run.shapes == [(4, 3, 3, 1), (12, 36), (10, 12)]  # the weighted layers

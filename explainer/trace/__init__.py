@@ -6,7 +6,7 @@ Record with :class:`TraceRecorder` (passed to :func:`explainer.fit`), read with
 :mod:`explainer.trace.schedule`; what the run was, in :mod:`explainer.trace.run`.
 """
 
-from .default import default_trace, default_trace_path
+from .default import default_cnn_trace, default_trace, default_trace_path
 from .pack import pack_trace
 from .reader import Trace, open_trace
 from .recorder import TraceRecorder
@@ -26,6 +26,7 @@ __all__ = [
     "open_trace",
     "is_trace",
     "pack_trace",
+    "default_cnn_trace",
     "default_trace",
     "default_trace_path",
     "snapshot_steps",

@@ -75,6 +75,9 @@ class Trace(SnapshotAccess):
         if self.run.is_cnn and self.schema_version < 5:
             raise self._damaged(f"it records a convolutional network, which schema version {self.schema_version} "
                                 "cannot hold")
+        if self.run.training.augment is not None and self.schema_version < 6:
+            raise self._damaged(f"it records augmentation ({self.run.training.augment}), which schema version "
+                                f"{self.schema_version} cannot hold")
         self._progress = progress = read_progress(attrs, self.run, path)
         self.status = progress.status
         self.n_steps, self.n_snapshots, self.n_epochs = (progress.committed[name]

@@ -94,8 +94,10 @@ __all__ = [
 ]
 
 SCHEMA = "explainer-trace"
-SCHEMA_VERSION = 5
-READABLE = (4, 5)  # the versions the reader opens in place: 4 is 5 without convolutional networks
+SCHEMA_VERSION = 6
+# the versions the reader opens in place: 5 is 6 without augmentation, 4 is 5 without convolutional networks
+# (an older explainer, which would show an augmented run as a plain one, refuses a 6: 'upgrade explainer')
+READABLE = (4, 5, 6)
 STEP_CHUNK = 4096  # rows of per-step numbers per chunk
 SNAPSHOT_CHUNK = 8  # snapshots per chunk
 
