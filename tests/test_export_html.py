@@ -20,6 +20,7 @@ from explainer.export.web_page import PAD_SIDE
 
 SEVEN = [(0.28, 0.2), (0.72, 0.2), (0.45, 0.86)]  # where a 7's strokes go, as shares of the pad
 FOUR = [(0.62, 0.84), (0.62, 0.14), (0.25, 0.6), (0.8, 0.6)]
+LEANING_FOUR = [(x - 0.35 * (y - 0.5), y) for x, y in FOUR]  # written fast, the top 0.35 columns a row forward
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +72,8 @@ def export_page(networks, tmp_path, name):
 @pytest.mark.browser
 @pytest.mark.parametrize("name, shape, strokes", [("digits", (8, 8), SEVEN), ("mnist", (28, 28), FOUR),
                                                   ("cnn-valid", (8, 8), SEVEN), ("cnn-same", (8, 8), FOUR),
-                                                  ("cnn-mnist", (28, 28), SEVEN)])
+                                                  ("cnn-mnist", (28, 28), SEVEN), ("digits", (8, 8), LEANING_FOUR),
+                                                  ("cnn-valid", (8, 8), LEANING_FOUR)])
 def test_a_drawn_digit_is_read_as_numpy_reads_it(networks, tmp_path, shots, name, shape, strokes):
     require_chromium()
     page_path = export_page(networks, tmp_path, name)
@@ -93,8 +95,10 @@ def test_a_drawn_digit_is_read_as_numpy_reads_it(networks, tmp_path, shots, name
         assert ("Not sure" in page.locator("#verdict").inner_text()) == (p.max() < 0.6) == r["unsure"]
         widths = page.evaluate("() => [...document.querySelectorAll('#bars .fill')].map(e => parseFloat(e.style.width))")
         np.testing.assert_allclose(widths, 100 * p, atol=0.06)  # one bar per digit, as long as its probability
-        if name == "digits":
+        if name == "digits" and strokes is SEVEN:
             assert shown == "7"  # a trained network reads the drawn 7
+        if name == "digits" and strokes is LEANING_FOUR:
+            assert shown == "4"  # and the leaning 4, set upright as the 8x8 digits stand
         if name.startswith("cnn"):  # the page says which network it runs
             conv = f"conv {len(net.layers[0].W)} {net.layers[0].k}×{net.layers[0].k}"
             assert conv in page.locator("header p").inner_text().replace("\u00a0", " ")
@@ -103,7 +107,8 @@ def test_a_drawn_digit_is_read_as_numpy_reads_it(networks, tmp_path, shots, name
         for selector in ("#pad", "#bars li:last-child", "#digit"):
             box = page.locator(selector).bounding_box()
             assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["y"] + box["height"] <= 844, selector
-        page.screenshot(path=str(shots / f"export-html-{name}-390x844.png"))
+        leaning = "-leaning" if strokes is LEANING_FOUR else ""
+        page.screenshot(path=str(shots / f"export-html-{name}{leaning}-390x844.png"))
         assert not problems and not blocked, (problems, blocked)
 
 
@@ -157,7 +162,8 @@ def test_a_finger_draws_too(networks, tmp_path):
 
 def test_the_port_prepares_like_own_image_on_many_pictures(tmp_path):
     """PREPARE_JS under Node against prepare_image: drawn strokes of many widths (symmetric ones put the
-    centre of mass on a half pixel, where only NumPy's own summation order rounds alike), scribbles, and
+    centre of mass on a half pixel, where only NumPy's own summation order rounds alike), the same digits
+    slanted both ways (the 8x8 preparation shears them upright, one beyond MAX_SLANT), scribbles, and
     each refusal, on both data sets' inputs. Equal to the bit, or refused with the same words."""
     import json
     import shutil
@@ -179,6 +185,18 @@ def test_the_port_prepares_like_own_image_on_many_pictures(tmp_path):
             pen = ImageDraw.Draw(img)
             for kind, points in strokes:
                 pen.line(points, fill=0, width=width) if kind == "line" else pen.arc(points, 0, 360, fill=0, width=width)
+            pictures += [img, img.resize((28, 28), Image.Resampling.LANCZOS)]
+        for slant in (-0.9, -0.3, 0.2):  # leaning far forward (the top to the right), forward, backward
+            img = Image.new("L", (420, 280), 255)
+            pen = ImageDraw.Draw(img)
+            for kind, points in strokes:
+                if kind == "line":
+                    pen.line([(70 + x + slant * (y - 140), y) for x, y in points], fill=0, width=18)
+                else:  # an ellipse's box, sheared: drawn as the polygon through its sheared outline
+                    (x0, y0), (x1, y1) = points
+                    t = np.linspace(0, 2 * np.pi, 60)
+                    x, y = (x0 + x1) / 2 + (x1 - x0) / 2 * np.cos(t), (y0 + y1) / 2 + (y1 - y0) / 2 * np.sin(t)
+                    pen.line(list(zip(70 + x + slant * (y - 140), y)), fill=0, width=18)
             pictures += [img, img.resize((28, 28), Image.Resampling.LANCZOS)]
     for _ in range(20):
         img = Image.new("L", (280, 280), 255)

@@ -150,3 +150,72 @@ def test_a_photo_of_a_scene_is_refused():
 def test_unknown_image_shape_names_the_choices():
     with pytest.raises(ValueError, match=r"\(28, 28\), \(8, 8\)"):
         prepare_image(png(stroke_picture()), (16, 16))
+
+
+# -- the 8x8 digits stand upright: a slanted drawing is deskewed before it is prepared ------------------
+
+def sheared(img, slant):
+    """``img`` with row y slid ``slant * (y - middle)`` columns right: slant < 0 leans the top forward (right)."""
+    w, h = img.size
+    return img.transform((w, h), Image.Transform.AFFINE, (1, -slant, slant * h / 2, 0, 1, 0),
+                         resample=Image.Resampling.BILINEAR, fillcolor=255)
+
+
+def ring():
+    """An upright 0: an ellipse, symmetric, so its slant (mu11 / mu02) is 0."""
+    img = Image.new("L", (400, 400), 255)
+    ImageDraw.Draw(img).ellipse([130, 40, 270, 360], outline=0, width=26)
+    return img
+
+
+def before_deskew(source):
+    """The 8x8 preparation without the deskewing (as it was before): the slanted digit as drawn."""
+    from explainer.data import own_image
+
+    return own_image._blocks(own_image._digits_bitmap(read_ink(source))).reshape(-1)
+
+
+@pytest.mark.parametrize("slant", [-0.35, 0.25])
+def test_deskew_removes_a_known_shear(slant):
+    from explainer.data.own_image import _slant, deskew
+
+    upright = prepare_image(ring(), (8, 8))
+    leaning = sheared(ring(), slant)
+    assert _slant(read_ink(leaning)) == pytest.approx(slant, abs=0.02)  # the moments read the shear back
+    assert abs(_slant(deskew(read_ink(leaning)))) < 0.02  # and the deskewed ink stands upright
+    # prepared, the leaning 0 comes out as the upright one, within a pixel's edge here and there
+    assert np.abs(prepare_image(leaning, (8, 8)) - upright).sum() * 16 <= 6
+    assert np.abs(before_deskew(leaning) - upright).sum() * 16 > 60  # without the deskewing: far from it
+
+
+def test_an_upright_stroke_is_left_as_it_is():
+    from explainer.data.own_image import _crop, deskew
+
+    one = Image.new("L", (300, 400), 255)
+    ImageDraw.Draw(one).line([(150, 30), (150, 370)], fill=0, width=14)
+    ink = read_ink(one)
+    np.testing.assert_array_equal(deskew(ink), _crop(ink))  # no slant: no shear, to the bit
+    np.testing.assert_array_equal(prepare_image(one, (8, 8)), before_deskew(one))
+    np.testing.assert_array_equal(prepare_image(ring(), (8, 8)), before_deskew(ring()))
+
+
+@pytest.mark.parametrize("top, bottom, columns", [((190, 30), (110, 370), 2),  # a 1 leaning 13 degrees
+                                                  ((300, 30), (60, 370), 2)])  # and 35 degrees, the limit
+def test_a_slanted_1_becomes_a_thin_upright_stroke(top, bottom, columns):
+    one = Image.new("L", (400, 400), 255)
+    ImageDraw.Draw(one).line([top, bottom], fill=0, width=8)
+    image = prepare_image(one, (8, 8)).reshape(8, 8)
+    assert image.any(axis=1).all() and image.any(axis=0).sum() <= columns  # all 8 rows, a column or two wide
+    assert 32 * 3 <= image.sum() * 16 <= 32 * 5  # a stroke 3 to 5 pixels wide in the 32x32 bitmap, no blot
+    assert before_deskew(one).reshape(8, 8).any(axis=0).sum() >= columns + 2  # as drawn: a diagonal
+
+
+def test_a_1_written_flatter_than_the_limit_is_set_upright_only_that_far():
+    one = Image.new("L", (400, 400), 255)
+    ImageDraw.Draw(one).line([(380, 30), (20, 370)], fill=0, width=8)  # 47 degrees: a slant of -1.06
+    image = prepare_image(one, (8, 8)).reshape(8, 8)
+    rows_ink = (image > 0).sum(axis=1)  # (8,) inked blocks per row
+    assert image.any(axis=1).all() and rows_ink.max() <= 3  # still one thin stroke in every row...
+    left = [np.flatnonzero(row)[0] for row in image]
+    assert left[0] > left[-1]  # ...leaning as it was, less (the 0.36 left over)
+    assert image.any(axis=0).sum() < before_deskew(one).reshape(8, 8).any(axis=0).sum()

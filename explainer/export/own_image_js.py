@@ -12,12 +12,16 @@ the even number; ``Math.round`` would not):
   ``sinc(x) sinc(x / 3)`` normalised to sum to 1, summed in double and stored as float32, first along
   the rows, then along the columns;
 - ``mnistStyle``: crop, fit in 20x20, centre of mass at (14, 14) in 28x28;
-- ``digitsStyle``: crop, scale into 32 rows by at most 20 columns of a 32x32 bitmap, black and white at
-  0.5, strokes one pixel wider (Pillow's MaxFilter(3)), ink counted in 4x4 blocks, divided by 16.
+- ``digitsStyle``: ``deskew`` (the slant, ``mu11 / mu02``, summed as NumPy sums, limited to ``MAX_SLANT``
+  and rounded to 1/64 column per row; each row shifted by an exact binary fraction, interpolated in
+  float32 in NumPy's order: the pixel's share first, its left neighbour's added), crop, scale into 32
+  rows by at most 20 columns of a 32x32 bitmap, black and white at 0.5, strokes one pixel wider
+  (Pillow's MaxFilter(3)), ink counted in 4x4 blocks, divided by 16.
 
 ``C`` holds own_image's constants, written into the page from Python, so there is one set of numbers.
 The centre of mass is summed as NumPy sums (``pairwiseSum``: pairwise, eight at a time, the box's total
-in float32), since a symmetric drawing puts it on a half pixel, where the last bit decides the rounding.
+in float32), since a symmetric drawing puts it on a half pixel, where the last bit decides the rounding;
+so are the slant's moments.
 """
 
 __all__ = ["PREPARE_JS"]
@@ -296,9 +300,39 @@ function pairwiseSum(a, round, lo = 0, n = a.length) {  // NumPy's sum: pairwise
   return round(pairwiseSum(a, round, lo, n2) + pairwiseSum(a, round, lo + n2, n - n2));
 }
 
-function digitsStyle(ink, C) {  // the 8x8 digits' way: 32x32 black and white, strokes widened, 4x4 blocks counted
+function slant(ink) {  // mu11 / mu02: columns per row down, each sum as NumPy's (pairwise, in double)
+  const { data, h, w } = ink, n = h * w, id = v => v;
+  const byRow = new Float64Array(n), byCol = new Float64Array(n);
+  for (let i = 0; i < n; i++) { byRow[i] = data[i] * Math.floor(i / w); byCol[i] = data[i] * (i % w); }
+  const mass = pairwiseSum(data, id), cy = pairwiseSum(byRow, id) / mass, cx = pairwiseSum(byCol, id) / mass;
+  const mu11 = new Float64Array(n), mu02 = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const dy = Math.floor(i / w) - cy, dx = (i % w) - cx;
+    mu11[i] = data[i] * dy * dx;
+    mu02[i] = data[i] * (dy * dy);
+  }
+  const spread = pairwiseSum(mu02, id);
+  return spread > 0 ? pairwiseSum(mu11, id) / spread : 0;
+}
+
+function deskew(ink, C) {  // the slant sheared away: row r slides -slant * r columns; cropped
+  const cropped = crop(ink), { data, h, w } = cropped, S = C.SLANT_STEPS;
+  const k = pyRound(Math.min(C.MAX_SLANT, Math.max(-C.MAX_SLANT, slant(cropped))) * S);  // in 64ths
+  if (k === 0) return cropped;
+  const width = w + Math.floor(Math.abs(k) * (h - 1) / S) + 2, out = new Float32Array(h * width);
+  for (let r = 0; r < h; r++) {
+    const n = Math.max(0, k * (h - 1)) - k * r;  // this row's shift in 64ths of a column, >= 0
+    const whole = Math.floor(n / S), part = (n % S) / S, at = r * width + whole;
+    for (let c = 0; c < w; c++) out[at + c] = F(F(1 - part) * data[r * w + c]);  // most of each pixel...
+    for (let c = 0; c < w; c++) out[at + c + 1] = F(out[at + c + 1] + F(part * data[r * w + c]));  // ...the rest
+  }
+  for (let i = 0; i < h * width; i++) if (out[i] < C.INK_LEVEL) out[i] = 0;  // the faint fringe is not ink
+  return crop({ data: out, h, w: width });
+}
+
+function digitsStyle(ink, C) {  // the 8x8 digits' way: upright, 32x32 black and white, strokes widened, 4x4 blocks
   const [height, maxWidth] = C.DIGITS_BOX;
-  const cropped = crop(ink);
+  const cropped = deskew(ink, C);
   const width = Math.max(1, Math.min(maxWidth, pyRound(cropped.w * height / cropped.h)));
   const left = (32 - width) >> 1, scaled = resize(cropped, width, height);
   const on = new Uint8Array(32 * 32);

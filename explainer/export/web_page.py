@@ -30,7 +30,8 @@ __all__ = ["to_html", "GENERATOR", "PAD_SIDE"]
 GENERATOR = '<meta name="generator" content="explainer export">'  # how `export --force` knows its own pages
 PAD_SIDE = 280  # pixels a side of the drawing pad (10 per MNIST pixel)
 _CONSTANTS = ("MIN_SIDE", "MAX_SIDE", "MIN_CONTRAST", "INK_LEVEL", "MAX_INK_SHARE", "MIN_INK_PIXELS", "MIN_EXTENT",
-              "MAX_WIDTH_RATIO", "MIN_CONNECTED", "MAX_PAPER_TEXTURE", "MAX_THICKNESS", "UNSURE_BELOW")
+              "MAX_WIDTH_RATIO", "MIN_CONNECTED", "MAX_PAPER_TEXTURE", "MAX_THICKNESS", "UNSURE_BELOW", "MAX_SLANT",
+              "SLANT_STEPS")
 
 
 def to_html(net, path=None, *, image_shape, description=""):
