@@ -199,8 +199,8 @@ def digits_style(ink):
     The box and the strokes are read off the digits themselves: in scikit-learn's set every digit
     spans all 8 rows but only about 6 of the 8 columns, and holds about 19.5 sixteenths of ink,
     where thin strokes fitted into the whole 32x32 give 15; and it stands nearly upright (its
-    slant, below, is 0.04 columns per row at the median, where MNIST's ranges from -0.53 to 0.32
-    for 90% of its digits). The width follows the height (keeping the aspect ratio) up to 20
+    slant, as :func:`deskew` reads it, is 0.04 columns per row at the median, where MNIST's
+    ranges from -0.53 to 0.32 for 90% of its digits). The width follows the height (keeping the aspect ratio) up to 20
     columns; a wider digit is squeezed into them. Prepared this way, MNIST's 10,000 test digits
     (handwriting the network never saw, standing in for drawn digits) are read right by the
     default 8x8 network 79% of the time, against 66% without the deskewing and 56% when fitted
@@ -229,8 +229,8 @@ def deskew(ink):
     whole, part = n // SLANT_STEPS, (n % SLANT_STEPS / SLANT_STEPS).astype(np.float32)  # (h, 1) each
     out = np.zeros((h, w + abs(k) * (h - 1) // SLANT_STEPS + 2), dtype=np.float32)  # (h, w + the shifts)
     rows, cols = np.arange(h)[:, None], np.arange(w)[None, :] + whole  # (h, 1), (h, w) where each pixel lands
-    out[rows, cols] = (1 - part) * ink  # (h, w): most of each pixel...
-    out[rows, cols + 1] += part * ink  # ...and the rest in the next column
+    out[rows, cols] = (1 - part) * ink  # (h, w): each pixel's share in the column it lands on...
+    out[rows, cols + 1] += part * ink  # ...and the rest in the next one (the JavaScript adds in this order)
     out[out < INK_LEVEL] = 0  # the interpolation's faint fringe is not ink
     return _crop(out)
 

@@ -323,7 +323,7 @@ function deskew(ink, C) {  // the slant sheared away: row r slides -slant * r co
   for (let r = 0; r < h; r++) {
     const n = Math.max(0, k * (h - 1)) - k * r;  // this row's shift in 64ths of a column, >= 0
     const whole = Math.floor(n / S), part = (n % S) / S, at = r * width + whole;
-    for (let c = 0; c < w; c++) out[at + c] = F(F(1 - part) * data[r * w + c]);  // most of each pixel...
+    for (let c = 0; c < w; c++) out[at + c] = F(F(1 - part) * data[r * w + c]);  // each pixel's share...
     for (let c = 0; c < w; c++) out[at + c + 1] = F(out[at + c + 1] + F(part * data[r * w + c]));  // ...the rest
   }
   for (let i = 0; i < h * width; i++) if (out[i] < C.INK_LEVEL) out[i] = 0;  // the faint fringe is not ink
