@@ -71,7 +71,7 @@ def chosen_trace(scene=None):
 
 def scene_source(scene, source):
     """The trace ``scene`` shows for ``source``: ``source`` itself, except that "default" (or none) is the
-    default CNN trace (:func:`explainer.trace.default.default_cnn_trace`, built once) for a scene that shows
+    default CNN trace (:func:`explainer.trace.default_cnn_trace`, built once) for a scene that shows
     a convolutional network only."""
     default = source is None or (isinstance(source, str) and source.strip() in ("", "default"))
     if default and CNN_SCENES.get(scene) == "cnn":

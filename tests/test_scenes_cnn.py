@@ -197,12 +197,12 @@ def test_render_plans_a_cnn_scenes_digit_among_those_with_maps(cnn, monkeypatch)
 
 
 def test_with_no_trace_named_a_cnn_scene_takes_the_default_cnn_trace(cnn, monkeypatch):
+    import explainer.trace
     from explainer.cli.render import check_choices
     from explainer.scenes import choice
-    from explainer.trace import default
 
-    built = []
-    monkeypatch.setattr(default, "default_cnn_trace", lambda: built.append(1) or cnn.path)  # (the real one: 30 epochs)
+    built = []  # the scenes reach it through the one door, explainer.trace (the real one: 30 epochs)
+    monkeypatch.setattr(explainer.trace, "default_cnn_trace", lambda: built.append(1) or cnn.path)
     monkeypatch.delenv("EXPLAINER_TRACE", raising=False)
     assert choice.chosen_trace("Convolution").path == cnn.path
     assert check_choices("FeatureMaps", "default").path == cnn.path
