@@ -15,13 +15,12 @@ digit: every convolution's and pooling layer's ``a`` (channels last, so map
 import math
 
 import numpy as np
-from matplotlib.cm import ScalarMappable
-from matplotlib.colors import ListedColormap, Normalize
 
 from .. import colours
-from ..filters import PERCENTILE, SHADES, filter_palette, filter_range, filter_rgb
+from ..filters import PERCENTILE, filter_range
 from ..trace import TraceError
 from .style import check_count, describe_step, new_figure, wrap
+from .weights import tile_grid
 
 __all__ = ["kernels", "feature_maps", "MAX_KERNELS", "MAPS_PER_ROW", "map_layers", "map_sample"]
 
@@ -66,28 +65,7 @@ def kernels(trace, step=None, n=None):
     silent = set(trace.silent_units(s).tolist())  # channels with a = 0 everywhere, for every digit with maps
     vmax = filter_range(trace)  # one range for the whole run: the same colours at every step
 
-    cols = math.ceil(math.sqrt(n))
-    rows = math.ceil(n / cols)
-    tile = 0.95 if n > 16 else 1.25  # inches
-    width = max(6.0, cols * tile + 1.4)
-    fig = new_figure(width, rows * tile + 1.8)
-    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
-    for j, ax in enumerate(axes):
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if j >= n:
-            ax.set_visible(False)
-            continue
-        ax.imshow(filter_rgb(images[j], vmax), interpolation="nearest")
-        if j in silent:
-            ax.set_title(f"kernel {j}: silent", fontsize=9, pad=2, color=colours.MUTED)
-        else:
-            ax.set_title(f"kernel {j}", fontsize=9, pad=2)
-
-    shades = ScalarMappable(Normalize(-vmax, vmax), ListedColormap(filter_palette()[:SHADES] / 255))
-    cbar = fig.colorbar(shades, ax=axes[:n].tolist(), extend="both", extendfrac=0.03, aspect=30,
-                        shrink=min(0.9, 0.4 + 0.1 * rows))
-    cbar.set_label("weight W")
+    fig, width = tile_grid(images[:n], vmax, silent, "kernel")
 
     which = f"all {n} kernels" if n == n_out else f"the first {n} of {n_out} kernels"
     fig.suptitle(wrap(f"What {which} of the first convolution ({trace.run.specs[0]}) look for: each tile is one "

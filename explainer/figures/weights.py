@@ -64,30 +64,8 @@ def filters(trace, step=None, n=None):
     silent = set(trace.silent_units(s).tolist())
     vmax = filter_range(trace)  # one range for the whole run: the same colours at every step
 
-    cols = math.ceil(math.sqrt(n))
-    rows = math.ceil(n / cols)
-    tile = 0.95 if n > 16 else 1.25  # inches
-    width = max(6.0, cols * tile + 1.4)
-    fig = new_figure(width, rows * tile + 1.8)
-    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
     label_tiles = n <= MAX_FILTERS
-    for j, ax in enumerate(axes):
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if j >= n:
-            ax.set_visible(False)
-            continue
-        ax.imshow(filter_rgb(shown[j], vmax), interpolation="nearest")
-        if label_tiles:
-            if j in silent:
-                ax.set_title(f"unit {j}: silent", fontsize=9, pad=2, color=colours.MUTED)
-            else:
-                ax.set_title(f"unit {j}", fontsize=9, pad=2)
-
-    shades = ScalarMappable(Normalize(-vmax, vmax), ListedColormap(filter_palette()[:SHADES] / 255))
-    cbar = fig.colorbar(shades, ax=axes[:n].tolist(), extend="both", extendfrac=0.03, aspect=30,
-                        shrink=min(0.9, 0.4 + 0.1 * rows))
-    cbar.set_label("weight W")
+    fig, width = tile_grid(shown, vmax, silent, "unit" if label_tiles else None)
 
     h, w = trace.image_shape
     which = f"all {n} hidden units" if n == n_hidden else f"the first {n} of {n_hidden} hidden units"
@@ -101,3 +79,33 @@ def filters(trace, step=None, n=None):
                     "that never fires gets no gradient, so its weights stop learning.")
     fig.supxlabel(wrap(caption, width, 10), fontsize=10)
     return fig
+
+
+def tile_grid(images, vmax, silent, name):
+    """A figure of ``images`` (n, h, w) as square-ish rows of tiles in the filters' colours on ``±vmax``, with
+    one colour bar; each tile titled ``"{name} j"`` (``": silent"`` for ``j`` in ``silent``), or untitled if
+    ``name`` is None. Returns the figure and its width in inches (for the caller's title)."""
+    n = len(images)
+    cols = math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    tile = 0.95 if n > 16 else 1.25  # inches
+    width = max(6.0, cols * tile + 1.4)
+    fig = new_figure(width, rows * tile + 1.8)
+    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    for j, ax in enumerate(axes):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if j >= n:
+            ax.set_visible(False)
+            continue
+        ax.imshow(filter_rgb(images[j], vmax), interpolation="nearest")
+        if name is not None:
+            if j in silent:
+                ax.set_title(f"{name} {j}: silent", fontsize=9, pad=2, color=colours.MUTED)
+            else:
+                ax.set_title(f"{name} {j}", fontsize=9, pad=2)
+    shades = ScalarMappable(Normalize(-vmax, vmax), ListedColormap(filter_palette()[:SHADES] / 255))
+    cbar = fig.colorbar(shades, ax=axes[:n].tolist(), extend="both", extendfrac=0.03, aspect=30,
+                        shrink=min(0.9, 0.4 + 0.1 * rows))
+    cbar.set_label("weight W")
+    return fig, width
